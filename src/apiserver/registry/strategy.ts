@@ -1,0 +1,29 @@
+// A strategy is the small, stateless part each resource adds to the generic store
+// (after upstream's pkg/registry/<group>/<resource>/strategy.go).
+import type { FieldError } from '../../api/status.js';
+import type { KObject, ResourceInfo } from '../../api/types.js';
+
+export interface StrategyContext {
+  /** the resource being served */
+  resource: ResourceInfo;
+  /** 'status' | 'scale' | '' */
+  subresource: string;
+}
+
+export interface Strategy {
+  /** fill defaults (upstream SetDefaults_*) on create and update bodies */
+  defaults?(obj: KObject): void;
+  /** on create: clear status, set generation, etc. */
+  prepareForCreate?(obj: KObject): void;
+  /** on update of the main resource: keep status, bump generation when spec changed, etc. */
+  prepareForUpdate?(obj: KObject, old: KObject): void;
+  validate?(obj: KObject): FieldError[];
+  /** immutable fields and other update rules; validate() is also run on updates */
+  validateUpdate?(obj: KObject, old: KObject): FieldError[];
+  /** whether the main resource's PUT/PATCH resets status to the old status (true for most kinds with a status subresource) */
+  resetStatusOnUpdate?: boolean;
+  /** extra field-selector fields, e.g. {'spec.nodeName': obj.spec.nodeName} */
+  selectableFields?(obj: KObject): Record<string, string>;
+  /** names of the scale paths, for the scale subresource */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+}
