@@ -59,9 +59,10 @@ class SqliteLog implements LogStore {
     this.stmt = {
       latest: db.prepare(`SELECT ${cols} FROM kv WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`),
       insert: db.prepare(`INSERT INTO kv (${cols}) VALUES (@id, @name, @created, @deleted, @createRevision, @prevRevision, @value)`),
+      // streams names in index order, so a LIMITed page does not read the whole range
       list: db.prepare(`SELECT ${cols.split(', ').map((c) => 'kv.' + c).join(', ')} FROM
-          (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? AND id <= ? GROUP BY name) AS m
-          JOIN kv ON kv.id = m.mid WHERE kv.deleted = 0 ORDER BY kv.name LIMIT ?`),
+          (SELECT name, MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? AND id <= ? GROUP BY name ORDER BY name) AS m
+          CROSS JOIN kv ON kv.id = m.mid WHERE kv.deleted = 0 ORDER BY m.name LIMIT ?`),
       count: db.prepare(`SELECT COUNT(*) AS n FROM
           (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? GROUP BY name) AS m
           JOIN kv ON kv.id = m.mid WHERE kv.deleted = 0`),
