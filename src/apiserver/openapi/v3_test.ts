@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFile } from 'node:child_process';
-import { existsSync, readlinkSync, realpathSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, realpathSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { builtinResources } from '../../api/resources.js';
@@ -129,6 +129,7 @@ function discovery(path: string): object | undefined {
 let server: http.Server;
 let port = 0;
 const seen: string[] = [];
+const posts: string[] = [];
 let cacheDir = '';
 
 before(async () => {
@@ -145,6 +146,12 @@ before(async () => {
     if (url.pathname.startsWith('/openapi/v3/')) {
       const j = openapiV3DocJSON(url.pathname.slice('/openapi/v3/'.length));
       return j ? send(200, j) : send(404, '{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}');
+    }
+    if (req.method === 'POST') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => { posts.push(`${url.pathname}?${url.searchParams}`); send(201, body); });
+      return;
     }
     const d = discovery(url.pathname);
     if (d) return send(200, JSON.stringify(d));
@@ -198,5 +205,21 @@ for (const v of ['1.27', '1.32']) {
     const bad = await kubectl(bin, ['explain', 'pods.spec.nope']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /field "nope" does not exist/);
+  });
+}
+
+for (const v of ['1.27', '1.32']) {
+  test(`kubectl ${v} --validate=strict finds fieldValidation support and leaves validation to the server`, async (t) => {
+    const dir = kubectlDir();
+    const bin = dir && join(dir, `kubectl.${v}`);
+    if (!bin || !existsSync(bin)) return t.skip(`kubectl.${v} not installed`);
+    const file = join(cacheDir, 'pod.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec:\n  containers: [{name: c, image: nginx, bogus: 1}]\n');
+    posts.length = 0;
+    const r = await kubectl(bin, ['create', '--validate=strict', '-f', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /pod\/p created/);
+    assert.equal(posts.length, 1);
+    assert.match(posts[0], /^\/api\/v1\/namespaces\/default\/pods\?.*fieldValidation=Strict/);
   });
 }
