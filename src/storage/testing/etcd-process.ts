@@ -87,7 +87,10 @@ export async function startEtcd(opts: { dataDir?: string } = {}): Promise<EtcdPr
     await exited;
   };
 
-  const onExit = (): void => { child?.kill('SIGKILL'); };
+  const onExit = (): void => {
+    child?.kill('SIGKILL');
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+  };
   process.once('exit', onExit);
   try {
     await launch();
