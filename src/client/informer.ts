@@ -118,9 +118,18 @@ export class SharedInformer<T extends KObject = KObject> {
     const [first, max] = this.opts.backoffMs ?? [800, 30_000];
     let backoff = first;
     let needList = true;
+    let paginate = true;
     while (!signal.aborted) {
       try {
-        if (needList) { await this.listAndReplace(signal); needList = false; }
+        if (needList) {
+          try { await this.listAndReplace(signal, paginate); } catch (e) {
+            // an expired continue token: list again in one piece (as upstream's pager falls back)
+            if (isResourceExpired(e) && paginate) { paginate = false; continue; }
+            throw e;
+          }
+          needList = false;
+          paginate = true;
+        }
         const began = Date.now();
         const events = await this.watchOnce(signal);
         // a stream that ends at once without events: do not spin
@@ -136,9 +145,9 @@ export class SharedInformer<T extends KObject = KObject> {
     if (this.ac?.signal === signal) this.ac = undefined;
   }
 
-  private async listAndReplace(signal: AbortSignal): Promise<void> {
+  private async listAndReplace(signal: AbortSignal, paginate: boolean): Promise<void> {
     const { namespace, labelSelector, fieldSelector } = this.opts;
-    const limit = this.opts.pageSize ?? 500;
+    const limit = paginate ? this.opts.pageSize ?? 500 : 0;
     const items: T[] = [];
     let cont: string | undefined;
     let rv = '';
