@@ -24,6 +24,13 @@ export interface Strategy {
   resetStatusOnUpdate?: boolean;
   /** extra field-selector fields, e.g. {'spec.nodeName': obj.spec.nodeName} */
   selectableFields?(obj: KObject): Record<string, string>;
+  /** status subresource update: keep everything but status from old (upstream *StatusStrategy.PrepareForUpdate) */
+  prepareForStatusUpdate?(obj: KObject, old: KObject): void;
+  /** status subresource update checks */
+  validateStatusUpdate?(obj: KObject, old: KObject): FieldError[];
+  /** problems upstream reports while decoding the body (400 BadRequest "<Kind> in version \"v1\" cannot be handled as a <Kind>: <msg>"),
+   * e.g. bad base64 in Secret data or a malformed quantity; run before defaults() */
+  decodeErrors?(obj: KObject): string[];
   /** names of the scale paths, for the scale subresource */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }

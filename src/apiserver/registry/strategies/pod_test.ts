@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { strategyFor } from './index.js';
+import { create, update } from './testutil_test.js';
+
+const pods = strategyFor('', 'pods');
+const pod = (spec: any, name = 'web') => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec });
+
+test('pod defaults, admission defaults and initial status', () => {
+  const { obj, errors } = create(pods, pod({ containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 80 }] }, { name: 'd', image: 'busybox:1.36' }] }));
+  assert.deepEqual(errors, []);
+  const s = obj.spec;
+  assert.equal(s.restartPolicy, 'Always');
+  assert.equal(s.dnsPolicy, 'ClusterFirst');
+  assert.equal(s.schedulerName, 'default-scheduler');
+  assert.equal(s.terminationGracePeriodSeconds, 30);
+  assert.deepEqual(s.securityContext, {});
+  assert.equal(s.enableServiceLinks, true);
+  assert.equal(s.serviceAccountName, 'default');
+  assert.equal(s.serviceAccount, 'default');
+  assert.equal(s.priority, 0);
+  assert.equal(s.preemptionPolicy, 'PreemptLowerPriority');
+  assert.deepEqual(s.tolerations, [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ]);
+  assert.equal(s.containers[0].imagePullPolicy, 'Always');
+  assert.equal(s.containers[1].imagePullPolicy, 'IfNotPresent');
+  assert.equal(s.containers[0].terminationMessagePath, '/dev/termination-log');
+  assert.equal(s.containers[0].terminationMessagePolicy, 'File');
+  assert.deepEqual(s.containers[0].resources, {});
+  assert.equal(s.containers[0].ports[0].protocol, 'TCP');
+  assert.deepEqual(obj.status, { phase: 'Pending', qosClass: 'BestEffort' });
+  assert.equal(obj.metadata.generation, undefined);
+});
+
+test('qosClass follows requests and limits', () => {
+  const g = create(pods, pod({ containers: [{ name: 'c', image: 'x:1', resources: { limits: { cpu: '1', memory: '1Gi' } } }] })).obj;
+  assert.equal(g.status.qosClass, 'Guaranteed');
+  assert.deepEqual(g.spec.containers[0].resources.requests, { cpu: '1', memory: '1Gi' });
+  const b = create(pods, pod({ containers: [{ name: 'c', image: 'x:1', resources: { requests: { cpu: '100m' } } }] })).obj;
+  assert.equal(b.status.qosClass, 'Burstable');
+});
+
+test('pod validation messages', () => {
+  assert.deepEqual(create(pods, pod({})).errors, ['spec.containers: Required value']);
+  assert.deepEqual(create(pods, pod({ containers: [{ name: 'c' }] })).errors, ['spec.containers[0].image: Required value']);
+  assert.deepEqual(create(pods, pod({ containers: [{ name: 'c', image: 'x' }, { name: 'c', image: 'y' }] })).errors, ['spec.containers[1].name: Duplicate value: "c"']);
+  assert.deepEqual(create(pods, pod({ containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 70000 }] }] })).errors,
+    ['spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive']);
+  assert.deepEqual(create(pods, pod({ restartPolicy: 'Sometimes', containers: [{ name: 'c', image: 'x' }] })).errors,
+    ['spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"']);
+  assert.deepEqual(create(pods, pod({ containers: [{ name: 'c', image: 'x' }] }, 'Bad_Name')).errors, [
+    "metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+  ]);
+  assert.deepEqual(create(pods, pod({ containers: [{ name: 'C', image: 'x' }] })).errors.length, 1);
+});
+
+test('pod updates may change images but not other spec fields; status is kept', () => {
+  const { obj: old } = create(pods, pod({ containers: [{ name: 'c', image: 'nginx:1' }] }));
+  old.status = { phase: 'Running' };
+  const img = structuredClone(old); img.spec.containers[0].image = 'nginx:2'; img.status = { phase: 'Failed' };
+  const r1 = update(pods, img, old);
+  assert.deepEqual(r1.errors, []);
+  assert.deepEqual(r1.obj.status, { phase: 'Running' });
+  const bad = structuredClone(old); bad.spec.containers[0].ports = [{ containerPort: 81 }];
+  const r2 = update(pods, bad, old);
+  assert.equal(r2.errors.length, 1);
+  assert.ok(r2.errors[0].startsWith('spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
+});
+
+test('pod status update keeps spec and labels', () => {
+  const { obj: old } = create(pods, pod({ containers: [{ name: 'c', image: 'nginx:1' }] }));
+  old.metadata.labels = { a: 'b' };
+  const next = structuredClone(old);
+  next.spec.nodeName = 'elsewhere'; next.metadata.labels = { a: 'c' }; next.status = { phase: 'Running', podIP: '10.42.0.5' };
+  pods.prepareForStatusUpdate!(next, old);
+  assert.equal(next.spec.nodeName, undefined);
+  assert.deepEqual(next.metadata.labels, { a: 'b' });
+  assert.equal(next.status.phase, 'Running');
+});
+
+test('pod selectable fields', () => {
+  const { obj } = create(pods, pod({ nodeName: 'n1', containers: [{ name: 'c', image: 'x' }] }));
+  obj.status.podIP = '10.42.0.9';
+  const f = pods.selectableFields!(obj);
+  assert.equal(f['spec.nodeName'], 'n1');
+  assert.equal(f['spec.restartPolicy'], 'Always');
+  assert.equal(f['spec.schedulerName'], 'default-scheduler');
+  assert.equal(f['spec.serviceAccountName'], 'default');
+  assert.equal(f['status.phase'], 'Pending');
+  assert.equal(f['status.podIP'], '10.42.0.9');
+  assert.equal(f['status.nominatedNodeName'], '');
+});

@@ -1,0 +1,195 @@
+// core/v1 Service (upstream SetDefaults_Service, ValidateService/ValidateServiceUpdate, and the
+// registry's clusterIP normalisation). Allocation of clusterIPs and nodePorts is the store's.
+import type { KObject } from '../../../api/types.js';
+import { ipFamilyOf, isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortName, isValidPortNum, isValidCIDR, nameIsDNS1035Label } from '../../../api/validation/index.js';
+import { makeStrategy } from './base.js';
+import { arr, each, enumOf, fe, isObject, obj, setDefault, clone, type Errs } from './field.js';
+import { validateLabels } from './meta.js';
+
+const serviceTypes = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
+
+function isHeadless(spec: any): boolean { return spec?.clusterIP === 'None'; }
+
+function defaultService(o: KObject): void {
+  const spec = obj(o, 'spec');
+  setDefault(spec, 'sessionAffinity', 'None');
+  setDefault(spec, 'type', 'ClusterIP');
+  for (const p of arr(spec.ports)) {
+    if (!isObject(p)) continue;
+    setDefault(p, 'protocol', 'TCP');
+    if (p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
+  }
+  if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer')) setDefault(spec, 'externalTrafficPolicy', 'Cluster');
+  if (spec.type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+  if (spec.sessionAffinity === 'ClientIP') {
+    const c = obj(obj(spec, 'sessionAffinityConfig'), 'clientIP');
+    if (c.timeoutSeconds == null) c.timeoutSeconds = 10800;
+  }
+  if (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts == null) spec.allocateLoadBalancerNodePorts = true;
+  normalizeClusterIPs(spec);
+  if (spec.type !== 'ExternalName') {
+    if (!Array.isArray(spec.ipFamilies) || spec.ipFamilies.length === 0) {
+      const fams = arr(spec.clusterIPs).map((ip: string) => ipFamilyOf(ip)).filter((f) => f) as string[];
+      spec.ipFamilies = fams.length ? fams : ['IPv4'];
+    }
+    setDefault(spec, 'ipFamilyPolicy', spec.ipFamilies.length > 1 ? 'PreferDualStack' : 'SingleStack');
+  }
+}
+
+/** keeps clusterIP and clusterIPs[0] in step (upstream registry normalizeClusterIPs, create side) */
+function normalizeClusterIPs(spec: any): void {
+  const ips = arr(spec.clusterIPs);
+  if (spec.clusterIP && ips.length === 0) spec.clusterIPs = [spec.clusterIP];
+  else if (!spec.clusterIP && ips.length > 0) spec.clusterIP = ips[0];
+}
+
+/** a PUT without the allocated values keeps them (upstream rest.go patchAllocatedValues + normalizeClusterIPs) */
+function carryAllocated(o: KObject, old: KObject): void {
+  const spec = o.spec; const os = old.spec ?? {};
+  if (!isObject(spec)) return;
+  const needsIP = (s: any) => s?.type !== 'ExternalName';
+  if (needsIP(os) && needsIP(spec)) {
+    if (!spec.clusterIP) spec.clusterIP = os.clusterIP;
+    if (arr(spec.clusterIPs).length === 0 || (spec.clusterIP === os.clusterIP && arr(spec.clusterIPs).length === 0)) {
+      if (spec.clusterIP === os.clusterIP) spec.clusterIPs = clone(os.clusterIPs);
+    }
+    if (arr(spec.ipFamilies).length === 0 && os.ipFamilies) spec.ipFamilies = clone(os.ipFamilies);
+    if (!spec.ipFamilyPolicy && os.ipFamilyPolicy) spec.ipFamilyPolicy = os.ipFamilyPolicy;
+  }
+  normalizeClusterIPs(spec);
+  const nodePorts = (s: any) => s?.type === 'NodePort' || s?.type === 'LoadBalancer';
+  if (nodePorts(os) && nodePorts(spec)) {
+    for (const p of arr(spec.ports)) {
+      if (!isObject(p) || p.nodePort) continue;
+      const match = arr(os.ports).find((q: any) => q?.port === p.port && (q?.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
+      if (match?.nodePort) p.nodePort = match.nodePort;
+    }
+    if (spec.externalTrafficPolicy === 'Local' && os.externalTrafficPolicy === 'Local' && !spec.healthCheckNodePort) spec.healthCheckNodePort = os.healthCheckNodePort;
+  }
+}
+
+function validateService(o: KObject): Errs {
+  const spec = o.spec ?? {};
+  const errs: Errs = [];
+  errs.push(...enumOf('spec.type', spec.type, serviceTypes, true));
+  const ports = arr(spec.ports);
+  if (spec.type === 'ExternalName') {
+    if (arr(spec.clusterIPs).length && spec.clusterIP !== '') errs.push(fe.forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
+    if (arr(spec.ipFamilies).length) errs.push(fe.forbidden('spec.ipFamilies', 'may not be set for ExternalName services'));
+    if (spec.ipFamilyPolicy) errs.push(fe.forbidden('spec.ipFamilyPolicy', 'may not be set for ExternalName services'));
+    const name = String(spec.externalName ?? '').replace(/\.$/, '');
+    if (!name) errs.push(fe.required('spec.externalName'));
+    else {
+      const m = isDNS1123Subdomain(name);
+      if (m.length) errs.push(fe.invalid('spec.externalName', name, m.join(',')));
+      else if (name.split('.').length < 2) errs.push(fe.invalid('spec.externalName', name, 'should be a domain with at least two segments separated by dots'));
+    }
+  } else if (ports.length === 0 && !isHeadless(spec)) {
+    errs.push(fe.required('spec.ports'));
+  }
+  const names = new Set<string>();
+  ports.forEach((p: any, i: number) => {
+    const path = `spec.ports[${i}]`;
+    if (ports.length > 1 && !p?.name) errs.push(fe.required(`${path}.name`));
+    if (p?.name) {
+      errs.push(...each(`${path}.name`, p.name, isDNS1123Label(p.name)));
+      if (names.has(p.name)) errs.push(fe.duplicate(`${path}.name`, p.name));
+      names.add(p.name);
+    }
+    errs.push(...each(`${path}.port`, p?.port ?? 0, isValidPortNum(p?.port)));
+    errs.push(...enumOf(`${path}.protocol`, p?.protocol, ['SCTP', 'TCP', 'UDP'], true));
+    const tp = p?.targetPort;
+    if (typeof tp === 'number') errs.push(...each(`${path}.targetPort`, tp, isValidPortNum(tp)));
+    else if (typeof tp === 'string') errs.push(...each(`${path}.targetPort`, tp, isValidPortName(tp)));
+    if (p?.nodePort) {
+      if (spec.type === 'ClusterIP' || spec.type === 'ExternalName') errs.push(fe.forbidden(`${path}.nodePort`, `may not be used when \`type\` is '${spec.type}'`));
+      else errs.push(...each(`${path}.nodePort`, p.nodePort, isValidPortNum(p.nodePort)));
+    }
+  });
+  // nodePort + protocol duplicates
+  const seenNP = new Set<string>();
+  ports.forEach((p: any, i: number) => {
+    if (!p?.nodePort) return;
+    const k = `${p.nodePort}/${p.protocol ?? 'TCP'}`;
+    if (seenNP.has(k)) errs.push(fe.duplicate(`spec.ports[${i}].nodePort`, p.nodePort));
+    seenNP.add(k);
+  });
+  const seenPort = new Set<string>();
+  ports.forEach((p: any, i: number) => {
+    const k = `${p?.port}/${p?.protocol ?? 'TCP'}`;
+    if (seenPort.has(k)) errs.push(fe.duplicate(`spec.ports[${i}]`, { port: p?.port, protocol: p?.protocol ?? 'TCP' }));
+    seenPort.add(k);
+  });
+  arr(spec.clusterIPs).forEach((ip: string, i: number) => {
+    if (ip === '' || (ip === 'None' && i === 0)) return;
+    const m = ip === 'None' ? ["may only be 'None' for the first entry"] : isValidIP(ip);
+    if (m.length) errs.push(fe.invalid(`spec.clusterIPs[${i}]`, ip, m.join(',')));
+  });
+  if (arr(spec.clusterIPs).length && spec.clusterIP !== spec.clusterIPs[0]) {
+    errs.push(fe.invalid('spec.clusterIPs', spec.clusterIPs, 'first value must match `clusterIP`'));
+  }
+  errs.push(...enumOf('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None'], true));
+  if (spec.sessionAffinity === 'ClientIP') {
+    const t = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+    if (typeof t === 'number' && !(t > 0 && t <= 86400)) errs.push(fe.invalid('spec.sessionAffinityConfig.clientIP.timeoutSeconds', t, 'must be greater than 0 and less than 86400'));
+  } else if (spec.sessionAffinityConfig != null && spec.sessionAffinity === 'None') {
+    errs.push(fe.invalid('spec.sessionAffinityConfig', spec.sessionAffinityConfig, `must not be set when session affinity is ${spec.sessionAffinity}`));
+  }
+  const external = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+  if (spec.externalTrafficPolicy) {
+    if (!external) errs.push(fe.invalid('spec.externalTrafficPolicy', spec.externalTrafficPolicy, 'may only be set for externally-accessible services'));
+    else errs.push(...enumOf('spec.externalTrafficPolicy', spec.externalTrafficPolicy, ['Cluster', 'Local']));
+  } else if (external) {
+    errs.push(fe.required('spec.externalTrafficPolicy'));
+  }
+  if (spec.internalTrafficPolicy) errs.push(...enumOf('spec.internalTrafficPolicy', spec.internalTrafficPolicy, ['Cluster', 'Local']));
+  if (spec.ipFamilyPolicy) errs.push(...enumOf('spec.ipFamilyPolicy', spec.ipFamilyPolicy, ['SingleStack', 'PreferDualStack', 'RequireDualStack']));
+  arr(spec.ipFamilies).forEach((f: string, i: number) => errs.push(...enumOf(`spec.ipFamilies[${i}]`, f, ['IPv4', 'IPv6'])));
+  if (spec.ipFamilyPolicy === 'SingleStack' && arr(spec.ipFamilies).length > 1) {
+    errs.push(fe.invalid('spec.ipFamilies', spec.ipFamilies, 'when spec.ipFamilyPolicy is set to `SingleStack`, `ipFamilies` may contain at most 1 entry'));
+  }
+  if (spec.type !== 'LoadBalancer') {
+    if (arr(spec.loadBalancerSourceRanges).length) errs.push(fe.forbidden('spec.loadBalancerSourceRanges', "may only be used when `type` is 'LoadBalancer'"));
+    if (spec.loadBalancerClass) errs.push(fe.forbidden('spec.loadBalancerClass', "may only be used when `type` is 'LoadBalancer'"));
+    if (spec.allocateLoadBalancerNodePorts != null) errs.push(fe.forbidden('spec.allocateLoadBalancerNodePorts', "may only be used when `type` is 'LoadBalancer'"));
+  }
+  arr(spec.loadBalancerSourceRanges).forEach((r: string, i: number) => {
+    const m = isValidCIDR(String(r).trim());
+    if (m.length) errs.push(fe.invalid(`spec.loadBalancerSourceRanges[${i}]`, r, m.join(',')));
+  });
+  arr(spec.externalIPs).forEach((ip: string, i: number) => {
+    const m = isValidIP(ip);
+    if (m.length) errs.push(fe.invalid(`spec.externalIPs[${i}]`, ip, m.join(',')));
+  });
+  errs.push(...validateLabels(spec.selector, 'spec.selector'));
+  return errs;
+}
+
+function validateServiceUpdate(o: KObject, old: KObject): Errs {
+  const a = o.spec ?? {}; const b = old.spec ?? {};
+  const errs: Errs = [];
+  if (a.type === 'ExternalName' || b.type === 'ExternalName') return errs;
+  if (isHeadless(a) && isHeadless(b)) return errs;
+  const oldIPs = arr(b.clusterIPs); const newIPs = arr(a.clusterIPs);
+  if (oldIPs.length === newIPs.length) {
+    oldIPs.forEach((ip: string, i: number) => { if (ip !== newIPs[i]) errs.push(fe.invalid(`spec.clusterIPs[${i}]`, newIPs, 'may not change once set')); });
+  } else if (oldIPs.length > newIPs.length) {
+    if (newIPs.length === 0) errs.push(fe.invalid('spec.clusterIPs[0]', newIPs, 'primary clusterIP can not be unset'));
+    else if (newIPs[0] !== oldIPs[0]) errs.push(fe.invalid('spec.clusterIPs[0]', newIPs, 'may not change once set'));
+  } else if (oldIPs.length > 0 && newIPs[0] !== oldIPs[0]) {
+    errs.push(fe.invalid('spec.clusterIPs[0]', newIPs, 'may not change once set'));
+  }
+  if (b.loadBalancerClass && a.type === 'LoadBalancer' && b.type === 'LoadBalancer' && a.loadBalancerClass !== b.loadBalancerClass) {
+    errs.push(fe.invalid('spec.loadBalancerClass', a.loadBalancerClass ?? null, 'may not change once set'));
+  }
+  return errs;
+}
+
+export const serviceStrategy = makeStrategy({
+  namespaced: true, status: 'subresource', nameFunc: nameIsDNS1035Label,
+  defaults: defaultService,
+  update: carryAllocated,
+  validate: validateService,
+  validateUpdate: validateServiceUpdate,
+  selectableFields: (o) => ({ 'spec.clusterIP': o.spec?.clusterIP ?? '', 'spec.type': o.spec?.type ?? '' }),
+});
