@@ -13,6 +13,8 @@ function find(dir, out = []) {
   return out;
 }
 
+spawnSync('sh', ['scripts/install-prereqs.sh'], { stdio: 'inherit' });
+
 const filter = process.argv.slice(2);
 let files = find('dist').sort();
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs the Debian packages k8ts and its tests use, when missing (needs root and apt).
+set -eu
+need=""
+command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
+python3 -c 'import kubernetes' >/dev/null 2>&1 || need="$need python3-kubernetes"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-prereqs: missing:$need (run as root on Debian to install them)" >&2
+  exit 0
+fi
+echo "install-prereqs: installing$need" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends $need >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends $need >/dev/null; }

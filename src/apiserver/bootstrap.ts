@@ -1,0 +1,35 @@
+// What the API server itself keeps in place, as upstream's kube-apiserver does:
+// the default namespaces and the `kubernetes` Service with its Endpoints.
+import { StatusError } from '../api/status.js';
+import type { KObject } from '../api/types.js';
+import type { Registry } from './registry/registry.js';
+
+export const defaultNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+async function ensure(registry: Registry, group: string, plural: string, obj: KObject): Promise<void> {
+  const store = registry.find(group, plural)!;
+  try {
+    await store.create(obj.metadata.namespace, obj, { fieldManager: 'kube-apiserver' });
+  } catch (e) {
+    if (!(e instanceof StatusError && e.reason === 'AlreadyExists')) throw e;
+  }
+}
+
+export async function bootstrap(registry: Registry, opts: { serviceIP: string; advertiseAddress: string; port: number }): Promise<void> {
+  for (const name of defaultNamespaces) {
+    await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+  }
+  await ensure(registry, '', 'services', {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: opts.serviceIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }], sessionAffinity: 'None' },
+  });
+  const endpoints = registry.find('', 'endpoints')!;
+  const subsets = [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];
+  await endpoints.guaranteedUpdate('default', 'kubernetes', (cur) => {
+    if (cur && JSON.stringify(cur.subsets) === JSON.stringify(subsets)) return undefined;
+    const o: KObject = cur ?? { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } } };
+    o.subsets = subsets;
+    return o;
+  }, { allowCreate: true, fieldManager: 'kube-apiserver' });
+}

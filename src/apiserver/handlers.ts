@@ -1,0 +1,270 @@
+// Verbs on one resource: get, list, watch, create, update, patch, delete, deletecollection,
+// and the status and scale subresources. All go through the generic Store.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors, StatusError } from '../api/status.js';
+import type { KObject } from '../api/types.js';
+import { formatLabelSelector } from '../api/labels.js';
+import { clone } from '../util/deep.js';
+import type { Store, DeleteOptions, ListResult } from './registry/store.js';
+import { decodeBody, readBody, sendJSON, mediaType } from './http.js';
+import { serveWatch } from './watch.js';
+import { applyPatch } from './patch/index.js';
+import { schemaFor } from '../api/schema.js';
+import { toTable } from './table/index.js';
+import { checkUnknownFields } from './fieldvalidation.js';
+
+export interface ResourceRequest {
+  verb: string;
+  store: Store;
+  ns?: string;
+  name?: string;
+  sub?: string;
+  query: URLSearchParams;
+  user?: { name: string; groups: string[] };
+}
+
+type Want = 'object' | 'table' | 'partial';
+
+function negotiate(req: IncomingMessage): Want {
+  const accept = req.headers.accept ?? '';
+  for (const part of accept.split(',')) {
+    if (/as=Table/.test(part) && /g=meta\.k8s\.io/.test(part)) return 'table';
+    if (/as=PartialObjectMetadata/.test(part)) return 'partial';
+    if (/application\/json|\*\/\*|application\/yaml/.test(part)) return 'object';
+  }
+  return 'object';
+}
+
+function tableOptions(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+function partial(o: KObject): object {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+}
+
+function dryRun(q: URLSearchParams): boolean {
+  const vals = q.getAll('dryRun');
+  for (const v of vals) if (v !== 'All') throw errors.badRequest(`Invalid dry run value: ${v}, allowed: All`);
+  return vals.length > 0;
+}
+
+function fieldManager(req: IncomingMessage, q: URLSearchParams, verb: string): string {
+  const fm = q.get('fieldManager');
+  if (fm) {
+    if (fm.length > 128) throw errors.badRequest('fieldManager: Too long: may not be longer than 128');
+    return fm;
+  }
+  if (verb === 'apply') throw errors.badRequest('PATCH, application/apply-patch+yaml requests require fieldManager query parameter');
+  const ua = String(req.headers['user-agent'] ?? 'unknown');
+  return ua.split('/')[0].slice(0, 128);
+}
+
+function sendObject(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, code: number, obj: KObject): void {
+  const want = negotiate(req);
+  if (want === 'table') {
+    sendJSON(res, code, toTable(r.store.resource, [obj], { includeObject: tableOptions(r.query) }), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  } else if (want === 'partial') {
+    sendJSON(res, code, partial(obj), 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io');
+  } else {
+    sendJSON(res, code, obj);
+  }
+}
+
+function sendList(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, list: ListResult): void {
+  const want = negotiate(req);
+  const listMeta: Record<string, unknown> = { resourceVersion: list.resourceVersion };
+  if (list.continue) listMeta.continue = list.continue;
+  if (list.remainingItemCount !== undefined) listMeta.remainingItemCount = list.remainingItemCount;
+  const rsc = r.store.resource;
+  if (want === 'table') {
+    sendJSON(res, 200, toTable(rsc, list.items, { includeObject: tableOptions(r.query), listMeta: listMeta as any }), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  } else if (want === 'partial') {
+    sendJSON(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: list.items.map(partial) }, 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
+  } else {
+    sendJSON(res, 200, { kind: rsc.listKind ?? `${rsc.kind}List`, apiVersion: r.store.apiVersion, metadata: listMeta, items: list.items });
+  }
+}
+
+function listOpts(q: URLSearchParams) {
+  const limit = q.get('limit');
+  return {
+    labelSelector: q.get('labelSelector') ?? undefined,
+    fieldSelector: q.get('fieldSelector') ?? undefined,
+    limit: limit ? Number(limit) : undefined,
+    continue: q.get('continue') ?? undefined,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+  };
+}
+
+function deleteOptions(q: URLSearchParams, body: any): DeleteOptions {
+  const o: DeleteOptions = {};
+  const b = body && typeof body === 'object' ? body : {};
+  const g = q.get('gracePeriodSeconds') ?? b.gracePeriodSeconds;
+  if (g !== undefined && g !== null) o.gracePeriodSeconds = Number(g);
+  const p = q.get('propagationPolicy') ?? b.propagationPolicy;
+  if (p) {
+    if (!['Orphan', 'Background', 'Foreground'].includes(p)) throw errors.badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${p}": supported values: "Foreground", "Background", "Orphan"`);
+    o.propagationPolicy = p;
+  }
+  const orphan = q.get('orphanDependents') ?? b.orphanDependents;
+  if (!o.propagationPolicy && orphan !== undefined && orphan !== null) o.propagationPolicy = String(orphan) === 'true' ? 'Orphan' : 'Background';
+  if (b.preconditions) o.preconditions = b.preconditions;
+  o.dryRun = dryRun(q) || (Array.isArray(b.dryRun) && b.dryRun.includes('All'));
+  return o;
+}
+
+function deletedStatus(r: ResourceRequest, obj: KObject): object {
+  return {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+    details: { name: obj.metadata.name, group: r.store.resource.group || undefined, kind: r.store.resource.plural, uid: obj.metadata.uid },
+  };
+}
+
+/** autoscaling/v1 Scale view of an object */
+function toScale(o: KObject): object {
+  const sel = o.spec?.selector;
+  const selector = sel === undefined ? '' : (sel.matchLabels || sel.matchExpressions) ? formatLabelSelector(sel) : Object.entries(sel as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: o.spec?.replicas ?? 0 },
+    status: { replicas: o.status?.replicas ?? 0, selector },
+  };
+}
+
+function checkKind(r: ResourceRequest, obj: any): void {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest('the object provided is unrecognized (must be of type object)');
+  const rsc = r.store.resource;
+  if (obj.kind !== undefined && obj.kind !== rsc.kind) {
+    throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${r.store.apiVersion})`);
+  }
+  if (obj.apiVersion !== undefined && obj.apiVersion !== r.store.apiVersion) {
+    throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${r.store.apiVersion})`);
+  }
+  obj.metadata ??= {};
+}
+
+export async function handleResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
+  const { store, ns, name, sub, query: q } = r;
+  const rsc = store.resource;
+  const method = req.method ?? 'GET';
+  if (sub && !(rsc.subresources ?? []).includes(sub)) throw errors.notFound({ group: rsc.group, resource: `${rsc.plural}/${sub}` }, name ?? '');
+  if (sub === 'scale') return handleScale(req, res, r);
+  if (sub && sub !== 'status' && sub !== 'finalize') {
+    throw new StatusError(501, 'NotImplemented', `${rsc.plural}/${sub} is not implemented yet`);
+  }
+  const subresource = sub === 'finalize' ? 'finalize' : sub ?? '';
+  switch (method) {
+    case 'GET': {
+      if (name) return sendObject(req, res, r, 200, await store.get(ns, name));
+      const watch = q.get('watch');
+      if (watch === 'true' || watch === '1' || r.verb === 'watch') return serveWatch(req, res, store, ns, q, negotiate(req) === 'table');
+      return sendList(req, res, r, await store.list(ns, listOpts(q)));
+    }
+    case 'POST': {
+      if (name) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+      const body = decodeBody(await readBody(req), req.headers['content-type']);
+      checkKind(r, body);
+      const strict = checkUnknownFields(q, store.apiVersion, rsc.kind, body);
+      const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create') });
+      if (strict.length) res.setHeader('Warning', strict.map((w) => `299 - "${w}"`).join(', '));
+      return sendObject(req, res, r, 201, obj);
+    }
+    case 'PUT': {
+      if (!name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+      const body = decodeBody(await readBody(req), req.headers['content-type']);
+      checkKind(r, body);
+      checkUnknownFields(q, store.apiVersion, rsc.kind, body);
+      let input = body;
+      if (subresource === 'finalize') {
+        // only spec.finalizers may change through finalize
+        const cur = await store.get(ns, name);
+        input = { ...cur, spec: { ...(cur.spec ?? {}), finalizers: body.spec?.finalizers ?? [] } };
+        input.metadata = { ...cur.metadata, resourceVersion: body.metadata?.resourceVersion ?? cur.metadata.resourceVersion };
+      }
+      const { obj, created } = await store.update(ns, name, input, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: subresource === 'finalize' ? '' : subresource, allowCreate: allowCreateOnUpdate(rsc.group, rsc.plural) });
+      return sendObject(req, res, r, created ? 201 : 200, obj);
+    }
+    case 'PATCH': {
+      if (!name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+      const ct = mediaType(req.headers['content-type']);
+      const body = await readBody(req);
+      const isApply = ct === 'application/apply-patch+yaml';
+      const force = q.get('force') === 'true';
+      if (!isApply && q.get('force')) throw errors.badRequest('force: Invalid value: true: may not be specified for non-apply patch');
+      const manager = fieldManager(req, q, isApply ? 'apply' : 'patch');
+      const schema = schemaFor(store.apiVersion, rsc.kind);
+      let warnings: string[] = [];
+      const { obj, created } = await store.guaranteedUpdate(ns, name, (cur) => {
+        const base: KObject = cur ?? { apiVersion: store.apiVersion, kind: rsc.kind, metadata: { name, namespace: rsc.namespaced ? ns : undefined } };
+        const patched = applyPatch(ct, clone(base), body, schema, { fieldManager: manager, force, subresource, isCreate: !cur }) as KObject;
+        checkKind(r, patched);
+        warnings = checkUnknownFields(q, store.apiVersion, rsc.kind, patched);
+        if (cur && patched.metadata && patched.metadata.resourceVersion && patched.metadata.resourceVersion !== cur.metadata.resourceVersion) {
+          throw errors.conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+        if (patched.metadata) delete patched.metadata.resourceVersion;
+        return patched;
+      }, { dryRun: dryRun(q), fieldManager: manager, subresource, allowCreate: isApply && !subresource });
+      if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w}"`).join(', '));
+      return sendObject(req, res, r, created ? 201 : 200, obj);
+    }
+    case 'DELETE': {
+      const raw = await readBody(req);
+      const body = raw.length ? decodeBody(raw, req.headers['content-type'] || 'application/json') : undefined;
+      const opts = deleteOptions(q, body);
+      if (!name) {
+        await store.deleteCollection(ns, listOpts(q), opts);
+        return sendJSON(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' });
+      }
+      const { obj, deleted } = await store.delete(ns, name, opts);
+      if (deleted && !returnsDeletedObject(rsc.group, rsc.plural)) return sendJSON(res, 200, deletedStatus(r, obj));
+      return sendObject(req, res, r, 200, obj);
+    }
+    default:
+      throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+}
+
+/** upstream allows create-on-update for a few resources only */
+function allowCreateOnUpdate(group: string, plural: string): boolean {
+  return group === '' && ['services', 'endpoints', 'events', 'limitranges', 'nodes', 'replicationcontrollers', 'configmaps', 'secrets'].includes(plural)
+    || group === 'coordination.k8s.io' || group === 'discovery.k8s.io' || group === 'rbac.authorization.k8s.io';
+}
+
+function returnsDeletedObject(group: string, plural: string): boolean {
+  return group === '' && (plural === 'pods' || plural === 'namespaces' || plural === 'services' || plural === 'nodes');
+}
+
+async function handleScale(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
+  const { store, ns, name, query: q } = r;
+  if (!name) throw errors.notFound(store.gr, '');
+  const method = req.method ?? 'GET';
+  if (method === 'GET') return sendJSON(res, 200, toScale(await store.get(ns, name)));
+  if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  const body = await readBody(req);
+  const ct = mediaType(req.headers['content-type']);
+  const { obj } = await store.guaranteedUpdate(ns, name, (cur) => {
+    if (!cur) return undefined;
+    const scale = toScale(cur) as any;
+    let next: any;
+    if (method === 'PUT') {
+      next = decodeBody(body, req.headers['content-type']);
+      if (next?.metadata?.resourceVersion && next.metadata.resourceVersion !== cur.metadata.resourceVersion) {
+        throw errors.conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+    } else {
+      next = applyPatch(ct, scale, body, undefined, { fieldManager: fieldManager(req, q, 'patch'), force: q.get('force') === 'true', subresource: 'scale', isCreate: false });
+    }
+    const replicas = next?.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw errors.invalid('autoscaling', 'Scale', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
+    }
+    cur.spec = { ...(cur.spec ?? {}), replicas };
+    return cur;
+  }, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: '' });
+  sendJSON(res, 200, toScale(obj));
+}

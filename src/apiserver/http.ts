@@ -1,0 +1,62 @@
+// Small HTTP helpers: body reading with the 3 MiB limit, JSON/YAML decoding, Status responses.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { errors, StatusError } from '../api/status.js';
+
+export const maxBodyBytes = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const len = Number(req.headers['content-length'] ?? 0);
+  if (len > maxBodyBytes) { req.resume(); throw errors.tooLarge(); }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const c of req) {
+    total += (c as Buffer).length;
+    if (total > maxBodyBytes) { req.resume(); throw errors.tooLarge(); }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function mediaType(ct: string | undefined): string {
+  return (ct ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** decode a JSON or YAML request body into an object (400 on malformed input) */
+export function decodeBody(body: Buffer, contentType: string | undefined): any {
+  const mt = mediaType(contentType);
+  const text = body.toString('utf8');
+  if (mt === '' || mt === 'application/json' || mt === '*/*') {
+    try { return JSON.parse(text); } catch (e) {
+      throw errors.badRequest(`the object provided is unrecognized (must be of type ...): couldn't get version/kind; json parse error: ${(e as Error).message}`);
+    }
+  }
+  if (mt === 'application/yaml' || mt === 'application/x-yaml' || mt === 'text/yaml') {
+    try { return parseYaml(text); } catch (e) {
+      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  }
+  throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+}
+
+export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const s = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(s), 'Cache-Control': 'no-cache, private' });
+  res.end(s);
+}
+
+export function sendStatusError(res: ServerResponse, e: StatusError): void {
+  if (res.headersSent) { res.destroy(); return; }
+  sendJSON(res, e.code, e.toStatus());
+}
+
+export function sendError(res: ServerResponse, e: unknown): void {
+  if (e instanceof StatusError) return sendStatusError(res, e);
+  console.error('apiserver: internal error:', e);
+  sendStatusError(res, errors.internal((e as Error)?.message ?? String(e)));
+}
+
+export function sendText(res: ServerResponse, code: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}

@@ -1,0 +1,184 @@
+// The API server: HTTPS, authentication, discovery, OpenAPI, health, metrics, and resource routing.
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Counter, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { errors, StatusError } from '../api/status.js';
+import type { ResourceInfo } from '../api/types.js';
+import { builtinResources } from '../api/resources.js';
+import type { Backend } from '../storage/backend.js';
+import { Registry } from './registry/registry.js';
+import { strategyFor } from './registry/strategies/index.js';
+import { parseApiPath, parseResourcePath } from './router.js';
+import { aggregatedDoc, apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
+import { sendError, sendJSON, sendText } from './http.js';
+import { handleResource } from './handlers.js';
+import { ServiceAllocator } from './allocator.js';
+import { openapiV3DocJSON, openapiV3Hash, openapiV3Index } from './openapi/v3.js';
+import { openapiV2ContentType, openapiV2Proto } from './openapi/v2.js';
+import { authenticate, type AuthnContext, type UserInfo } from './auth/authn.js';
+import { updateManagedFields } from './patch/index.js';
+import { CustomResources } from './crd.js';
+
+export interface ApiServerOptions {
+  backend: Backend;
+  /** HTTPS options (cert, key, ca, requestCert); plain HTTP when absent (tests only) */
+  tls?: https.ServerOptions;
+  /** authentication; every request is allowed as admin when absent (tests only) */
+  authn?: AuthnContext;
+  host?: string;
+  port?: number;
+  serviceCidr?: string;
+  nodePortRange?: [number, number];
+}
+
+export const serverVersion = {
+  major: '1', minor: '32', gitVersion: 'v1.32.0+k8ts', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean',
+  buildDate: '2026-11-26T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+const anonymous: UserInfo = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+
+export class ApiServer {
+  readonly registry: Registry;
+  private server?: http.Server;
+  private readonly metrics = new PromRegistry();
+  private readonly requests: Counter;
+  private readonly latency: Histogram;
+  private ready = false;
+  private readonly crds: CustomResources;
+  address = '';
+
+  constructor(private readonly opts: ApiServerOptions) {
+    const allocator = new ServiceAllocator(() => this.registry.find('', 'services')!, {
+      serviceCidr: opts.serviceCidr ?? '10.43.0.0/16', nodePortRange: opts.nodePortRange ?? [30000, 32767],
+    });
+    this.registry = new Registry(opts.backend, (r) => strategyFor(r), {
+      checkNamespace: (ns) => this.checkNamespace(ns),
+      beforeCreate: async (r, obj) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj); },
+      beforeUpdate: async (r, obj, old) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old); },
+      manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
+    });
+    for (const r of builtinResources) this.registry.add(r);
+    this.crds = new CustomResources(this.registry);
+    collectDefaultMetrics({ register: this.metrics });
+    this.requests = new Counter({ name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, group, version, resource and HTTP response code.', labelNames: ['verb', 'group', 'version', 'resource', 'code'], registers: [this.metrics] });
+    this.latency = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, group, version and resource.', labelNames: ['verb', 'group', 'version', 'resource'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.metrics] });
+  }
+
+  private async checkNamespace(ns: string): Promise<void> {
+    const nss = this.registry.find('', 'namespaces')!;
+    const o = await nss.tryGet(undefined, ns);
+    if (!o) throw errors.notFound({ group: '', resource: 'namespaces' }, ns);
+    if (o.metadata.deletionTimestamp) {
+      throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] });
+    }
+  }
+
+  resources(): ResourceInfo[] { return this.registry.all().map((s) => s.resource); }
+
+  async start(): Promise<void> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => { void this.handle(req, res); };
+    this.server = this.opts.tls ? https.createServer(this.opts.tls, handler) : http.createServer(handler);
+    this.server.keepAliveTimeout = 65_000;
+    this.server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port ?? 6443, this.opts.host ?? '127.0.0.1', () => resolve());
+    });
+    const a = this.server.address() as AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    this.address = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${a.port}`;
+    await this.crds.start();
+    this.ready = true;
+  }
+
+  get port(): number { return (this.server?.address() as AddressInfo).port; }
+  url(): string { return `${this.opts.tls ? 'https' : 'http'}://${this.address}`; }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.crds.stop();
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://x');
+    let labels = { verb: req.method ?? 'GET', group: '', version: '', resource: '' };
+    res.on('finish', () => {
+      if (!labels.resource) return;
+      this.requests.inc({ ...labels, code: String(res.statusCode) });
+      this.latency.observe(labels, Number(process.hrtime.bigint() - t0) / 1e9);
+    });
+    try {
+      const p = url.pathname;
+      if (p === '/livez' || p === '/healthz' || p === '/readyz' || p.startsWith('/livez/') || p.startsWith('/healthz/') || p.startsWith('/readyz/')) {
+        if (p.startsWith('/readyz') && !this.ready) return sendText(res, 500, '[-]ready failed: reason withheld\nreadyz check failed\n');
+        return sendText(res, 200, 'ok');
+      }
+      const user = this.opts.authn ? authenticate(req, this.opts.authn) : anonymous;
+      if (!user) throw errors.unauthorized();
+      if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);
+      if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
+      if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index(this.resources()));
+      if (p.startsWith('/openapi/v3/')) {
+        const gv = p.slice('/openapi/v3/'.length);
+        const doc = openapiV3DocJSON(gv, this.resources());
+        if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        const hash = openapiV3Hash(gv, this.resources());
+        const immutable = hash && url.searchParams.get('hash') === hash;
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(doc), ETag: `"${hash}"`, 'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private' });
+        res.end(doc);
+        return;
+      }
+      if (p === '/openapi/v2') {
+        const body = openapiV2Proto(serverVersion.gitVersion);
+        res.writeHead(200, { 'Content-Type': openapiV2ContentType, 'Content-Length': body.length });
+        res.end(body);
+        return;
+      }
+      if (p === '/' ) return sendJSON(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/metrics', '/openapi/v3', '/readyz', '/version'] });
+      const parsed = parseApiPath(p);
+      if (!parsed) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      const resources = this.resources();
+      const accept = req.headers.accept ?? '';
+      switch (parsed.kind) {
+        case 'api':
+        case 'apis': {
+          const m = /g=apidiscovery\.k8s\.io;v=(v2beta1|v2);as=APIGroupDiscoveryList/.exec(accept);
+          if (m) {
+            const apiVersion = `apidiscovery.k8s.io/${m[1]}`;
+            return sendJSON(res, 200, aggregatedDoc(resources, parsed.kind === 'api', apiVersion), `application/json;g=apidiscovery.k8s.io;v=${m[1]};as=APIGroupDiscoveryList`);
+          }
+          return sendJSON(res, 200, parsed.kind === 'api' ? apiVersionsDoc(this.address) : apiGroupListDoc(resources));
+        }
+        case 'group': {
+          const d = apiGroupDoc(resources, parsed.group);
+          if (!d) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+          return sendJSON(res, 200, d);
+        }
+        case 'groupVersion': {
+          const d = apiResourceListDoc(resources, parsed.group, parsed.version);
+          if (!d) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+          return sendJSON(res, 200, d);
+        }
+      }
+      const rp = parseResourcePath(parsed.rest, (plural) => this.registry.get(parsed.group, parsed.version, plural)?.resource.namespaced);
+      const store = rp && this.registry.get(parsed.group, parsed.version, rp.plural);
+      if (!rp || !store) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      labels = { verb: req.method ?? 'GET', group: parsed.group, version: parsed.version, resource: rp.plural };
+      if (store.resource.namespaced === false && rp.ns) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      await handleResource(req, res, {
+        verb: parsed.watchPrefix ? 'watch' : '', store, ns: store.resource.namespaced ? rp.ns : undefined,
+        name: rp.name, sub: rp.sub, query: url.searchParams, user,
+      });
+    } catch (e) {
+      sendError(res, e);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// The one place that wires components together (k3s style): storage, API server, and, unless
+// disabled, the controllers. Each component only talks to the API server.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openBackend } from '../storage/index.js';
+import { ApiServer } from '../apiserver/server.js';
+import { bootstrap } from '../apiserver/bootstrap.js';
+import { ensurePki } from '../apiserver/auth/pki.js';
+import { createHttpsServerOptions } from '../apiserver/auth/tls.js';
+import { createAuthnContext } from '../apiserver/auth/authn.js';
+import { nthAddress } from '../apiserver/allocator.js';
+import { writeKubeconfig } from '../util/kubeconfig.js';
+import type { Backend } from '../storage/backend.js';
+
+export interface ServerConfig {
+  dataDir: string;
+  bindAddress: string;
+  port: number;
+  datastoreEndpoint?: string;
+  disable: string[];
+  writeKubeconfig?: string;
+  serviceCidr: string;
+  clusterCidr: string;
+  simulatedNodes: number;
+  log: (msg: string) => void;
+}
+
+export interface RunningServer {
+  api: ApiServer;
+  backend: Backend;
+  kubeconfigPath: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
+  await mkdir(cfg.dataDir, { recursive: true });
+  const backend = await openBackend(cfg.datastoreEndpoint, cfg.dataDir);
+  const pki = await ensurePki(join(cfg.dataDir, 'tls'), { hosts: [cfg.bindAddress].filter((h) => h !== '0.0.0.0') });
+  const api = new ApiServer({
+    backend, tls: createHttpsServerOptions(pki), authn: createAuthnContext(pki),
+    host: cfg.bindAddress, port: cfg.port, serviceCidr: cfg.serviceCidr,
+  });
+  await api.start();
+  const advertise = cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress;
+  await bootstrap(api.registry, { serviceIP: nthAddress(cfg.serviceCidr, 1), advertiseAddress: advertise, port: api.port });
+  const url = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${api.port}`;
+  const kubeconfigPath = cfg.writeKubeconfig ?? join(cfg.dataDir, 'kubeconfig.yaml');
+  await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.serverCa.cert, clientCertPem: pki.admin.cert, clientKeyPem: pki.admin.key });
+  const stops: (() => Promise<void> | void)[] = [];
+  const { startControllers } = await import('./components.js');
+  stops.push(await startControllers({ kubeconfigPath, disable: cfg.disable, log: cfg.log }));
+  return {
+    api, backend, kubeconfigPath, url,
+    async stop() {
+      for (const s of stops.reverse()) await s();
+      await api.stop();
+      await backend.close();
+    },
+  };
+}
