@@ -208,7 +208,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         }
         if (patched.metadata) delete patched.metadata.resourceVersion;
         return patched;
-      }, { dryRun: dryRun(q), fieldManager: manager, subresource, allowCreate: isApply && !subresource });
+      }, { dryRun: dryRun(q), fieldManager: manager, subresource, allowCreate: isApply && !subresource, skipManagedFields: isApply });
       if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w}"`).join(', '));
       return sendObject(req, res, r, created ? 201 : 200, obj);
     }

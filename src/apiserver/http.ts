@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { errors, StatusError } from '../api/status.js';
+import { decodeK8sProtobuf, isProtobuf } from '../api/proto/decode.js';
 
 export const maxBodyBytes = 3 * 1024 * 1024;
 
@@ -31,12 +32,13 @@ export function decodeBody(body: Buffer, contentType: string | undefined): any {
       throw errors.badRequest(`the object provided is unrecognized (must be of type ...): couldn't get version/kind; json parse error: ${(e as Error).message}`);
     }
   }
+  if (isProtobuf(mt)) return decodeK8sProtobuf(body).object;
   if (mt === 'application/yaml' || mt === 'application/x-yaml' || mt === 'text/yaml') {
     try { return parseYaml(text); } catch (e) {
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
     }
   }
-  throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
 }
 
 export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {

@@ -1,9 +1,13 @@
 // Converts a CRD version's openAPIV3Schema (JSONSchemaProps) to a FieldSchema, keeping the x-kubernetes-* facts.
 import type { FieldSchema } from '../schema-types.js';
+import { modelSchema } from '../schema.js';
 
 type Props = Record<string, unknown>;
 
 function objectMeta(): FieldSchema {
+  // the built-in ObjectMeta schema (all fields, with upstream's merge facts); the literal is a fallback
+  const full = modelSchema('V1ObjectMeta');
+  if (full) return full;
   return { type: 'object', fields: { finalizers: { type: 'array', items: { type: 'string' }, patchStrategy: 'merge', listType: 'set' }, ownerReferences: { type: 'array', items: { type: 'object' }, patchStrategy: 'merge', patchMergeKey: 'uid', listType: 'map', listMapKeys: ['uid'] }, labels: { type: 'map', items: { type: 'string' } }, annotations: { type: 'map', items: { type: 'string' } }, managedFields: { type: 'array', listType: 'atomic' } } };
 }
 

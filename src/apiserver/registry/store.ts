@@ -15,6 +15,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   subresource?: string;
+  /** the object's managedFields were already computed (server-side apply) */
+  skipManagedFields?: boolean;
 }
 
 export interface ListOptions {
@@ -248,7 +250,7 @@ export class Store {
     const errs = this.strategy.validate?.(obj) ?? [];
     if (errs.length) throw this.invalid(name, errs);
     if (this.hooks.beforeCreate) await this.hooks.beforeCreate(this.resource, obj);
-    this.hooks.manageFields?.(obj, undefined, opts.fieldManager ?? '', opts.subresource ?? '');
+    if (!opts.skipManagedFields) this.hooks.manageFields?.(obj, undefined, opts.fieldManager ?? '', opts.subresource ?? '');
     if (opts.dryRun) {
       if (await this.tryGet(ns, name)) throw errors.alreadyExists(this.gr, name);
       return obj;
@@ -363,7 +365,7 @@ export class Store {
       : [...(this.strategy.validate?.(obj) ?? []), ...(this.strategy.validateUpdate?.(obj, cur) ?? [])];
     if (errs.length) throw this.invalid(name, errs);
     if (this.hooks.beforeUpdate) await this.hooks.beforeUpdate(this.resource, obj, cur);
-    this.hooks.manageFields?.(obj, cur, opts.fieldManager ?? '', sub);
+    if (!opts.skipManagedFields) this.hooks.manageFields?.(obj, cur, opts.fieldManager ?? '', sub);
     delete obj.metadata.resourceVersion;
     const curNoRV = { ...cur, metadata: { ...cur.metadata } }; delete curNoRV.metadata.resourceVersion;
     if (deepEqual(curNoRV, obj)) {
