@@ -161,7 +161,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'GET': {
       if (name) return sendObject(req, res, r, 200, await store.get(ns, name));
       const watch = q.get('watch');
-      if (watch === 'true' || watch === '1' || r.verb === 'watch') return serveWatch(req, res, store, ns, q, negotiate(req) === 'table');
+      if ((watch !== null && !/^(0|false|no)$/i.test(watch)) || r.verb === 'watch') return serveWatch(req, res, store, ns, q, negotiate(req) === 'table'); // upstream: any value but 0/false/no (python sends True)
       return sendList(req, res, r, await store.list(ns, listOpts(q)));
     }
     case 'POST': {
@@ -178,14 +178,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const body = decodeBody(await readBody(req), req.headers['content-type']);
       checkKind(r, body);
       checkUnknownFields(q, store.apiVersion, rsc.kind, body);
-      let input = body;
-      if (subresource === 'finalize') {
-        // only spec.finalizers may change through finalize
-        const cur = await store.get(ns, name);
-        input = { ...cur, spec: { ...(cur.spec ?? {}), finalizers: body.spec?.finalizers ?? [] } };
-        input.metadata = { ...cur.metadata, resourceVersion: body.metadata?.resourceVersion ?? cur.metadata.resourceVersion };
-      }
-      const { obj, created } = await store.update(ns, name, input, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: subresource === 'finalize' ? '' : subresource, allowCreate: allowCreateOnUpdate(rsc.group, rsc.plural) });
+      const { obj, created } = await store.update(ns, name, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource, allowCreate: allowCreateOnUpdate(rsc.group, rsc.plural) });
       return sendObject(req, res, r, created ? 201 : 200, obj);
     }
     case 'PATCH': {

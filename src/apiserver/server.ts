@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   port?: number;
   serviceCidr?: string;
   nodePortRange?: [number, number];
+  /** history older than one interval is compacted every interval (upstream: 5 minutes) */
+  compactionIntervalMs?: number;
 }
 
 export const serverVersion = {
@@ -46,6 +48,7 @@ export class ApiServer {
   private readonly requests: Counter;
   private readonly latency: Histogram;
   private ready = false;
+  private compactTimer?: NodeJS.Timeout;
   private readonly crds: CustomResources;
   address = '';
 
@@ -90,7 +93,22 @@ export class ApiServer {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     this.address = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${a.port}`;
     await this.crds.start();
+    this.startCompactor();
     this.ready = true;
+  }
+
+  /** like kube-apiserver: every interval, compact to the revision seen one interval ago */
+  private startCompactor(): void {
+    const every = this.opts.compactionIntervalMs ?? 5 * 60_000;
+    let last = 0;
+    this.compactTimer = setInterval(() => {
+      void (async () => {
+        const now = await this.opts.backend.currentRevision();
+        if (last > 0) await this.opts.backend.compact(last);
+        last = now;
+      })().catch((e) => console.error('apiserver: compaction failed:', e?.message ?? e));
+    }, every);
+    this.compactTimer.unref();
   }
 
   get port(): number { return (this.server?.address() as AddressInfo).port; }
@@ -98,6 +116,7 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.ready = false;
+    clearInterval(this.compactTimer);
     this.crds.stop();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();

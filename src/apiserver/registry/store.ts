@@ -339,7 +339,12 @@ export class Store {
       delete m.deletionTimestamp; delete m.deletionGracePeriodSeconds;
     }
     if (cur.metadata.generation !== undefined) m.generation = cur.metadata.generation; else delete m.generation;
-    if (sub === 'status') {
+    if (sub === 'finalize') {
+      // namespaces/finalize: only spec.finalizers changes
+      const next = clone(cur);
+      next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
+      obj = next;
+    } else if (sub === 'status') {
       // status strategy: only status changes
       if (this.strategy.prepareForStatusUpdate) {
         this.strategy.prepareForStatusUpdate(obj, cur);
@@ -360,7 +365,7 @@ export class Store {
         obj.metadata.generation = cur.metadata.generation + 1;
       }
     }
-    const errs = sub === 'status'
+    const errs = sub === 'finalize' ? [] : sub === 'status'
       ? (this.strategy.validateStatusUpdate?.(obj, cur) ?? [])
       : [...(this.strategy.validate?.(obj) ?? []), ...(this.strategy.validateUpdate?.(obj, cur) ?? [])];
     if (errs.length) throw this.invalid(name, errs);
@@ -417,15 +422,15 @@ export class Store {
       // only add GC finalizers when there is something to orphan or wait for: upstream always adds them
       m.finalizers = fin.length ? fin : undefined;
       if (!m.finalizers) delete m.finalizers;
-      const grace = this.graceSeconds(cur, opts.gracePeriodSeconds);
+      // graceful deletion (pods): the period may only shrink; 0 means now
+      const grace = this.graceSeconds(cur, opts.gracePeriodSeconds) ?? 0;
       const alreadyDeleting = !!cur.metadata.deletionTimestamp;
-      if (!alreadyDeleting || grace !== undefined) {
-        if (!alreadyDeleting) m.deletionTimestamp = nowRFC3339(grace ? new Date(Date.now() + grace * 1000) : new Date());
-        if (grace !== undefined && (!alreadyDeleting || grace < (cur.metadata.deletionGracePeriodSeconds ?? Infinity))) {
-          m.deletionGracePeriodSeconds = grace;
-          if (alreadyDeleting) m.deletionTimestamp = nowRFC3339(new Date(Date.now() + grace * 1000));
-        }
-        if (m.deletionGracePeriodSeconds === undefined) m.deletionGracePeriodSeconds = 0;
+      if (!alreadyDeleting) {
+        m.deletionTimestamp = nowRFC3339(new Date(Date.now() + grace * 1000));
+        m.deletionGracePeriodSeconds = grace;
+      } else if (grace < (cur.metadata.deletionGracePeriodSeconds ?? 0)) {
+        m.deletionTimestamp = nowRFC3339(new Date(Date.now() + grace * 1000));
+        m.deletionGracePeriodSeconds = grace;
       }
       if (this.resource.group === '' && this.resource.plural === 'namespaces') {
         next.status = { ...(next.status ?? {}), phase: 'Terminating' };

@@ -1,0 +1,297 @@
+// API machinery over real HTTP: reads, watches, writes, subresources and errors.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryBackend } from '../storage/memory.js';
+import { ApiServer } from './server.js';
+import { bootstrap } from './bootstrap.js';
+
+let api: ApiServer;
+let base: string;
+const backend = new MemoryBackend();
+
+async function req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  const init: RequestInit = { method, headers: { 'Content-Type': 'application/json', ...headers } };
+  if (body !== undefined) init.body = typeof body === 'string' || body instanceof Uint8Array ? body as any : JSON.stringify(body);
+  const r = await fetch(base + path, init);
+  const text = await r.text();
+  let json: any;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: r.status, json, text, headers: r.headers };
+}
+
+/** reads a watch stream until `n` events arrived or the stream ends */
+async function watchEvents(path: string, n: number, timeoutMs = 5000): Promise<any[]> {
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(), timeoutMs);
+  const out: any[] = [];
+  try {
+    const r = await fetch(base + path, { signal: ac.signal });
+    let buf = '';
+    const dec = new TextDecoder();
+    for await (const chunk of r.body as any) {
+      buf += dec.decode(chunk, { stream: true });
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i); buf = buf.slice(i + 1);
+        if (line.trim()) out.push(JSON.parse(line));
+        if (out.length >= n) { ac.abort(); return out; }
+      }
+    }
+  } catch (e) {
+    if (!ac.signal.aborted) throw e;
+  } finally { clearTimeout(t); }
+  return out;
+}
+
+const cm = (name: string, labels: Record<string, string> = {}, ns = 'default') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data: { k: name } });
+
+before(async () => {
+  api = new ApiServer({ backend, port: 0, compactionIntervalMs: 3_600_000 });
+  await api.start();
+  await bootstrap(api.registry, { serviceIP: '10.43.0.1', advertiseAddress: '127.0.0.1', port: api.port });
+  base = api.url();
+});
+after(async () => { await api.stop(); await backend.close(); });
+
+describe('reads', () => {
+  it('list with equality and set-based label selectors, and field selectors', async () => {
+    for (const [n, env] of [['a', 'prod'], ['b', 'dev'], ['c', 'test']]) assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', cm(n, { env, sel: 'yes' }))).status, 201);
+    const names = async (q: string) => (await req('GET', `/api/v1/namespaces/default/configmaps?${q}`)).json.items.map((o: any) => o.metadata.name).sort().join(',');
+    assert.equal(await names('labelSelector=env%3Dprod'), 'a');
+    assert.equal(await names('labelSelector=sel%3Dyes,env!%3Dprod'), 'b,c');
+    assert.equal(await names('labelSelector=' + encodeURIComponent('env in (dev,test)')), 'b,c');
+    assert.equal(await names('labelSelector=' + encodeURIComponent('sel,env notin (dev)')), 'a,c');
+    assert.equal(await names('labelSelector=' + encodeURIComponent('!env')), '');
+    assert.equal(await names('fieldSelector=metadata.name%3Db'), 'b');
+    const bad = await req('GET', '/api/v1/namespaces/default/configmaps?fieldSelector=spec.foo%3Dx');
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /field label not supported: spec.foo/);
+  });
+
+  it('pod field selectors: spec.nodeName and status.phase', async () => {
+    const pod = (name: string, node?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] } });
+    assert.equal((await req('POST', '/api/v1/namespaces/default/pods', pod('p1', 'n1'))).status, 201);
+    assert.equal((await req('POST', '/api/v1/namespaces/default/pods', pod('p2'))).status, 201);
+    const on = await req('GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dn1');
+    assert.deepEqual(on.json.items.map((p: any) => p.metadata.name), ['p1']);
+    const pending = await req('GET', '/api/v1/pods?fieldSelector=status.phase%3DPending');
+    assert.equal(pending.json.items.length, 2);
+    const unscheduled = await req('GET', '/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3D');
+    assert.deepEqual(unscheduled.json.items.map((p: any) => p.metadata.name), ['p2']);
+  });
+
+  it('limit and continue page through a consistent snapshot', async () => {
+    for (let i = 0; i < 7; i++) await req('POST', '/api/v1/namespaces/default/configmaps', cm(`page-${i}`, { page: 'y' }));
+    const seen: string[] = [];
+    let cont = '';
+    let pages = 0;
+    let rv = '';
+    do {
+      const r = await req('GET', `/api/v1/namespaces/default/configmaps?labelSelector=page&limit=3${cont ? `&continue=${cont}` : ''}`);
+      assert.equal(r.status, 200);
+      if (!rv) rv = r.json.metadata.resourceVersion;
+      else assert.equal(r.json.metadata.resourceVersion, rv, 'all pages come from one snapshot');
+      seen.push(...r.json.items.map((o: any) => o.metadata.name));
+      cont = r.json.metadata.continue ?? '';
+      pages++;
+      if (pages === 1) await req('POST', '/api/v1/namespaces/default/configmaps', cm('page-late', { page: 'y' }));
+    } while (cont);
+    assert.equal(pages, 3);
+    assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6].map((i) => `page-${i}`));
+    assert.equal((await req('GET', '/api/v1/namespaces/default/configmaps?continue=garbage')).status, 400);
+  });
+});
+
+describe('watch', () => {
+  it('resourceVersion=0 sends synthetic ADDED first, then later changes', async () => {
+    const p = watchEvents('/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0&labelSelector=w%3D1', 3);
+    await req('POST', '/api/v1/namespaces/default/configmaps', cm('w-existing', { w: '1' }));
+    await new Promise((r) => setTimeout(r, 200));
+    await req('POST', '/api/v1/namespaces/default/configmaps', cm('w-new', { w: '1' }));
+    await req('DELETE', '/api/v1/namespaces/default/configmaps/w-new');
+    const evs = await p;
+    assert.deepEqual(evs.map((e) => `${e.type} ${e.object.metadata.name}`).slice(-2), ['ADDED w-new', 'DELETED w-new']);
+  });
+
+  it('resumes from a resourceVersion with every later event in order', async () => {
+    const r = await req('POST', '/api/v1/namespaces/default/configmaps', cm('resume-0'));
+    const rv = r.json.metadata.resourceVersion;
+    for (let i = 1; i <= 5; i++) await req('POST', '/api/v1/namespaces/default/configmaps', cm(`resume-${i}`));
+    await req('PATCH', '/api/v1/namespaces/default/configmaps/resume-1', { data: { k: 'changed' } }, { 'Content-Type': 'application/merge-patch+json' });
+    const evs = await watchEvents(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, 6);
+    assert.deepEqual(evs.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED resume-1', 'ADDED resume-2', 'ADDED resume-3', 'ADDED resume-4', 'ADDED resume-5', 'MODIFIED resume-1']);
+    const rvs = evs.map((e) => Number(e.object.metadata.resourceVersion));
+    assert.deepEqual(rvs, [...rvs].sort((a, b) => a - b));
+  });
+
+  it('a label change out of the selector is delivered as DELETED', async () => {
+    await req('POST', '/api/v1/namespaces/default/configmaps', cm('mover', { team: 'x' }));
+    const p = watchEvents('/api/v1/namespaces/default/configmaps?watch=1&labelSelector=team%3Dx&resourceVersion=0', 2);
+    await new Promise((r) => setTimeout(r, 200));
+    await req('PATCH', '/api/v1/namespaces/default/configmaps/mover', { metadata: { labels: { team: 'y' } } }, { 'Content-Type': 'application/merge-patch+json' });
+    const evs = await p;
+    assert.deepEqual(evs.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED mover', 'DELETED mover']);
+  });
+
+  it('timeoutSeconds ends the stream; bookmarks carry a resourceVersion', async () => {
+    const t0 = Date.now();
+    const evs = await watchEvents('/api/v1/namespaces/kube-public/configmaps?watch=1&timeoutSeconds=1&resourceVersion=1', 100, 10_000);
+    assert.ok(Date.now() - t0 < 5000);
+    assert.equal(evs.length, 0);
+    const bm = await watchEvents('/api/v1/namespaces/kube-public/configmaps?watch=1&allowWatchBookmarks=true&timeoutSeconds=7&resourceVersion=1', 1, 10_000);
+    assert.equal(bm[0]?.type, 'BOOKMARK');
+    assert.ok(Number(bm[0].object.metadata.resourceVersion) > 1);
+  });
+
+  it('a compacted resourceVersion gives 410 Expired', async () => {
+    await req('POST', '/api/v1/namespaces/default/configmaps', cm('before-compact'));
+    const cur = await backend.currentRevision();
+    await req('POST', '/api/v1/namespaces/default/configmaps', cm('after-compact'));
+    await backend.compact(cur);
+    const evs = await watchEvents('/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2', 1);
+    assert.equal(evs[0].type, 'ERROR');
+    assert.equal(evs[0].object.code, 410);
+    assert.equal(evs[0].object.reason, 'Expired');
+  });
+});
+
+describe('writes', () => {
+  it('generateName and dryRun=All', async () => {
+    const g = await req('POST', '/api/v1/namespaces/default/configmaps', { metadata: { generateName: 'gen-' } });
+    assert.equal(g.status, 201);
+    assert.match(g.json.metadata.name, /^gen-[a-z0-9]{5}$/);
+    const d = await req('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', cm('dry'));
+    assert.equal(d.status, 201);
+    assert.equal((await req('GET', '/api/v1/namespaces/default/configmaps/dry')).status, 404);
+  });
+
+  it('update with a stale resourceVersion is 409 Conflict', async () => {
+    const c = (await req('POST', '/api/v1/namespaces/default/configmaps', cm('cas'))).json;
+    assert.equal((await req('PUT', '/api/v1/namespaces/default/configmaps/cas', { ...c, data: { k: '1' } })).status, 200);
+    const stale = await req('PUT', '/api/v1/namespaces/default/configmaps/cas', { ...c, data: { k: '2' } });
+    assert.equal(stale.status, 409);
+    assert.equal(stale.json.reason, 'Conflict');
+    assert.equal(stale.json.message, 'Operation cannot be fulfilled on configmaps "cas": the object has been modified; please apply your changes to the latest version and try again');
+  });
+
+  it('errors: 400 malformed, 404, 409 exists, 413 too large, 422 with causes, missing namespace', async () => {
+    assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', '{"metadata":')).status, 400);
+    assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', 'a: [b', { 'Content-Type': 'application/yaml' })).status, 400);
+    const nf = await req('GET', '/apis/apps/v1/namespaces/default/deployments/nope');
+    assert.equal(nf.status, 404);
+    assert.equal(nf.json.message, 'deployments.apps "nope" not found');
+    assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', cm('cas'))).status, 409);
+    const big = await req('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'big' }, data: { k: 'x'.repeat(3 * 1024 * 1024 + 10) } });
+    assert.equal(big.status, 413);
+    const inv = await req('POST', '/apis/apps/v1/namespaces/default/deployments', { metadata: { name: 'd' }, spec: { replicas: -1, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } });
+    assert.equal(inv.status, 422);
+    assert.equal(inv.json.reason, 'Invalid');
+    assert.ok(inv.json.details.causes.some((c: any) => c.field === 'spec.replicas'));
+    const nons = await req('POST', '/api/v1/namespaces/nowhere/configmaps', cm('x', {}, 'nowhere'));
+    assert.equal(nons.status, 404);
+    assert.equal(nons.json.message, 'namespaces "nowhere" not found');
+  });
+
+  it('finalizers keep a deleted object with deletionTimestamp until removed', async () => {
+    await req('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'fin', finalizers: ['example.com/hold'] } });
+    const d = await req('DELETE', '/api/v1/namespaces/default/configmaps/fin');
+    assert.equal(d.status, 200);
+    const held = await req('GET', '/api/v1/namespaces/default/configmaps/fin');
+    assert.ok(held.json.metadata.deletionTimestamp);
+    await req('PATCH', '/api/v1/namespaces/default/configmaps/fin', [{ op: 'remove', path: '/metadata/finalizers' }], { 'Content-Type': 'application/json-patch+json' });
+    assert.equal((await req('GET', '/api/v1/namespaces/default/configmaps/fin')).status, 404);
+  });
+
+  it('propagationPolicy Orphan and Foreground add the GC finalizers', async () => {
+    await req('POST', '/api/v1/namespaces/default/configmaps', cm('orph'));
+    await req('DELETE', '/api/v1/namespaces/default/configmaps/orph', { propagationPolicy: 'Orphan' });
+    assert.deepEqual((await req('GET', '/api/v1/namespaces/default/configmaps/orph')).json.metadata.finalizers, ['orphan']);
+    await req('POST', '/api/v1/namespaces/default/configmaps', cm('fg'));
+    await req('DELETE', '/api/v1/namespaces/default/configmaps/fg?propagationPolicy=Foreground');
+    assert.deepEqual((await req('GET', '/api/v1/namespaces/default/configmaps/fg')).json.metadata.finalizers, ['foregroundDeletion']);
+  });
+
+  it('graceful pod deletion: a bound pod waits for gracePeriodSeconds=0', async () => {
+    const d = await req('DELETE', '/api/v1/namespaces/default/pods/p1');
+    assert.equal(d.status, 200);
+    const pod = (await req('GET', '/api/v1/namespaces/default/pods/p1')).json;
+    assert.ok(pod.metadata.deletionTimestamp);
+    assert.equal(pod.metadata.deletionGracePeriodSeconds, 30);
+    assert.equal((await req('DELETE', '/api/v1/namespaces/default/pods/p1?gracePeriodSeconds=0')).status, 200);
+    assert.equal((await req('GET', '/api/v1/namespaces/default/pods/p1')).status, 404);
+    // an unscheduled pod goes at once
+    await req('DELETE', '/api/v1/namespaces/default/pods/p2');
+    assert.equal((await req('GET', '/api/v1/namespaces/default/pods/p2')).status, 404);
+  });
+
+  it('deletecollection with a selector', async () => {
+    const r = await req('DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=page');
+    assert.equal(r.status, 200);
+    assert.equal((await req('GET', '/api/v1/namespaces/default/configmaps?labelSelector=page')).json.items.length, 0);
+  });
+
+  it('status and scale subresources', async () => {
+    const dep = { metadata: { name: 'sc' }, spec: { replicas: 1, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } };
+    const created = (await req('POST', '/apis/apps/v1/namespaces/default/deployments', dep)).json;
+    assert.deepEqual(created.status, {});
+    // status through the main resource is ignored, through /status it sticks (and spec is kept)
+    await req('PUT', '/apis/apps/v1/namespaces/default/deployments/sc', { ...created, status: { replicas: 9 } });
+    assert.equal((await req('GET', '/apis/apps/v1/namespaces/default/deployments/sc')).json.status.replicas, undefined);
+    const cur = (await req('GET', '/apis/apps/v1/namespaces/default/deployments/sc')).json;
+    await req('PUT', '/apis/apps/v1/namespaces/default/deployments/sc/status', { ...cur, spec: { ...cur.spec, replicas: 5 }, status: { replicas: 1 } });
+    const after = (await req('GET', '/apis/apps/v1/namespaces/default/deployments/sc')).json;
+    assert.equal(after.status.replicas, 1);
+    assert.equal(after.spec.replicas, 1);
+    const scale = await req('GET', '/apis/apps/v1/namespaces/default/deployments/sc/scale');
+    assert.equal(scale.json.kind, 'Scale');
+    assert.equal(scale.json.status.selector, 'a=b');
+    const patched = await req('PATCH', '/apis/apps/v1/namespaces/default/deployments/sc/scale', { spec: { replicas: 4 } }, { 'Content-Type': 'application/merge-patch+json' });
+    assert.equal(patched.json.spec.replicas, 4);
+    const d = (await req('GET', '/apis/apps/v1/namespaces/default/deployments/sc')).json;
+    assert.equal(d.spec.replicas, 4);
+    assert.equal(d.metadata.generation, 2);
+  });
+
+  it('Service clusterIP is allocated and immutable', async () => {
+    const s = await req('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'svc' }, spec: { ports: [{ port: 80 }], selector: { a: 'b' } } });
+    assert.equal(s.status, 201);
+    assert.match(s.json.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
+    const upd = await req('PUT', '/api/v1/namespaces/default/services/svc', { ...s.json, spec: { ...s.json.spec, clusterIP: '10.43.200.200', clusterIPs: ['10.43.200.200'] } });
+    assert.equal(upd.status, 422);
+    const np = await req('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'np' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } });
+    assert.ok(np.json.spec.ports[0].nodePort >= 30000 && np.json.spec.ports[0].nodePort <= 32767);
+  });
+});
+
+describe('discovery and health', () => {
+  it('aggregated discovery lists subresources, shortNames and categories', async () => {
+    const r = await req('GET', '/apis', undefined, { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' });
+    assert.match(r.headers.get('content-type') ?? '', /as=APIGroupDiscoveryList/);
+    const apps = r.json.items.find((g: any) => g.metadata.name === 'apps');
+    const deploy = apps.versions[0].resources.find((x: any) => x.resource === 'deployments');
+    assert.deepEqual(deploy.shortNames, ['deploy']);
+    assert.deepEqual(deploy.categories, ['all']);
+    assert.ok(deploy.subresources.some((s: any) => s.subresource === 'scale' && s.responseKind.kind === 'Scale'));
+    const legacy = await req('GET', '/api/v1');
+    assert.ok(legacy.json.resources.some((x: any) => x.name === 'pods/status'));
+  });
+
+  it('version, healthz, livez, readyz, metrics', async () => {
+    assert.equal((await req('GET', '/version')).json.major, '1');
+    for (const p of ['/healthz', '/livez', '/readyz']) assert.equal((await req('GET', p)).text, 'ok');
+    assert.match((await req('GET', '/metrics')).text, /apiserver_request_total\{/);
+  });
+
+  it('deleting a namespace marks it Terminating and forbids new content', async () => {
+    await req('POST', '/api/v1/namespaces', { metadata: { name: 'doomed' } });
+    await req('DELETE', '/api/v1/namespaces/doomed');
+    const ns = (await req('GET', '/api/v1/namespaces/doomed')).json;
+    assert.equal(ns.status.phase, 'Terminating');
+    const c = await req('POST', '/api/v1/namespaces/doomed/configmaps', cm('x', {}, 'doomed'));
+    assert.equal(c.status, 403);
+    assert.match(c.json.message, /because it is being terminated/);
+    // finalize empties spec.finalizers: the namespace goes away
+    await req('PUT', '/api/v1/namespaces/doomed/finalize', { ...ns, spec: { finalizers: [] } });
+    assert.equal((await req('GET', '/api/v1/namespaces/doomed')).status, 404);
+  });
+});
