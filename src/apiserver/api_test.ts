@@ -295,3 +295,17 @@ describe('discovery and health', () => {
     assert.equal((await req('GET', '/api/v1/namespaces/doomed')).status, 404);
   });
 });
+
+describe('pods/binding', () => {
+  it('binds once, sets PodScheduled, and refuses a second binding', async () => {
+    await req('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'tobind' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    const b = await req('POST', '/api/v1/namespaces/default/pods/tobind/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } });
+    assert.equal(b.status, 201);
+    const pod = (await req('GET', '/api/v1/namespaces/default/pods/tobind')).json;
+    assert.equal(pod.spec.nodeName, 'node-a');
+    assert.ok(pod.status.conditions.some((c: any) => c.type === 'PodScheduled' && c.status === 'True'));
+    const again = await req('POST', '/api/v1/namespaces/default/pods/tobind/binding', { target: { kind: 'Node', name: 'node-b' } });
+    assert.equal(again.status, 409);
+    assert.match(again.json.message, /already assigned to node "node-a"/);
+  });
+});

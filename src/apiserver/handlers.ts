@@ -153,6 +153,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const method = req.method ?? 'GET';
   if (sub && !(rsc.subresources ?? []).includes(sub)) throw errors.notFound({ group: rsc.group, resource: `${rsc.plural}/${sub}` }, name ?? '');
   if (sub === 'scale') return handleScale(req, res, r);
+  if (sub === 'binding') return handleBinding(req, res, r);
   if (sub && sub !== 'status' && sub !== 'finalize') {
     throw new StatusError(501, 'NotImplemented', `${rsc.plural}/${sub} is not implemented yet`);
   }
@@ -260,4 +261,26 @@ async function handleScale(req: IncomingMessage, res: ServerResponse, r: Resourc
     return cur;
   }, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: '' });
   sendJSON(res, 200, toScale(obj));
+}
+
+/** pods/binding: the scheduler's write. Sets spec.nodeName once, with PodScheduled=True. */
+async function handleBinding(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
+  const { store, ns, name, query: q } = r;
+  if ((req.method ?? 'GET') !== 'POST' || !name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  const body = decodeBody(await readBody(req), req.headers['content-type']);
+  const node = body?.target?.name;
+  if (!node) throw errors.invalid('', 'Binding', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
+  if (body?.target?.kind && body.target.kind !== 'Node') throw errors.invalid('', 'Binding', name, [{ type: 'FieldValueNotSupported', field: 'target.kind', value: body.target.kind, detail: 'supported values: "Node"' }]);
+  await store.guaranteedUpdate(ns, name, (cur) => {
+    if (!cur) return undefined;
+    if (cur.metadata.deletionTimestamp) throw errors.conflict(store.gr, name, 'pod is being deleted, cannot be assigned to a host');
+    if (cur.spec?.nodeName) throw errors.conflict(store.gr, name, `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
+    if (body?.metadata?.uid && body.metadata.uid !== cur.metadata.uid) throw errors.conflict(store.gr, name, `Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: ${cur.metadata.uid}`);
+    cur.spec.nodeName = node;
+    const conds = (cur.status?.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    cur.status = { ...(cur.status ?? {}), conditions: conds };
+    return cur;
+  }, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: 'binding' });
+  sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }

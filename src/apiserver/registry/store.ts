@@ -339,7 +339,9 @@ export class Store {
       delete m.deletionTimestamp; delete m.deletionGracePeriodSeconds;
     }
     if (cur.metadata.generation !== undefined) m.generation = cur.metadata.generation; else delete m.generation;
-    if (sub === 'finalize') {
+    if (sub === 'binding') {
+      // pods/binding: the handler changed spec.nodeName and the PodScheduled condition only
+    } else if (sub === 'finalize') {
       // namespaces/finalize: only spec.finalizers changes
       const next = clone(cur);
       next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
@@ -365,7 +367,7 @@ export class Store {
         obj.metadata.generation = cur.metadata.generation + 1;
       }
     }
-    const errs = sub === 'finalize' ? [] : sub === 'status'
+    const errs = sub === 'finalize' || sub === 'binding' ? [] : sub === 'status'
       ? (this.strategy.validateStatusUpdate?.(obj, cur) ?? [])
       : [...(this.strategy.validate?.(obj) ?? []), ...(this.strategy.validateUpdate?.(obj, cur) ?? [])];
     if (errs.length) throw this.invalid(name, errs);
