@@ -1,0 +1,195 @@
+// End to end: a real `k8ts server` with its controllers, driven by real kubectl.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startK8ts, kubectl, kc, type ServerHandle } from '../e2e/harness.js';
+import { loadKubeconfig } from '../client/index.js';
+
+const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+`;
+
+const deployment = (ns: string, name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: c, image: nginx}]}
+`;
+
+/** a ConfigMap owned by the object uid (kind/apiVersion given) */
+const owned = (ns: string, name: string, owner: { apiVersion: string; kind: string; name: string; uid: string }, block = false) => JSON.stringify({
+  apiVersion: 'v1', kind: 'ConfigMap',
+  metadata: { name, namespace: ns, ownerReferences: [{ ...owner, ...(block ? { blockOwnerDeletion: true } : {}) }] },
+  data: { k: 'v' },
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually(what: string, f: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) { if (f()) return; await sleep(100); }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('controllers against a real server with kubectl', { timeout: 180_000 }, () => {
+  let s: ServerHandle;
+  let k: (args: string[], input?: string) => string;
+  const exists = (args: string[]) => kubectl(s.kubeconfig, ['get', ...args]).code === 0;
+  const uidOf = (args: string[]) => k(['get', ...args, '-o', 'jsonpath={.metadata.uid}']).trim();
+
+  before(async () => {
+    s = await startK8ts();
+    k = (args, input) => kc(s.kubeconfig, args, { input });
+  });
+  after(async () => { await s?.stop(); });
+
+  it('gives every namespace a default ServiceAccount and the kube-root-ca.crt ConfigMap', async () => {
+    k(['create', 'namespace', 'fresh']);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'fresh']) {
+      await eventually(`serviceaccount default in ${ns}`, () => exists(['serviceaccount', 'default', '-n', ns]));
+      await eventually(`configmap kube-root-ca.crt in ${ns}`, () => exists(['configmap', 'kube-root-ca.crt', '-n', ns]));
+    }
+    const ca = k(['get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'jsonpath={.data.ca\\.crt}']);
+    assert.equal(ca, loadKubeconfig(s.kubeconfig).ca!.toString());
+    assert.match(ca, /-----BEGIN CERTIFICATE-----/);
+    // deleted ones come back, and edits are put back
+    k(['delete', 'serviceaccount', 'default', '-n', 'fresh']);
+    k(['patch', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '--type=merge', '-p', '{"data":{"ca.crt":"tampered"}}']);
+    await eventually('serviceaccount default recreated', () => exists(['serviceaccount', 'default', '-n', 'fresh']));
+    await eventually('ca.crt restored', () => k(['get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'jsonpath={.data.ca\\.crt}']) === ca);
+  });
+
+  it('kubectl delete namespace removes all content, custom resources included, and the namespace', async () => {
+    k(['apply', '-f', '-'], crd);
+    k(['wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=20s']);
+    k(['create', 'namespace', 'doomed']);
+    k(['create', 'configmap', 'c1', '-n', 'doomed', '--from-literal=a=b']);
+    k(['create', 'secret', 'generic', 's1', '-n', 'doomed', '--from-literal=a=b']);
+    k(['apply', '-f', '-'], deployment('doomed', 'web'));
+    k(['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: doomed}\nspec: {size: 3}\n');
+    // an object held by a finalizer: the namespace waits for it, with conditions saying why
+    k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, namespace: doomed, finalizers: [example.com/hold]}\n');
+    const r = kubectl(s.kubeconfig, ['delete', 'namespace', 'doomed', '--wait=false']);
+    assert.equal(r.code, 0, r.stderr);
+    await eventually('NamespaceFinalizersRemaining condition', () => {
+      const ns = JSON.parse(k(['get', 'namespace', 'doomed', '-o', 'json']));
+      const c = (ns.status.conditions ?? []).find((x: any) => x.type === 'NamespaceFinalizersRemaining');
+      return ns.status.phase === 'Terminating' && c?.status === 'True' && c.message === 'Some finalizers are remaining: example.com/hold in 1 resource instances';
+    });
+    const ns = JSON.parse(k(['get', 'namespace', 'doomed', '-o', 'json']));
+    const remaining = ns.status.conditions.find((x: any) => x.type === 'NamespaceContentRemaining');
+    assert.equal(remaining.status, 'True');
+    assert.equal(remaining.message, 'Some resources are remaining: configmaps. has 1 resource instances');
+    for (const what of [['configmap', 'c1'], ['secret', 's1'], ['deployment', 'web'], ['gadget', 'g1'], ['serviceaccount', 'default']]) {
+      assert.equal(exists([...what, '-n', 'doomed']), false, `${what.join('/')} should be gone`);
+    }
+    // creating in a terminating namespace is refused
+    const refused = kubectl(s.kubeconfig, ['create', 'configmap', 'late', '-n', 'doomed']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /because it is being terminated/);
+    // release the finalizer; kubectl waits until the namespace is gone
+    k(['patch', 'configmap', 'held', '-n', 'doomed', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    const t0 = Date.now();
+    k(['delete', 'namespace', 'doomed', '--timeout=30s', '--ignore-not-found']);
+    assert.ok(Date.now() - t0 < 15_000);
+    assert.equal(exists(['namespace', 'doomed']), false);
+  });
+
+  it('kubectl delete --cascade=orphan returns and leaves dependents without the ownerReference', async () => {
+    k(['apply', '-f', '-'], deployment('default', 'orphaner'));
+    const uid = uidOf(['deployment', 'orphaner']);
+    k(['apply', '-f', '-'], owned('default', 'orphan-dep', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'orphaner', uid }));
+    await sleep(300);
+    const r = kubectl(s.kubeconfig, ['delete', 'deployment', 'orphaner', '--cascade=orphan', '--timeout=30s']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(exists(['deployment', 'orphaner']), false);
+    const cm = JSON.parse(k(['get', 'configmap', 'orphan-dep', '-o', 'json']));
+    assert.equal(cm.metadata.ownerReferences, undefined);
+  });
+
+  it('background deletion of an owner deletes its dependents, custom resources too; other owners keep an object alive', async () => {
+    k(['apply', '-f', '-'], deployment('default', 'bg'));
+    k(['apply', '-f', '-'], deployment('default', 'keeper'));
+    const uid = uidOf(['deployment', 'bg']);
+    const keeperUid = uidOf(['deployment', 'keeper']);
+    const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bg', uid };
+    for (let i = 0; i < 5; i++) k(['apply', '-f', '-'], owned('default', `bg-dep-${i}`, owner));
+    k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'bg-gadget', namespace: 'default', ownerReferences: [owner] } }));
+    k(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: 'shared', namespace: 'default', ownerReferences: [owner, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'keeper', uid: keeperUid }] },
+    }));
+    await sleep(300);
+    k(['delete', 'deployment', 'bg']);
+    await eventually('dependents deleted', () => {
+      const left = k(['get', 'configmaps,gadgets', '-o', 'name']).split('\n').filter((l) => /bg-/.test(l));
+      return left.length === 0;
+    }, 5000);
+    await eventually('dangling reference removed from the shared dependent', () => {
+      const cm = JSON.parse(k(['get', 'configmap', 'shared', '-o', 'json']));
+      return cm.metadata.ownerReferences?.length === 1 && cm.metadata.ownerReferences[0].uid === keeperUid;
+    }, 5000);
+  });
+
+  it('dependents of an owner that never existed (dangling uid) are collected', async () => {
+    k(['apply', '-f', '-'], owned('default', 'stray', { apiVersion: 'v1', kind: 'ConfigMap', name: 'nobody', uid: '00000000-0000-0000-0000-000000000000' }));
+    await eventually('stray deleted', () => !exists(['configmap', 'stray']), 5000);
+  });
+
+  it('kubectl delete --cascade=foreground waits for blocking dependents', async () => {
+    k(['apply', '-f', '-'], deployment('default', 'fg'));
+    const uid = uidOf(['deployment', 'fg']);
+    const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fg', uid };
+    k(['apply', '-f', '-'], owned('default', 'fg-free', owner));
+    // a blocking dependent held by its own finalizer keeps the owner until it is released
+    k(['apply', '-f', '-'], JSON.stringify({ ...JSON.parse(owned('default', 'fg-block', owner, true)), metadata: { ...JSON.parse(owned('default', 'fg-block', owner, true)).metadata, finalizers: ['example.com/hold'] } }));
+    await sleep(300);
+    const r = kubectl(s.kubeconfig, ['delete', 'deployment', 'fg', '--cascade=foreground', '--wait=false']);
+    assert.equal(r.code, 0, r.stderr);
+    await eventually('fg-free deleted', () => !exists(['configmap', 'fg-free']), 5000);
+    await eventually('fg-block being deleted', () => k(['get', 'configmap', 'fg-block', '-o', 'jsonpath={.metadata.deletionTimestamp}']).trim() !== '', 5000);
+    const dep = JSON.parse(k(['get', 'deployment', 'fg', '-o', 'json']));
+    assert.deepEqual(dep.metadata.finalizers, ['foregroundDeletion']);
+    assert.ok(dep.metadata.deletionTimestamp);
+    k(['patch', 'configmap', 'fg-block', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    const t0 = Date.now();
+    k(['delete', 'deployment', 'fg', '--cascade=foreground', '--timeout=30s', '--ignore-not-found']);
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(exists(['deployment', 'fg']), false);
+    assert.equal(exists(['configmap', 'fg-block']), false);
+  });
+
+  it('kubectl delete --cascade=foreground with plain dependents returns once they are gone', async () => {
+    k(['apply', '-f', '-'], deployment('default', 'fg2'));
+    const uid = uidOf(['deployment', 'fg2']);
+    for (let i = 0; i < 3; i++) k(['apply', '-f', '-'], owned('default', `fg2-dep-${i}`, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fg2', uid }, true));
+    await sleep(300);
+    const t0 = Date.now();
+    k(['delete', 'deployment', 'fg2', '--cascade=foreground', '--timeout=30s']);
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(k(['get', 'configmaps', '-o', 'name']).split('\n').filter((l) => /fg2-dep/.test(l)).length, 0);
+  });
+
+  it('holds the kube-controller-manager Lease in kube-system', () => {
+    const lease = JSON.parse(k(['get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'json']));
+    assert.ok(lease.spec.holderIdentity);
+    assert.equal(lease.spec.leaseDurationSeconds, 15);
+  });
+});
