@@ -4,17 +4,17 @@
 // Source of facts: upstream's generated.proto files (k8s.io/api/<group>/<version>,
 // k8s.io/apimachinery meta/v1, api/resource, util/intstr, runtime) as compiled into a
 // kubectl binary: gogo-protobuf registers each file's FileDescriptorProto (gzipped)
-// in the Go binary, so kubectl 1.32 carries the exact v0.32 schema, including the
+// in the Go binary, so kubectl 1.33 carries the exact v0.33 schema, including the
 // gogoproto `nullable` option that tells pointer fields from value fields.
 //
-// usage: node scripts/gen-proto-table.mjs [path/to/kubectl-1.32] > src/api/proto/schema.ts
+// usage: node scripts/gen-proto-table.mjs [path/to/kubectl-1.33] > src/api/proto/schema.ts
 import { readFileSync, realpathSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 
 const here = dirname(new URL(import.meta.url).pathname);
-const kubectl = process.argv[2] ?? join(dirname(realpathSync(execSync('which kubectl').toString().trim())), 'kubectl.1.32');
+const kubectl = process.argv[2] ?? join(dirname(realpathSync(execSync('which kubectl').toString().trim())), 'kubectl.1.33');
 
 // ---- minimal protobuf wire reader (descriptor parsing only) ----
 function* fields(buf) {
@@ -47,7 +47,12 @@ function parseField(b) {
     else if (no === 5) f.type = v;
     else if (no === 6) f.typeName = str(v).replace(/^\./, '');
     else if (no === 10) f.jsonName = str(v);
-    else if (no === 8) for (const [ono, ov] of fields(v)) if (ono === 65001) f.nullable = ov !== 0;
+    else if (no === 8) {
+      for (const [ono, ov] of fields(v)) {
+        if (ono === 65001) f.nullable = ov !== 0;
+        else if (ono === 65004) f.customName = str(ov);
+      }
+    }
   }
   return f;
 }
@@ -114,6 +119,29 @@ for (const n of [
   'k8s.io.api.certificates.v1.CertificateSigningRequest',
 ]) roots.add(n);
 
+// Go embedded structs with json:",inline" put their fields in the parent's JSON object.
+// The descriptor shows an embedded field as one whose Go name (gogoproto.customname)
+// equals its type's name; whether its JSON is inlined is taken from the OpenAPI models of
+// @kubernetes/client-node: inlined when the parent's model has no property of that name.
+const k8s = await import('@kubernetes/client-node');
+const SPECIAL_EMBEDS = new Set(['k8s.io.apimachinery.pkg.runtime.Unknown']);
+function isInline(parent, f) {
+  if (f.type !== 11 || f.label === 3 || f.customName !== f.typeName.split('.').pop() || SPECIAL_EMBEDS.has(parent)) return false;
+  if (f.name === 'metadata') return false; // ObjectMeta `json:"metadata"`
+  const model = modelOf(parent);
+  if (!model?.getAttributeTypeMap) throw new Error(`no @kubernetes/client-node model for ${parent}`);
+  const inline = !model.getAttributeTypeMap().some((a) => a.baseName === f.name);
+  if (inline) inlinedInto.set(f.typeName, parent);
+  return inline;
+}
+const inlinedInto = new Map();
+function modelOf(msg) {
+  const parts = msg.split('.');
+  const v = parts.at(-2).replace(/^v/, 'V');
+  const g = parts.at(-3).replace(/^./, (c) => c.toUpperCase());
+  return k8s[v + parts.at(-1)] ?? k8s[g + v + parts.at(-1)] ?? (inlinedInto.has(msg) ? modelOf(inlinedInto.get(msg)) : undefined);
+}
+
 const typeOf = (f) => {
   if (f.type === 11 || f.type === 14) return f.typeName;
   const t = TYPES[f.type];
@@ -138,8 +166,9 @@ const visit = (name) => {
       if (v.type === 11) visit(v.typeName);
       t = `map<${typeOf(k)},${typeOf(v)}>`;
     } else {
+      const inline = isInline(name, f);
       if (f.type === 11) visit(f.typeName);
-      t = typeOf(f) + (f.label === 3 ? '[]' : f.nullable ? '?' : '');
+      t = (inline ? 'inline:' : '') + typeOf(f) + (f.label === 3 ? '[]' : f.nullable ? '?' : '');
     }
     rows.push([f.number, f.name, t]);
   }
@@ -147,15 +176,36 @@ const visit = (name) => {
 };
 for (const r of [...roots].sort()) visit(r);
 
+// Cross-check against the OpenAPI models: every (non-inline) proto field name must be a
+// JSON property. A few proto names differ from the Go JSON tag only in case (uID -> uid,
+// aPIGroup -> apiGroup); those rows take the JSON name. Types with a custom JSON form
+// (Time, Quantity, ...) have no model of their own.
+const CUSTOM_JSON = /\.(Time|MicroTime|FieldsV1|Quantity|IntOrString|RawExtension|Unknown|TypeMeta|ExtraValue)$/;
+for (const [name, rows] of reach) {
+  if (CUSTOM_JSON.test(name)) continue;
+  const model = modelOf(name);
+  if (!model) throw new Error(`no OpenAPI model to check ${name}`);
+  const props = model.getAttributeTypeMap().map((a) => a.baseName);
+  for (const row of rows) {
+    if (row[2].startsWith('inline:') || props.includes(row[1])) continue;
+    const alt = props.find((p) => p.toLowerCase() === row[1].toLowerCase());
+    if (!alt) throw new Error(`${name} field ${row[0]} "${row[1]}" is not a JSON property`);
+    process.stderr.write(`${name} field ${row[0]}: proto name ${row[1]}, JSON name ${alt}\n`);
+    row[1] = alt;
+  }
+}
+
 const srcFiles = [...new Set([...reach.keys()].map((n) => n.replace(/\.[^.]+$/, '')))].sort();
 let out = `// GENERATED by scripts/gen-proto-table.mjs from upstream's generated.proto descriptors
 // (k8s.io/api and k8s.io/apimachinery as vendored in kubectl ${kubectl.match(/1\.\d+/)?.[0] ?? ''}). Do not edit.
+// Field names are the JSON names (checked against @kubernetes/client-node's OpenAPI models).
 //
 // message full name -> fields [number, jsonName, type]; type is a scalar (string, int32,
 // int64, bool, bytes, double, ...) or a message full name, with a suffix:
 //   'T'  value (non-pointer) field: gogo always writes it, zero means unset
 //   'T?' pointer field: written only when set, so a zero value is meaningful
 //   'T[]' repeated field; 'map<K,V>' map field (entry key = 1, value = 2)
+//   'inline:T' Go embedded struct (json:",inline"): its fields appear in the parent object
 // packages: ${srcFiles.join(', ')}
 export type FieldRow = readonly [number: number, name: string, type: string];
 
