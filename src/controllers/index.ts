@@ -10,6 +10,8 @@ import { ServerDiscovery } from './discovery.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { MetadataClient } from './metadataclient.js';
 import { NamespaceController } from './namespace.js';
+import { startReplicaSetController, startReplicationController } from './replicaset.js';
+import { startDeploymentController } from './deployment/controller.js';
 import { RootCAPublisher } from './rootca.js';
 import { ServiceAccountsController } from './serviceaccount.js';
 
@@ -58,6 +60,9 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'root-ca-certificate-publisher-controller',
     start: (ctx, signal) => new RootCAPublisher({ client: ctx.client, informers: ctx.informers, rootCA: ctx.rootCA, log: ctx.log }).run(5, signal),
   },
+  { name: 'replicaset-controller', start: startReplicaSetController },
+  { name: 'replicationcontroller-controller', start: startReplicationController },
+  { name: 'deployment-controller', start: startDeploymentController },
 ];
 
 /** Builds the clients and informer factories shared by all controllers. */
