@@ -187,6 +187,22 @@ describe('controllers against a real server with kubectl', { timeout: 180_000 },
     assert.equal(k(['get', 'configmaps', '-o', 'name']).split('\n').filter((l) => /fg2-dep/.test(l)).length, 0);
   });
 
+  it('collects 200 dependents within seconds of their owner going', async () => {
+    k(['apply', '-f', '-'], deployment('default', 'many'));
+    const uid = uidOf(['deployment', 'many']);
+    const items = Array.from({ length: 200 }, (_, i) => ({
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: `many-${i}`, labels: { batch: 'many' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'many', uid }] },
+    }));
+    k(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    await sleep(500);
+    const t0 = Date.now();
+    k(['delete', 'deployment', 'many']);
+    await eventually('all 200 collected', () => k(['get', 'configmaps', '-l', 'batch=many', '-o', 'name']).trim() === '', 30_000);
+    const took = Date.now() - t0;
+    assert.ok(took < 15_000, `took ${took} ms`);
+  });
+
   it('holds the kube-controller-manager Lease in kube-system', () => {
     const lease = JSON.parse(k(['get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'json']));
     assert.ok(lease.spec.holderIdentity);

@@ -4,7 +4,8 @@
 // content remains (graceful pods, finalizers), then remove 'kubernetes' from spec.finalizers
 // through the finalize subresource, which lets the API server remove the namespace.
 import {
-  clone, isConflict, isNotFound, WorkQueue, type KList, type RestClient, type SharedInformerFactory,
+  BucketRateLimiter, clone, isConflict, isNotFound, ItemExponentialFailureRateLimiter, MaxOfRateLimiter, WorkQueue,
+  type KList, type RestClient, type SharedInformerFactory,
 } from '../client/index.js';
 import { StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
@@ -31,7 +32,12 @@ export class ResourcesRemainingError extends Error {
 }
 
 export class NamespaceController {
-  readonly queue = new WorkQueue<string>({ name: 'namespace', onError: (k, e) => this.log(`namespace controller: deletion of namespace ${k} failed: ${e instanceof Error ? e.message : e}`) });
+  // upstream's nsControllerRateLimiter: 5 ms .. 60 s per namespace, 10 qps / burst 100 overall
+  readonly queue = new WorkQueue<string>({
+    name: 'namespace',
+    rateLimiter: new MaxOfRateLimiter<string>(new ItemExponentialFailureRateLimiter<string>(5, 60_000), new BucketRateLimiter<string>(10, 100)),
+    onError: (k, e) => this.log(`namespace controller: deletion of namespace ${k} failed: ${e instanceof Error ? e.message : e}`),
+  });
   private readonly informer;
   private readonly log: (msg: string) => void;
   /** consecutive "content remaining" passes per namespace, for the requeue back-off */
