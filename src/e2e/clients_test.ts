@@ -107,14 +107,18 @@ describe('@kubernetes/client-node against k8ts', () => {
     const pod = (name: string, tier: string) => ({
       metadata: { name, labels: { tier } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
     });
-    await core.createNamespacedPod({ namespace: NS, body: pod('front-1', 'front') });
-    await core.createNamespacedPod({ namespace: NS, body: pod('front-2', 'front') });
-    await core.createNamespacedPod({ namespace: NS, body: pod('back-1', 'back') });
-    const front = await core.listNamespacedPod({ namespace: NS, labelSelector: 'tier=front' });
+    const ns = 'clients-pods'; // no controller-made pods here
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespacedPod({ namespace: ns, body: pod('front-1', 'front') });
+    await core.createNamespacedPod({ namespace: ns, body: pod('front-2', 'front') });
+    await core.createNamespacedPod({ namespace: ns, body: pod('back-1', 'back') });
+    const front = await core.listNamespacedPod({ namespace: ns, labelSelector: 'tier=front' });
     assert.deepEqual(front.items.map((p) => p.metadata?.name).sort(), ['front-1', 'front-2']);
-    const notFront = await core.listNamespacedPod({ namespace: NS, labelSelector: 'tier!=front' });
+    const notFront = await core.listNamespacedPod({ namespace: ns, labelSelector: 'tier!=front' });
     assert.deepEqual(notFront.items.map((p) => p.metadata?.name), ['back-1']);
-    const set = await core.listNamespacedPod({ namespace: NS, labelSelector: 'tier in (back,other)' });
+    const all = await core.listNamespacedPod({ namespace: ns });
+    assert.equal(all.items.length, 3);
+    const set = await core.listNamespacedPod({ namespace: ns, labelSelector: 'tier in (back,other)' });
     assert.deepEqual(set.items.map((p) => p.metadata?.name), ['back-1']);
   });
 
@@ -124,11 +128,22 @@ describe('@kubernetes/client-node against k8ts', () => {
     const read = await apps.readNamespacedDeployment({ name: 'web', namespace: NS });
     assert.equal(read.metadata?.uid, created.metadata?.uid);
     assert.equal(read.spec?.replicas, 1);
-    const stale = structuredClone(read);
-    read.spec!.replicas = 3;
-    const replaced = await apps.replaceNamespacedDeployment({ name: 'web', namespace: NS, body: read });
+    // read-modify-write, retried on conflict as clients do: the deployment controller writes status meanwhile
+    let replaced: V1Deployment | undefined;
+    let before = 0;
+    for (let attempt = 0; !replaced && attempt < 10; attempt++) {
+      const cur = await apps.readNamespacedDeployment({ name: 'web', namespace: NS });
+      before = cur.metadata!.generation!;
+      cur.spec!.replicas = 3;
+      replaced = await apps.replaceNamespacedDeployment({ name: 'web', namespace: NS, body: cur })
+        .catch((err: any) => { if (err.code === 409) return undefined; throw err; });
+    }
+    assert.ok(replaced, 'replace succeeded within 10 attempts');
     assert.equal(replaced.spec?.replicas, 3);
-    assert.equal(replaced.metadata?.generation, 2);
+    // a spec change bumps generation (so does the controller's revision annotation, as upstream)
+    assert.equal(replaced.metadata?.generation, before + 1);
+    assert.ok(Number(replaced.metadata?.resourceVersion) > Number(created.metadata?.resourceVersion));
+    const stale = structuredClone(created); // its resourceVersion is older than the replaced object's
     stale.spec!.replicas = 5;
     await assert.rejects(
       apps.replaceNamespacedDeployment({ name: 'web', namespace: NS, body: stale }),
@@ -140,6 +155,7 @@ describe('@kubernetes/client-node against k8ts', () => {
         return true;
       },
     );
+    assert.equal((await apps.readNamespacedDeployment({ name: 'web', namespace: NS })).spec?.replicas, 3);
     await assert.rejects(apps.readNamespacedDeployment({ name: 'nope', namespace: NS }), (err: any) => err.code === 404);
   });
 
@@ -148,7 +164,7 @@ describe('@kubernetes/client-node against k8ts', () => {
     const events: { type: string; name?: string; data?: Record<string, string> }[] = [];
     let doneErr: unknown = 'not done';
     const ctl = await new Watch(kc).watch(`/api/v1/namespaces/${NS}/configmaps`, { resourceVersion: start.metadata?.resourceVersion },
-      (type, obj: V1ConfigMap) => { events.push({ type, name: obj.metadata?.name, data: obj.data }); },
+      (type, obj: V1ConfigMap) => { if (obj.metadata?.name === 'w') events.push({ type, name: obj.metadata?.name, data: obj.data }); },
       (err) => { doneErr = err; });
     try {
       await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'w' }, data: { v: '1' } } });
@@ -219,7 +235,8 @@ threading.Thread(target=writer).start()
 seen = []
 t0 = time.time()
 for ev in watch.Watch().stream(v1.list_namespaced_config_map, 'default', resource_version=rv, timeout_seconds=3):
-    seen.append([ev['type'], ev['object'].metadata.name, ev['object'].data])
+    if ev['object'].metadata.name == 'py-w':
+        seen.append([ev['type'], ev['object'].metadata.name, ev['object'].data])
 print(json.dumps({'seen': seen, 'elapsed': time.time() - t0}))`);
     assert.deepEqual(out.seen, [['ADDED', 'py-w', { v: '1' }], ['MODIFIED', 'py-w', { v: '2' }], ['DELETED', 'py-w', { v: '2' }]]);
     assert.ok(out.elapsed >= 2 && out.elapsed < 15, `the stream ended after timeout_seconds (took ${out.elapsed}s)`);
