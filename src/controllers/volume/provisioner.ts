@@ -1,0 +1,132 @@
+// The local-path provisioner (as k3s's local-path-provisioner): for claims of a class whose
+// provisioner is k8ts.io/local-path, once a node is selected (volume.kubernetes.io/selected-node),
+// creates a hostPath PersistentVolume `pvc-<claim uid>` at <storageDir>/<pv name> on that node,
+// pre-bound to the claim, with node affinity to the node. Released volumes with reclaim policy
+// Delete are deleted. The directory itself is made (and removed) by the node's kubelet.
+import { EventRecorder, isAlreadyExists, isNotFound, WorkQueue, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import type { KObject } from '../../api/types.js';
+import { annProvisionedBy, annSelectedNode, claimKey, nodesResource, pvcsResource, pvsResource, volumeKey } from './resources.js';
+import { claimClassName, localPathProvisionerName, storageClassesResource } from './storageclass.js';
+
+export interface ProvisionerOptions {
+  client: RestClient;
+  factory: SharedInformerFactory;
+  /** where volumes live on the nodes: <storageDir>/<pv name> */
+  storageDir: string;
+  recorder?: EventRecorder;
+  log?: (msg: string) => void;
+  /** provisioner name (default k8ts.io/local-path) */
+  name?: string;
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class LocalPathProvisioner {
+  readonly queue: WorkQueue<string>;
+  readonly name: string;
+  private readonly client: RestClient;
+  private readonly recorder: EventRecorder;
+  private readonly log: (msg: string) => void;
+  private readonly pvs;
+  private readonly pvcs;
+  private readonly classes;
+  private readonly nodes;
+  private told = new Set<string>();
+
+  constructor(private readonly opts: ProvisionerOptions) {
+    this.client = opts.client;
+    this.name = opts.name ?? localPathProvisionerName;
+    this.log = opts.log ?? (() => {});
+    this.recorder = opts.recorder ?? new EventRecorder(opts.client, { component: `${this.name}_k8ts` });
+    this.queue = new WorkQueue<string>({ name: 'local-path-provisioner', onError: (k, e) => this.log(`local-path provisioner: error syncing ${k}: ${errText(e)}`) });
+    this.pvs = opts.factory.informerFor(pvsResource);
+    this.pvcs = opts.factory.informerFor(pvcsResource);
+    this.classes = opts.factory.informerFor(storageClassesResource);
+    this.nodes = opts.factory.informerFor(nodesResource);
+    const onClaim = (c: KObject) => { if (!c.spec?.volumeName) this.queue.add(claimKey(c.metadata.namespace!, c.metadata.name!)); };
+    this.pvcs.addEventHandler({ add: onClaim, update: (_o, n) => onClaim(n) });
+    const onVolume = (v: KObject) => { if (v.metadata.annotations?.[annProvisionedBy] === this.name) this.queue.add(volumeKey(v.metadata.name!)); };
+    this.pvs.addEventHandler({ add: onVolume, update: (_o, n) => onVolume(n) });
+  }
+
+  async run(workers: number, signal: AbortSignal): Promise<void> {
+    const synced = await Promise.all([this.pvs, this.pvcs, this.classes, this.nodes].map((i) => i.waitForSync(signal)));
+    if (!synced.every(Boolean)) return;
+    await this.queue.runWorkers(workers, (k) => this.reconcile(k), signal);
+  }
+
+  async reconcile(key: string): Promise<void> {
+    if (key.startsWith('claim:')) {
+      const [ns, name] = key.slice(6).split('/');
+      const claim = this.pvcs.lister.get(ns, name);
+      if (claim) await this.provision(claim);
+    } else {
+      const pv = this.pvs.lister.get('', key.slice(7));
+      if (pv) await this.reclaim(pv);
+    }
+  }
+
+  /** the PersistentVolume for a claim on a node (exported for tests) */
+  volumeFor(claim: KObject, cls: KObject, nodeName: string): KObject {
+    const name = `pvc-${claim.metadata.uid}`;
+    const hostname = this.nodes.lister.get('', nodeName)?.metadata.labels?.['kubernetes.io/hostname'] ?? nodeName;
+    return {
+      apiVersion: 'v1', kind: 'PersistentVolume',
+      metadata: { name, annotations: { [annProvisionedBy]: this.name, 'local.path.provisioner/selected-node': nodeName } },
+      spec: {
+        capacity: { storage: claim.spec.resources.requests.storage },
+        accessModes: claim.spec.accessModes,
+        persistentVolumeReclaimPolicy: cls.reclaimPolicy ?? 'Delete',
+        storageClassName: cls.metadata.name,
+        volumeMode: claim.spec.volumeMode ?? 'Filesystem',
+        hostPath: { path: `${this.opts.storageDir.replace(/\/+$/, '')}/${name}`, type: 'DirectoryOrCreate' },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [hostname] }] }] } },
+        claimRef: {
+          kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata.namespace, name: claim.metadata.name,
+          uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion,
+        },
+      },
+    };
+  }
+
+  private async provision(claim: KObject): Promise<void> {
+    if (claim.spec?.volumeName || claim.metadata.deletionTimestamp) return;
+    const classes = this.classes.lister.list();
+    const cls = classes.find((c) => c.metadata.name === claimClassName(claim, classes));
+    if (!cls || cls.provisioner !== this.name) return;
+    const node = claim.metadata.annotations?.[annSelectedNode];
+    if (!node) {
+      if (cls.volumeBindingMode !== 'WaitForFirstConsumer') this.once(claim, 'Warning', 'ProvisioningFailed', 'failed to provision volume with StorageClass "' + cls.metadata.name + '": configuration error, no node was specified');
+      return;
+    }
+    const pv = this.volumeFor(claim, cls, node);
+    if (this.pvs.lister.get('', pv.metadata.name!)) return;
+    const what = `${claim.metadata.namespace}/${claim.metadata.name}`;
+    this.once(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${what}"`);
+    try {
+      await this.client.create(pvsResource, pv);
+    } catch (e) {
+      if (isAlreadyExists(e)) return;
+      this.recorder.event(claim, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${cls.metadata.name}": ${errText(e)}`);
+      throw e;
+    }
+    this.recorder.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pv.metadata.name}`);
+    this.log(`local-path provisioner: provisioned ${pv.metadata.name} for ${what} on node ${node} at ${pv.spec.hostPath.path}`);
+  }
+
+  /** a Released volume of ours with reclaim policy Delete goes away */
+  private async reclaim(pv: KObject): Promise<void> {
+    if (pv.status?.phase !== 'Released' || pv.spec?.persistentVolumeReclaimPolicy !== 'Delete' || pv.metadata.deletionTimestamp) return;
+    try {
+      await this.client.delete(pvsResource, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid } });
+      this.log(`local-path provisioner: deleted volume ${pv.metadata.name} (${pv.spec?.hostPath?.path})`);
+    } catch (e) { if (!isNotFound(e)) throw e; }
+  }
+
+  private once(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const k = `${obj.metadata.uid}/${reason}`;
+    if (this.told.has(k)) return;
+    this.told.add(k);
+    this.recorder.event(obj, type, reason, message);
+  }
+}

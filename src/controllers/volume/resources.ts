@@ -1,0 +1,21 @@
+// The resources and annotations the volume controllers use (names as upstream).
+import type { ResourceRef } from '../../client/index.js';
+
+export const pvsResource: ResourceRef = { group: '', version: 'v1', plural: 'persistentvolumes', namespaced: false, kind: 'PersistentVolume' };
+export const pvcsResource: ResourceRef = { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
+export const nodesResource: ResourceRef = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
+
+export const annBindCompleted = 'pv.kubernetes.io/bind-completed';
+export const annBoundByController = 'pv.kubernetes.io/bound-by-controller';
+export const annProvisionedBy = 'pv.kubernetes.io/provisioned-by';
+export const annSelectedNode = 'volume.kubernetes.io/selected-node';
+export const annStorageProvisioner = 'volume.kubernetes.io/storage-provisioner';
+export const annBetaStorageProvisioner = 'volume.beta.kubernetes.io/storage-provisioner';
+
+export const claimKey = (ns: string, name: string) => `claim:${ns}/${name}`;
+export const volumeKey = (name: string) => `volume:${name}`;
+
+/** the claims a pod's volumes name */
+export function podClaimNames(pod: { spec?: any }): string[] {
+  return (pod.spec?.volumes ?? []).map((v: any) => v?.persistentVolumeClaim?.claimName).filter((n: unknown): n is string => typeof n === 'string' && !!n);
+}

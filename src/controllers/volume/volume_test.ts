@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KObject } from '../../api/types.js';
+import { coll, eventually, fixture, node, type Fixture } from '../workloadfixture_test.js';
+import { findMatchingVolume } from './match.js';
+import { claimClassName, localPathStorageClass } from './storageclass.js';
+import { start } from './index.js';
+
+const pv = (name: string, size: string, extra: Record<string, unknown> = {}): KObject => ({
+  apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name, labels: { tier: name } },
+  spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/x/${name}` }, persistentVolumeReclaimPolicy: 'Retain', volumeMode: 'Filesystem', ...extra },
+  status: { phase: 'Available' },
+});
+const pvc = (name: string, spec: Record<string, unknown> = {}): KObject => ({
+  apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'default', uid: `uid-${name}` },
+  spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, volumeMode: 'Filesystem', ...spec },
+});
+
+test('matching: class, capacity, access modes, selector; smallest fit; pre-bound first', () => {
+  const vols = [pv('big', '10Gi', { storageClassName: '' }), pv('small', '2Gi'), pv('tiny', '500Mi'), pv('rwx', '1Gi', { accessModes: ['ReadWriteMany'] })];
+  assert.equal(findMatchingVolume(pvc('a', { storageClassName: '' }), vols, '')?.metadata.name, 'small');
+  assert.equal(findMatchingVolume(pvc('a', { selector: { matchLabels: { tier: 'big' } } }), vols, '')?.metadata.name, 'big');
+  assert.equal(findMatchingVolume(pvc('a', { accessModes: ['ReadWriteOnce', 'ReadOnlyMany'] }), vols, ''), undefined);
+  assert.equal(findMatchingVolume(pvc('a'), vols, 'fast'), undefined);
+  const pre = pv('pre', '5Gi', { claimRef: { namespace: 'default', name: 'a' } });
+  assert.equal(findMatchingVolume(pvc('a'), [...vols, pre], '')?.metadata.name, 'pre');
+  assert.equal(findMatchingVolume(pvc('b'), [pre], ''), undefined);
+  // no storageClassName = the default class; "" = no class
+  const classes = [localPathStorageClass()];
+  assert.equal(claimClassName(pvc('a'), classes), 'local-path');
+  assert.equal(claimClassName(pvc('a', { storageClassName: '' }), classes), '');
+  assert.equal(claimClassName(pvc('a'), []), '');
+});
+
+async function run(f: Fixture): Promise<void> {
+  void start({ client: f.client, factory: f.factory, signal: f.signal, dataDir: '/data' });
+  f.factory.start(f.signal);
+}
+
+test('binder binds a claim to a static volume: claimRef, volumeName, annotations, phases; Retain releases', async (t) => {
+  const f = await fixture();
+  t.after(() => f.close());
+  f.srv.put(coll.pvs, pv('vol1', '5Gi'));
+  f.srv.put(coll.pvcs, pvc('c1', { storageClassName: '' }));
+  await run(f);
+  await eventually('bound', () => f.get(coll.pvcs, 'default', 'c1')?.status?.phase === 'Bound');
+  const c = f.get(coll.pvcs, 'default', 'c1')!, v = f.get(coll.pvs, '', 'vol1')!;
+  assert.equal(c.spec.volumeName, 'vol1');
+  assert.equal(c.metadata.annotations!['pv.kubernetes.io/bind-completed'], 'yes');
+  assert.equal(c.metadata.annotations!['pv.kubernetes.io/bound-by-controller'], 'yes');
+  assert.deepEqual(c.status.capacity, { storage: '5Gi' });
+  assert.equal(v.spec.claimRef.uid, c.metadata.uid);
+  assert.equal(v.status.phase, 'Bound');
+  assert.ok(f.get(coll.classes, '', 'local-path'), 'the default class exists');
+  f.srv.remove(coll.pvcs, 'default', 'c1');
+  await eventually('released', () => f.get(coll.pvs, '', 'vol1')?.status?.phase === 'Released');
+});
+
+test('local-path: waits for a consumer, provisions on its node, binds; Delete removes the volume with the claim', async (t) => {
+  const f = await fixture();
+  t.after(() => f.close());
+  f.srv.put(coll.nodes, node('node-b'));
+  f.srv.put(coll.pvcs, pvc('data'));
+  await run(f);
+  await eventually('class', () => !!f.get(coll.classes, '', 'local-path'));
+  await eventually('pending', () => f.get(coll.pvcs, 'default', 'data')!.status?.phase === 'Pending');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(f.list(coll.pvs).length, 0, 'WaitForFirstConsumer: nothing before a pod is scheduled');
+  f.srv.put(coll.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user', namespace: 'default' },
+    spec: { nodeName: 'node-b', containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } });
+  await eventually('bound', () => f.get(coll.pvcs, 'default', 'data')?.status?.phase === 'Bound');
+  const c = f.get(coll.pvcs, 'default', 'data')!;
+  const v = f.get(coll.pvs, '', c.spec.volumeName)!;
+  assert.equal(v.metadata.name, `pvc-${c.metadata.uid}`);
+  assert.equal(c.metadata.annotations!['volume.kubernetes.io/selected-node'], 'node-b');
+  assert.equal(v.spec.hostPath.path, `/data/storage/${v.metadata.name}`);
+  assert.equal(v.spec.storageClassName, 'local-path');
+  assert.equal(v.spec.persistentVolumeReclaimPolicy, 'Delete');
+  assert.equal(v.metadata.annotations!['pv.kubernetes.io/provisioned-by'], 'k8ts.io/local-path');
+  assert.deepEqual(v.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: 'kubernetes.io/hostname', operator: 'In', values: ['node-b'] });
+  await eventually('pv bound', () => f.get(coll.pvs, '', v.metadata.name!)?.status?.phase === 'Bound');
+  f.srv.remove(coll.pvcs, 'default', 'data');
+  await eventually('pv deleted', () => !f.get(coll.pvs, '', v.metadata.name!));
+});
