@@ -23,6 +23,8 @@ export interface Describe {
   scale?: Strategy['scale'];
   decodeErrors?(obj: KObject): string[];
   statusUpdate?(obj: KObject, old: KObject): void;
+  /** metadata a status write may still change (upstream's apps status strategies keep only spec and labels) */
+  statusMayChange?: ('annotations' | 'labels')[];
   validateStatusUpdate?(obj: KObject, old: KObject): Errs;
   /** initial status on create, when status is 'subresource' (default {}) */
   initialStatus?(obj: KObject): any;
@@ -63,7 +65,7 @@ export function makeStrategy(d: Describe): Strategy {
     },
     resetStatusOnUpdate: d.status === 'subresource',
     prepareForStatusUpdate(obj, old) {
-      prepareStatusUpdate(obj, old);
+      prepareStatusUpdate(obj, old, d.statusMayChange);
       d.statusUpdate?.(obj, old);
     },
     validateStatusUpdate(obj, old) {
@@ -81,10 +83,10 @@ export function makeStrategy(d: Describe): Strategy {
  * and metadata comes from the old object; metadata is the caller's (the store guards system fields),
  * except labels, annotations and ownerReferences, which a status write cannot change.
  */
-export function prepareStatusUpdate(obj: KObject, old: KObject): void {
+export function prepareStatusUpdate(obj: KObject, old: KObject, mayChange: string[] = []): void {
   for (const k of Object.keys(obj)) if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
   for (const [k, v] of Object.entries(old)) if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') obj[k] = clone(v);
-  for (const k of ['labels', 'annotations', 'ownerReferences'] as const) {
+  for (const k of (['labels', 'annotations', 'ownerReferences'] as const).filter((x) => !mayChange.includes(x))) {
     if (old.metadata[k] === undefined) delete obj.metadata[k]; else obj.metadata[k] = clone(old.metadata[k]) as any;
   }
   if (old.metadata.generation !== undefined) obj.metadata.generation = old.metadata.generation;

@@ -115,6 +115,7 @@ function validateDeployment(o: KObject): Errs {
 }
 
 export const deploymentStrategy = makeStrategy({
+  statusMayChange: ['annotations'],
   namespaced: true, status: 'subresource', generation: 'spec+annotations',
   defaults: defaultDeployment,
   validate: validateDeployment,
@@ -125,6 +126,7 @@ export const deploymentStrategy = makeStrategy({
 // ---- ReplicaSet ----
 
 export const replicaSetStrategy = makeStrategy({
+  statusMayChange: ['annotations'],
   namespaced: true, status: 'subresource', generation: 'spec',
   defaults(o) { const spec = obj(o, 'spec'); defaultReplicas(spec); defaultTemplate(spec.template); },
   validate(o) { const spec = o.spec ?? {}; return [...common(spec), ...validateSelectorAndTemplate(spec, 'replicaset', { requireAlways: true })]; },
@@ -197,6 +199,7 @@ function sortKeys(v: any): any {
 }
 
 export const statefulSetStrategy = makeStrategy({
+  statusMayChange: ['annotations'],
   namespaced: true, status: 'subresource', generation: 'spec',
   defaults: defaultStatefulSet,
   validate: validateStatefulSet,
@@ -238,6 +241,7 @@ function validateDaemonSet(o: KObject): Errs {
 }
 
 export const daemonSetStrategy = makeStrategy({
+  statusMayChange: ['annotations'],
   namespaced: true, status: 'subresource', generation: 'spec',
   defaults: defaultDaemonSet,
   validate: validateDaemonSet,
