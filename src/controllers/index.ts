@@ -14,6 +14,7 @@ import { startReplicaSetController, startReplicationController } from './replica
 import { startDeploymentController } from './deployment/controller.js';
 import { RootCAPublisher } from './rootca.js';
 import { ServiceAccountsController } from './serviceaccount.js';
+import { setAndVolumeDescriptors } from './setsandvolumes.js';
 
 export interface ControllersOptions {
   kubeconfigPath: string;
@@ -63,6 +64,7 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   { name: 'replicaset-controller', start: startReplicaSetController },
   { name: 'replicationcontroller-controller', start: startReplicationController },
   { name: 'deployment-controller', start: startDeploymentController },
+  ...setAndVolumeDescriptors,
 ];
 
 /** Builds the clients and informer factories shared by all controllers. */
