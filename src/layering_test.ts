@@ -16,6 +16,7 @@ const allowed: Record<string, string[]> = {
   client: ['client', 'api', 'util'],
   controllers: ['controllers', 'client', 'api', 'util'],
   scheduler: ['scheduler', 'client', 'api', 'util'],
+  simnode: ['simnode', 'client', 'api', 'util'],
   kubelet: ['kubelet', 'client', 'api', 'util'],
   proxy: ['proxy', 'client', 'api', 'util'],
   dns: ['dns', 'client', 'api', 'util'],

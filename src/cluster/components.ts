@@ -1,11 +1,30 @@
 // Starts the in-process components (each a plain API client using the admin kubeconfig).
-export interface ComponentOptions { kubeconfigPath: string; disable: string[]; log: (msg: string) => void }
+export interface ComponentOptions { kubeconfigPath: string; disable: string[]; log: (msg: string) => void; simulatedNodes?: number }
 
 export async function startControllers(opts: ComponentOptions): Promise<() => Promise<void>> {
   const stops: (() => Promise<void> | void)[] = [];
   if (!opts.disable.includes('controllers')) {
     const { runControllers } = await import('../controllers/index.js');
     stops.push(await runControllers({ kubeconfigPath: opts.kubeconfigPath, log: opts.log }));
+  }
+  const wantScheduler = !opts.disable.includes('scheduler');
+  const simulated = opts.simulatedNodes ?? 0;
+  if (wantScheduler || simulated > 0) {
+    // the scheduler and the simulated kubelets share one client and one pod/node informer each
+    const { RestClient, SharedInformerFactory } = await import('../client/index.js');
+    const client = RestClient.fromKubeconfig(opts.kubeconfigPath, { userAgent: 'k8ts-components/v0.1.0', maxSockets: 64 });
+    const informers = new SharedInformerFactory(client);
+    const ac = new AbortController();
+    if (wantScheduler) {
+      const { runScheduler } = await import('../scheduler/index.js');
+      stops.push(await runScheduler({ kubeconfigPath: opts.kubeconfigPath, log: opts.log, informers }));
+    }
+    if (simulated > 0) {
+      const { startSimulatedNodes } = await import('../simnode/index.js');
+      stops.push(startSimulatedNodes({ client, informers, count: simulated, log: opts.log }));
+    }
+    informers.start(ac.signal);
+    stops.push(async () => { ac.abort(); await informers.stop(); client.close(); });
   }
   return async () => { for (const s of stops.reverse()) await s(); };
 }

@@ -10,6 +10,7 @@ import { ServerDiscovery } from './discovery.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { MetadataClient } from './metadataclient.js';
 import { NamespaceController } from './namespace.js';
+import { NodeLifecycleController } from './nodelifecycle.js';
 import { startReplicaSetController, startReplicationController } from './replicaset.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { RootCAPublisher } from './rootca.js';
@@ -52,6 +53,10 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     start: (ctx, signal) => new GarbageCollector({
       client: ctx.client, metadataClient: ctx.metadataClient, metadataInformers: ctx.metadataInformers, discovery: ctx.discovery, log: ctx.log,
     }).run(20, signal),
+  },
+  {
+    name: 'node-lifecycle-controller',
+    start: (ctx, signal) => new NodeLifecycleController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(4, signal),
   },
   {
     name: 'serviceaccount-controller',

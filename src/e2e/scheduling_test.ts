@@ -1,0 +1,102 @@
+// End-to-end: a real server with 3 simulated nodes, the scheduler and the node lifecycle
+// controller, driven by real kubectl.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { kc, kubectl, startK8ts, type ServerHandle } from './harness.js';
+
+let srv: ServerHandle;
+const k = (...args: string[]) => kc(srv.kubeconfig, args);
+
+async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try { const v = f(); if (v) return v; last = v; } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+const podJson = (name: string) => JSON.parse(k('get', 'pod', name, '-o', 'json'));
+const applyPod = (name: string, spec: object, meta: object = {}) =>
+  kc(srv.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, ...meta }, spec: { containers: [{ name: 'c', image: 'busybox' }], ...spec } }) });
+
+describe('scheduler and simulated nodes', { timeout: 180_000 }, () => {
+  before(async () => {
+    srv = await startK8ts({ args: ['--simulated-nodes', '3'], env: { K8TS_NODE_GRACE_SECONDS: '4', K8TS_TOLERATION_SECONDS_CAP: '2' } });
+    await until('3 Ready nodes', () => (k('get', 'nodes', '--no-headers').match(/ Ready /g) ?? []).length === 3);
+  });
+  after(async () => { await srv?.stop(); });
+
+  it('registers nodes with capacity, labels and leases', () => {
+    const n = JSON.parse(k('get', 'node', 'k8ts-sim-1', '-o', 'json'));
+    assert.equal(n.status.allocatable.cpu, '4');
+    assert.equal(n.status.capacity.pods, '110');
+    assert.equal(n.metadata.labels['kubernetes.io/hostname'], 'k8ts-sim-1');
+    assert.equal(n.metadata.labels['node.kubernetes.io/instance-type'], 'simulated');
+    assert.match(k('get', 'lease', '-n', 'kube-node-lease'), /k8ts-sim-2/);
+  });
+
+  it('schedules pods, which become Running with an IP', async () => {
+    for (const i of [1, 2, 3]) applyPod(`p${i}`, {});
+    for (const i of [1, 2, 3]) {
+      const p = await until(`p${i} running`, () => { const p = podJson(`p${i}`); return p.status.phase === 'Running' && p; });
+      assert.match(p.spec.nodeName, /^k8ts-sim-\d$/);
+      assert.match(p.status.podIP, /^10\.42\.\d+\.\d+$/);
+      assert.ok(p.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    }
+    const ev = k('get', 'events', '--field-selector', 'involvedObject.name=p1', '-o', 'json');
+    assert.match(ev, /Successfully assigned default\/p1 to k8ts-sim-\d/);
+  });
+
+  it('leaves a pod asking for 100 CPUs Pending, and says why', async () => {
+    kc(srv.kubeconfig, ['run', 'big', '--image=busybox', '--overrides', JSON.stringify({ spec: { containers: [{ name: 'big', image: 'busybox', resources: { requests: { cpu: '100' } } }] } })]);
+    const want = '0/3 nodes are available: 3 Insufficient cpu.';
+    await until('FailedScheduling in describe', () => k('describe', 'pod', 'big').includes(want));
+    const p = podJson('big');
+    assert.equal(p.status.phase, 'Pending');
+    const c = p.status.conditions.find((x: any) => x.type === 'PodScheduled');
+    assert.equal(c.status, 'False');
+    assert.equal(c.reason, 'Unschedulable');
+    assert.ok(c.message.startsWith(want), c.message);
+  });
+
+  it('avoids a tainted node unless the pod tolerates the taint', async () => {
+    k('taint', 'node', 'k8ts-sim-0', 'gpu=true:NoSchedule');
+    const sel = { nodeSelector: { 'kubernetes.io/hostname': 'k8ts-sim-0' } };
+    applyPod('untolerated', sel);
+    await until('taint message', () => k('describe', 'pod', 'untolerated').includes('0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 node(s) didn\'t match Pod\'s node affinity/selector.'));
+    applyPod('tolerated', { ...sel, tolerations: [{ key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] });
+    await until('tolerated pod running on k8ts-sim-0', () => { const p = podJson('tolerated'); return p.status.phase === 'Running' && p.spec.nodeName === 'k8ts-sim-0'; });
+    // removing the taint lets the waiting pod in (a node change retries unschedulable pods)
+    k('taint', 'node', 'k8ts-sim-0', 'gpu=true:NoSchedule-');
+    await until('untolerated pod scheduled after the taint is gone', () => podJson('untolerated').spec.nodeName === 'k8ts-sim-0');
+  });
+
+  it('runs pods that exit to Succeeded', async () => {
+    applyPod('once', { restartPolicy: 'Never' }, { annotations: { 'k8ts.io/simulated-exit-after-seconds': '1' } });
+    const p = await until('once Succeeded', () => { const p = podJson('once'); return p.status.phase === 'Succeeded' && p; });
+    assert.equal(p.status.containerStatuses[0].state.terminated.exitCode, 0);
+    assert.equal(p.status.containerStatuses[0].state.terminated.reason, 'Completed');
+  });
+
+  it('a node whose heartbeat stops goes NotReady, gets the unreachable taints, and its pods are evicted', async () => {
+    applyPod('victim', { nodeSelector: { 'kubernetes.io/hostname': 'k8ts-sim-2' } });
+    await until('victim running', () => podJson('victim').status.phase === 'Running');
+    k('annotate', 'node', 'k8ts-sim-2', 'k8ts.io/simulated-heartbeat=stopped');
+    await until('k8ts-sim-2 NotReady', () => /k8ts-sim-2\s+NotReady/.test(k('get', 'nodes')));
+    const n = JSON.parse(k('get', 'node', 'k8ts-sim-2', '-o', 'json'));
+    const ready = n.status.conditions.find((c: any) => c.type === 'Ready');
+    assert.equal(ready.status, 'Unknown');
+    assert.equal(ready.reason, 'NodeStatusUnknown');
+    assert.equal(ready.message, 'Kubelet stopped posting node status.');
+    const taints = await until('taints', () => { const t = JSON.parse(k('get', 'node', 'k8ts-sim-2', '-o', 'json')).spec.taints ?? []; return t.length === 2 && t; });
+    assert.deepEqual(taints.map((t: any) => `${t.key}:${t.effect}`).sort(), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+    // the default 300 s toleration is capped to 2 s for this test server
+    await until('victim marked for deletion', () => podJson('victim').metadata.deletionTimestamp);
+    // a dead kubelet cannot confirm the deletion; when it comes back it does
+    k('annotate', 'node', 'k8ts-sim-2', 'k8ts.io/simulated-heartbeat-');
+    await until('k8ts-sim-2 Ready again', () => /k8ts-sim-2\s+Ready/.test(k('get', 'nodes')));
+    await until('taints removed', () => !(JSON.parse(k('get', 'node', 'k8ts-sim-2', '-o', 'json')).spec.taints ?? []).length);
+    await until('victim gone', () => kubectl(srv.kubeconfig, ['get', 'pod', 'victim']).code !== 0);
+  });
+});
