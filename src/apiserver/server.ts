@@ -118,6 +118,7 @@ export class ApiServer {
     this.ready = false;
     clearInterval(this.compactTimer);
     this.crds.stop();
+    this.registry.close();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());

@@ -6,6 +6,14 @@ import type { Store, WatchEventType } from './registry/store.js';
 import { toTable } from './table/index.js';
 
 const bookmarkEveryMs = 5000;
+
+/** event objects are shared by all watchers of a resource: serialize each once */
+const serialized = new WeakMap<object, string>();
+function jsonOf(o: object): string {
+  let s = serialized.get(o);
+  if (s === undefined) { s = JSON.stringify(o); serialized.set(o, s); }
+  return s;
+}
 const defaultTimeoutSeconds = 1800;
 
 export async function serveWatch(req: IncomingMessage, res: ServerResponse, store: Store, ns: string | undefined, q: URLSearchParams, asTable: boolean): Promise<void> {
@@ -33,7 +41,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
       out = toTable(store.resource, [obj as KObject], { includeObject: (q.get('includeObject') as any) || 'Metadata', omitHeaders: !firstTable } as any);
       firstTable = false;
     }
-    res.write(JSON.stringify({ type, object: out }) + '\n');
+    res.write(`{"type":"${type}","object":${out === obj ? jsonOf(out) : JSON.stringify(out)}}\n`);
   };
   const timer = bookmarks ? setInterval(() => {
     if (!lastRV) return;

@@ -16,14 +16,22 @@ export class Registry {
 
   add(r: ResourceInfo, strategy?: Strategy): Store {
     const s = new Store(this.backend, r, strategy ?? this.strategyFor(r), this.hooks);
+    this.stores.get(Registry.id(r.group, r.version, r.plural))?.close();
     this.stores.set(Registry.id(r.group, r.version, r.plural), s);
     this.changed();
     return s;
   }
 
   remove(group: string, version: string, plural: string): void {
-    if (this.stores.delete(Registry.id(group, version, plural))) this.changed();
+    const id = Registry.id(group, version, plural);
+    const s = this.stores.get(id);
+    if (!s) return;
+    s.close();
+    this.stores.delete(id);
+    this.changed();
   }
+
+  close(): void { for (const s of this.stores.values()) s.close(); }
 
   get(group: string, version: string, plural: string): Store | undefined {
     return this.stores.get(Registry.id(group, version, plural));

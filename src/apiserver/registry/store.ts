@@ -10,6 +10,7 @@ import { matches, matchesFields, parseFieldSelector, parseLabelSelector, type Fi
 import { clone, deepEqual } from '../../util/deep.js';
 import { nowRFC3339 } from '../../util/time.js';
 import type { Strategy } from './strategy.js';
+import { WatchCache, type CachedEvent } from './watchcache.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -76,6 +77,7 @@ export class Store {
   readonly gr: { group: string; resource: string };
   readonly apiVersion: string;
   private readonly prefixRoot: string;
+  private readonly cache: WatchCache;
 
   constructor(
     private readonly backend: Backend,
@@ -86,7 +88,11 @@ export class Store {
     this.gr = { group: resource.group, resource: resource.plural };
     this.apiVersion = apiVersionOf(resource);
     this.prefixRoot = `/registry/${resource.group || 'core'}/${resource.plural}/`;
+    this.cache = new WatchCache(backend, this.prefixRoot, (kv, rev) => this.decode(kv, rev));
   }
+
+  /** stops the watch cache (watchers end and reconnect) */
+  close(): void { this.cache.close(); }
 
   key(ns: string | undefined, name: string): string {
     return this.resource.namespaced ? `${this.prefixRoot}${ns}/${name}` : `${this.prefixRoot}${name}`;
@@ -489,6 +495,7 @@ export class Store {
     const keep = this.filter(labelSel, fieldSel);
     const rvStr = opts.resourceVersion ?? '';
     let start: number;
+    await this.cache.start();
     const initial = rvStr === '' || rvStr === '0' || opts.sendInitialEvents === true;
     if (initial) {
       const page = await this.backend.list(this.prefix(ns), {});
@@ -506,6 +513,19 @@ export class Store {
       start = rv + 1;
     }
     const prefix = this.prefix(ns);
+    if (start >= this.cache.servableFrom()) {
+      // served from the shared watch cache
+      await new Promise<void>((resolve, reject) => {
+        if (opts.signal.aborted) return resolve();
+        const unsubscribe = this.cache.subscribe(prefix, start, (ev) => this.deliverCached(ev, keep, sink), (err) => {
+          opts.signal.removeEventListener('abort', onAbort);
+          if (err) reject(err); else resolve();
+        });
+        const onAbort = () => { unsubscribe(); resolve(); };
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
       const w = this.backend.watch(prefix, { startRevision: start, signal: opts.signal }, (evs: WatchEvent[]) => {
         for (const ev of evs) this.deliver(ev, keep, sink);
@@ -515,6 +535,16 @@ export class Store {
         else reject(e);
       });
     });
+  }
+
+  private deliverCached(ev: CachedEvent, keep: (o: KObject) => boolean, sink: WatchSink): void {
+    if (ev.type === 'DELETE') { if (keep(ev.obj)) sink('DELETED', ev.obj, ev.rev); return; }
+    const isNew = keep(ev.obj);
+    if (!ev.prev) { if (isNew) sink('ADDED', ev.obj, ev.rev); return; }
+    const wasOld = keep(ev.prev);
+    if (isNew && wasOld) sink('MODIFIED', ev.obj, ev.rev);
+    else if (isNew) sink('ADDED', ev.obj, ev.rev);
+    else if (wasOld) sink('DELETED', ev.obj, ev.rev);
   }
 
   private deliver(ev: WatchEvent, keep: (o: KObject) => boolean, sink: WatchSink): void {
