@@ -140,7 +140,7 @@ function suite(label: string, opts: { version?: string; etcd?: boolean }) {
     it('get: -o wide, yaml, json, jsonpath, -A, -l, --field-selector, --show-labels, --chunk-size', () => {
       const wide = k(['get', 'deploy', '-n', 'shop', '-o', 'wide']);
       assert.match(wide.split('\n')[0], /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR/);
-      assert.match(wide, /web\s+0\/3\s+0\s+0\s+\S+\s+app\s+busybox:1.37\s+app=web/);
+      assert.match(wide, /web\s+\d+\/3\s+\d+\s+\d+\s+\S+\s+app\s+busybox:1.37\s+app=web/);
       assert.match(k(['get', 'cm', 'settings', '-n', 'shop', '-o', 'yaml']), /color: blue/);
       assert.equal(JSON.parse(k(['get', 'ns', 'shop', '-o', 'json'])).status.phase, 'Active');
       assert.equal(k(['get', 'svc', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.ports[0].port}']), '80');
