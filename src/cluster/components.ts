@@ -1,11 +1,11 @@
 // Starts the in-process components (each a plain API client using the admin kubeconfig).
-export interface ComponentOptions { kubeconfigPath: string; disable: string[]; log: (msg: string) => void; simulatedNodes?: number }
+export interface ComponentOptions { kubeconfigPath: string; dataDir: string; disable: string[]; log: (msg: string) => void; simulatedNodes?: number }
 
 export async function startControllers(opts: ComponentOptions): Promise<() => Promise<void>> {
   const stops: (() => Promise<void> | void)[] = [];
   if (!opts.disable.includes('controllers')) {
     const { runControllers } = await import('../controllers/index.js');
-    stops.push(await runControllers({ kubeconfigPath: opts.kubeconfigPath, log: opts.log }));
+    stops.push(await runControllers({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log }));
   }
   const wantScheduler = !opts.disable.includes('scheduler');
   const simulated = opts.simulatedNodes ?? 0;

@@ -49,7 +49,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.serverCa.cert, clientCertPem: pki.admin.cert, clientKeyPem: pki.admin.key });
   const stops: (() => Promise<void> | void)[] = [];
   const { startControllers } = await import('./components.js');
-  stops.push(await startControllers({ kubeconfigPath, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes }));
+  stops.push(await startControllers({ kubeconfigPath, dataDir: cfg.dataDir, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes }));
   return {
     api, backend, kubeconfigPath, url,
     async stop() {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { LeaderElector, loadKubeconfig, RestClient, SharedInformerFactory } from '../client/index.js';
+import { batchAndEndpointDescriptors } from './batchnet.js';
 import { ServerDiscovery } from './discovery.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { MetadataClient } from './metadataclient.js';
@@ -19,6 +20,8 @@ import { setAndVolumeDescriptors } from './setsandvolumes.js';
 
 export interface ControllersOptions {
   kubeconfigPath: string;
+  /** the server's data dir (local-path volumes live under DIR/storage) */
+  dataDir?: string;
   log: (msg: string) => void;
   /** controller names to leave out */
   disable?: string[];
@@ -35,6 +38,7 @@ export interface ControllerContext {
   /** the cluster CA bundle (PEM), from the kubeconfig */
   rootCA: string;
   log: (msg: string) => void;
+  dataDir?: string;
 }
 
 export interface ControllerDescriptor {
@@ -66,6 +70,7 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'root-ca-certificate-publisher-controller',
     start: (ctx, signal) => new RootCAPublisher({ client: ctx.client, informers: ctx.informers, rootCA: ctx.rootCA, log: ctx.log }).run(5, signal),
   },
+  ...batchAndEndpointDescriptors,
   { name: 'replicaset-controller', start: startReplicaSetController },
   { name: 'replicationcontroller-controller', start: startReplicationController },
   { name: 'deployment-controller', start: startDeploymentController },
@@ -118,7 +123,7 @@ export async function runControllers(opts: ControllersOptions): Promise<() => Pr
         onNewLeader: (who) => { if (who !== identity) log(`controllers: leader is ${who}`); },
         onStartedLeading: async (signal) => {
           log(`controllers: became leader (${identity})`);
-          const ctx = newControllerContext(opts.kubeconfigPath, log);
+          const ctx = { ...newControllerContext(opts.kubeconfigPath, log), dataDir: opts.dataDir };
           try { await startControllers(ctx, signal, opts.disable); } finally { ctx.client.close(); ctx.metadataClient.close(); }
         },
         onStoppedLeading: () => { if (!stop.signal.aborted) log('controllers: leader election lost'); },

@@ -1,6 +1,6 @@
 // Descriptor entries for the DaemonSet, StatefulSet and volume (PV/PVC binder + local-path
 // provisioner) controllers, spread into the table in index.ts.
-import type { ControllerContext, ControllerDescriptor } from './index.js';
+import type { ControllerDescriptor } from './index.js';
 import { DaemonSetController } from './daemonset.js';
 import { StatefulSetController } from './statefulset.js';
 import { start as startVolumes } from './volume/index.js';
@@ -11,6 +11,6 @@ export const setAndVolumeDescriptors: ControllerDescriptor[] = [
   {
     name: 'persistentvolume-binder-controller',
     // volumes go to <dataDir>/storage/<pv> when the context knows the server's data dir
-    start: (ctx, signal) => startVolumes({ client: ctx.client, factory: ctx.informers, log: ctx.log, signal, dataDir: (ctx as ControllerContext & { dataDir?: string }).dataDir }),
+    start: (ctx, signal) => startVolumes({ client: ctx.client, factory: ctx.informers, log: ctx.log, signal, dataDir: ctx.dataDir }),
   },
 ];
