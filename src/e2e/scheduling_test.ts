@@ -82,6 +82,9 @@ describe('scheduler and simulated nodes', { timeout: 180_000 }, () => {
   it('a node whose heartbeat stops goes NotReady, gets the unreachable taints, and its pods are evicted', async () => {
     applyPod('victim', { nodeSelector: { 'kubernetes.io/hostname': 'k8ts-sim-2' } });
     await until('victim running', () => podJson('victim').status.phase === 'Running');
+    k('create', 'deployment', 'web', '--image=busybox', '--replicas=4');
+    const webPods = () => JSON.parse(k('get', 'pods', '-l', 'app=web', '-o', 'json')).items as any[];
+    await until('4 web pods running', () => webPods().filter((p) => p.status.phase === 'Running').length === 4);
     k('annotate', 'node', 'k8ts-sim-2', 'k8ts.io/simulated-heartbeat=stopped');
     await until('k8ts-sim-2 NotReady', () => /k8ts-sim-2\s+NotReady/.test(k('get', 'nodes')));
     const n = JSON.parse(k('get', 'node', 'k8ts-sim-2', '-o', 'json'));
@@ -93,6 +96,14 @@ describe('scheduler and simulated nodes', { timeout: 180_000 }, () => {
     assert.deepEqual(taints.map((t: any) => `${t.key}:${t.effect}`).sort(), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
     // the default 300 s toleration is capped to 2 s for this test server
     await until('victim marked for deletion', () => podJson('victim').metadata.deletionTimestamp);
+    // the Deployment's pods are re-created on the nodes that are still alive
+    await until('4 live web pods on other nodes', () => webPods().filter((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running' && p.spec.nodeName !== 'k8ts-sim-2').length === 4);
+    // nodes that kept their heartbeat stayed Ready, and their pods stayed
+    assert.match(k('get', 'nodes', 'k8ts-sim-0', 'k8ts-sim-1', '--no-headers'), /^k8ts-sim-0\s+Ready .*\nk8ts-sim-1\s+Ready /s);
+    for (const i of [1, 2, 3]) {
+      const p = podJson(`p${i}`);
+      if (p.spec.nodeName !== 'k8ts-sim-2') assert.equal(p.metadata.deletionTimestamp, undefined, `p${i} on ${p.spec.nodeName}`);
+    }
     // a dead kubelet cannot confirm the deletion; when it comes back it does
     k('annotate', 'node', 'k8ts-sim-2', 'k8ts.io/simulated-heartbeat-');
     await until('k8ts-sim-2 Ready again', () => /k8ts-sim-2\s+Ready/.test(k('get', 'nodes')));

@@ -22,7 +22,10 @@ export interface SimulatedNodesOptions {
   informers: SharedInformerFactory;
   count: number;
   log?: (msg: string) => void;
-  /** lease renew interval (default 10 s, upstream's nodeLease renewInterval) and duration (40 s) */
+  /**
+   * lease duration (default K8TS_NODE_GRACE_SECONDS, else 40 s) and renew interval (default a
+   * quarter of the duration, as upstream's kubelet: 10 s)
+   */
   leaseRenewSeconds?: number;
   leaseDurationSeconds?: number;
   /** how long Jobs' pods run (default K8TS_SIM_JOB_SECONDS or 1 s) */
@@ -47,12 +50,14 @@ export class SimulatedNodes {
   private readonly nodeInformer: SharedInformer;
   private readonly log: (msg: string) => void;
   private readonly renewMs: number;
+  private readonly leaseSeconds: number;
   private readonly jobSeconds: number;
   private readonly maxGrace: number;
 
   constructor(private readonly opts: SimulatedNodesOptions) {
     this.log = opts.log ?? (() => {});
-    this.renewMs = (opts.leaseRenewSeconds ?? 10) * 1000;
+    this.leaseSeconds = opts.leaseDurationSeconds ?? envNumber('K8TS_NODE_GRACE_SECONDS', 40);
+    this.renewMs = (opts.leaseRenewSeconds ?? this.leaseSeconds / 4) * 1000;
     this.jobSeconds = opts.jobSeconds ?? envNumber('K8TS_SIM_JOB_SECONDS', 1);
     this.maxGrace = opts.maxGraceSeconds ?? envNumber('K8TS_SIM_GRACE_SECONDS', 1);
     const now = Date.now();
@@ -129,10 +134,10 @@ export class SimulatedNodes {
     }
     try {
       const cur = await c.get(leases, n.name, { namespace: 'kube-node-lease', signal });
-      n.lease = await c.update(leases, { ...cur, spec: { ...cur.spec, holderIdentity: n.name, leaseDurationSeconds: this.opts.leaseDurationSeconds ?? 40, renewTime: microTime() } }, { signal });
+      n.lease = await c.update(leases, { ...cur, spec: { ...cur.spec, holderIdentity: n.name, leaseDurationSeconds: this.leaseSeconds, renewTime: microTime() } }, { signal });
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      n.lease = await c.create(leases, leaseObject({ metadata: { name: n.name, uid: n.uid } } as KObject, this.opts.leaseDurationSeconds ?? 40), { signal });
+      n.lease = await c.create(leases, leaseObject({ metadata: { name: n.name, uid: n.uid } } as KObject, this.leaseSeconds), { signal });
     }
   }
 
