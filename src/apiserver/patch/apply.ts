@@ -8,7 +8,7 @@ import {
   type Manager,
 } from './managed.js';
 import { deepEqual, isObj, type Obj, type Schema } from './schema-util.js';
-import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet } from './typed.js';
+import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, type Comparison } from './typed.js';
 
 export interface ApplyOptions {
   fieldManager: string;
@@ -54,8 +54,8 @@ export function conflictError(conflicts: Conflict[]): StatusError {
  * Updater.update: other managers lose fields the change removed, and fields it added or modified.
  * Without force, touching another manager's field is a conflict.
  */
-function takeOwnership(managers: Map<string, Manager>, lhs: unknown, rhs: unknown, schema: Schema, self: string, force: boolean, reset?: FieldSet) {
-  const cmp = compare(lhs, rhs, schema);
+function takeOwnership(managers: Map<string, Manager>, lhs: unknown, rhs: unknown, schema: Schema, self: string, force: boolean, reset?: FieldSet, precomputed?: Comparison) {
+  const cmp = precomputed ?? compare(lhs, rhs, schema);
   if (reset) for (const k of ['added', 'modified', 'removed'] as const) cmp[k] = cmp[k].recursiveDifference(reset);
   const changed = cmp.modified.union(cmp.added);
   const conflicts: Conflict[] = [];
@@ -97,37 +97,33 @@ function setManaged(obj: Obj, managers: Map<string, Manager>): void {
   else delete md.managedFields;
 }
 
-// Objects whose managedFields an apply just produced: the store's ordinary bookkeeping must leave them be.
-const applied = new Map<string, number>();
-function rememberApplied(obj: Obj): void {
-  const now = Date.now();
-  for (const [k, t] of applied) if (now - t > 2_000) applied.delete(k);
-  applied.set(JSON.stringify((obj.metadata as Obj | undefined)?.managedFields ?? null), now);
-}
-function takeApplied(obj: Obj): boolean {
-  const k = JSON.stringify((obj.metadata as Obj | undefined)?.managedFields ?? null);
-  return applied.delete(k);
-}
-
 /** Record an Update operation of `manager` going from `old` (undefined on create) to `obj`, whose metadata.managedFields it sets. */
 export function trackUpdate(obj: Obj, old: Obj | undefined, manager: string, subresource: string, opts: UpdateOptions = {}): void {
-  if (takeApplied(obj)) return;
   const md = isObj(obj.metadata) ? obj.metadata : undefined;
   if (md && isReset(md.managedFields)) {
     delete md.managedFields;
     return;
   }
-  let managers = decodeManaged(md?.managedFields);
-  if (!managers || managers.size === 0) managers = decodeManaged(isObj(old?.metadata) ? old!.metadata.managedFields : undefined) ?? new Map();
+  const given = Array.isArray(md?.managedFields) && (md!.managedFields as unknown[]).length ? md!.managedFields : undefined;
+  const raw = given ?? (isObj(old?.metadata) ? old!.metadata.managedFields : undefined);
   // objects that never had managed fields are not tracked on update (skipNonAppliedManager)
-  if (managers.size === 0 && old !== undefined) {
+  if (old !== undefined && !(Array.isArray(raw) && raw.length)) {
     if (md) delete md.managedFields;
     return;
   }
+  const lhs = withoutManagedFields(old ?? {});
+  const rhs = withoutManagedFields(obj);
+  const cmp = compare(lhs, rhs, opts.schema);
+  const took = cmp.modified.union(cmp.added).difference(strippedFields);
+  if (old !== undefined && took.isEmpty() && cmp.removed.isEmpty() && md) {
+    // nothing changed hands: the entries stay as they are
+    md.managedFields = raw;
+    return;
+  }
+  const managers = decodeManaged(raw) ?? new Map<string, Manager>();
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const self = '\u0000current-operation';
-  const cmp = takeOwnership(managers, withoutManagedFields(old ?? {}), withoutManagedFields(obj), opts.schema, self, true);
-  const took = cmp.modified.union(cmp.added).difference(strippedFields);
+  takeOwnership(managers, lhs, rhs, opts.schema, self, true, undefined, cmp);
   if (!took.isEmpty()) {
     const m: Manager = { manager, operation: 'Update', apiVersion, subresource: subresource || undefined, set: took };
     const id = managerId(m);
@@ -193,6 +189,5 @@ export function serverSideApply(live: Obj | undefined, config: Obj, schema: Sche
   stripAll(managers);
   if (!deepEqual(liveObj, merged)) self.time = formatTime(opts.now ?? new Date());
   setManaged(merged, managers);
-  rememberApplied(merged);
   return merged;
 }

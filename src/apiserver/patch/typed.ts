@@ -100,6 +100,8 @@ export function compare(lhs: unknown, rhs: unknown, schema: Schema): Comparison 
       return;
     }
     const kind = (kr ?? kl)!;
+    // an unchanged subtree adds nothing (checked near the root, where whole sections such as spec stay put)
+    if (kind !== 'leaf' && l !== undefined && r !== undefined && path.length <= 2 && (l === r || deepEqual(l, r))) return;
     const leaf = kind === 'leaf' || ((l === undefined || isEmptyValue(l)) && (r === undefined || isEmptyValue(r)));
     if (leaf) {
       if (path.length === 0) return;
