@@ -1,14 +1,11 @@
-// Deployments, ReplicaSets and their pods against a real server, driven by real kubectl. Until
-// simulated nodes exist, fakenode.ts (its own process) marks pods Running/Ready and finishes graceful deletes.
+// Deployments, ReplicaSets and their pods against a real server with 3 simulated nodes (the real
+// scheduler places the pods; the simulated kubelets run them), driven by real kubectl.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { KObject } from '../api/types.js';
 import { startK8ts, kc, kubectl, type ServerHandle } from './harness.js';
 
 let srv: ServerHandle;
-let node: ChildProcess | undefined;
 async function until<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   let last: unknown;
@@ -24,12 +21,10 @@ const json = (...args: string[]) => JSON.parse(k(...args, '-o', 'json'));
 const livePods = (sel: string) => (json('get', 'pods', '-l', sel).items as KObject[]).filter((p) => !p.metadata.deletionTimestamp);
 
 before(async () => {
-  srv = await startK8ts({ args: ['--disable', 'scheduler'] });
-  node = spawn(process.execPath, [fileURLToPath(new URL('./fakenode.js', import.meta.url)), srv.kubeconfig], { stdio: 'inherit' });
+  srv = await startK8ts({ args: ['--simulated-nodes', '3'] });
 });
 
 after(async () => {
-  node?.kill('SIGTERM');
   await srv?.stop();
 });
 
