@@ -41,6 +41,8 @@ export async function startK8ts(opts: StartOptions = {}): Promise<ServerHandle> 
   const handle: ServerHandle = {
     dataDir, kubeconfig: join(dataDir, 'kubeconfig.yaml'), url, proc, output: () => out,
     async stop(o = {}) {
+      // K8TS_E2E_LOG=1 prints the server's output when it stops (for debugging a failed test)
+      if (process.env.K8TS_E2E_LOG && !stopped) process.stderr.write(`--- k8ts server output (${dataDir}) ---\n${out}\n`);
       if (!stopped) {
         stopped = true;
         if (proc.exitCode === null && proc.signalCode === null) {
