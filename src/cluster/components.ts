@@ -26,5 +26,13 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     informers.start(ac.signal);
     stops.push(async () => { ac.abort(); await informers.stop(); client.close(); });
   }
+  if (!opts.disable.includes('kubelet') && !simulated) {
+    // the real node agent: our own containerd + CNI, only as root with containerd installed
+    // (not beside simulated nodes: those clusters are for scale tests of the control plane)
+    const { kubeletUnavailable, runKubelet } = await import('../kubelet/index.js');
+    const why = kubeletUnavailable();
+    if (why) opts.log(`kubelet: not started: ${why} (--disable kubelet silences this)`);
+    else stops.push(await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log }));
+  }
   return async () => { for (const s of stops.reverse()) await s(); };
 }

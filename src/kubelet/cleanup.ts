@@ -1,0 +1,38 @@
+// Last-resort cleanup of a data dir's runtime leftovers, for tests' finally blocks after a crash:
+// kills the containerd and shims that use this data dir's socket, unmounts everything under the
+// data dir (lazily, deepest first), deletes the netns recorded per sandbox and the CNI bridge.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { cniNetwork, removeCniNetwork } from './cni.js';
+import { containerdPaths } from './containerd.js';
+
+function pidsUsing(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try { if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').some((a) => a.includes(needle))) out.push(Number(d)); } catch { /* gone */ }
+  }
+  return out;
+}
+
+export function forceCleanup(dataDir: string): void {
+  const dir = resolve(dataDir);
+  const p = containerdPaths(dir);
+  // shims are started with -address <socket>; containerd with --config <data dir>/...
+  for (const pid of [...pidsUsing(p.socket), ...pidsUsing(p.config)]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  const netns: string[] = [];
+  const podsDir = join(dir, 'agent', 'pods');
+  if (existsSync(podsDir)) {
+    for (const uid of readdirSync(podsDir)) {
+      try { for (const f of readdirSync(join(podsDir, uid))) if (f.startsWith('netns-')) netns.push(readFileSync(join(podsDir, uid, f), 'utf8').trim()); } catch { /* not a dir */ }
+    }
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already */ } }
+  for (const ns of netns) {
+    try { execFileSync('umount', ['-l', ns], { stdio: 'ignore' }); } catch { /* not mounted */ }
+    try { execFileSync('rm', ['-f', ns]); } catch { /* gone */ }
+  }
+  removeCniNetwork(cniNetwork(dir, p.cniConfDir));
+}

@@ -1,0 +1,79 @@
+// Starts the node agent: our containerd, the CNI config, the local test images, then the kubelet.
+import { existsSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { RestClient } from '../client/index.js';
+import { which } from '../util/prereq.js';
+import { sandboxImage, startContainerd } from './containerd.js';
+import { cniNetwork, removeCniNetwork, writeCniConfig } from './cni.js';
+import { Kubelet } from './kubelet.js';
+import { internalIP } from './node.js';
+import { killPod, podUidLabel } from './runtime.js';
+import { busyboxBinary, buildTestImages, importImages } from './testimages.js';
+
+export { Kubelet } from './kubelet.js';
+export { startContainerd, containerdPaths } from './containerd.js';
+export { CriClient } from './cri/client.js';
+
+export interface RunKubeletOptions {
+  kubeconfigPath: string;
+  dataDir: string;
+  log: (msg: string) => void;
+  /** default K8TS_NODE_NAME or os.hostname() */
+  nodeName?: string;
+  /** this node's pod range; default K8TS_POD_CIDR or 10.42.0.0/24 */
+  podCIDR?: string;
+  /**
+   * tear every pod, the bridge and IPAM state down on stop. Default true (K8TS_KUBELET_CLEANUP_ON_EXIT=false
+   * keeps containers running across restarts, once re-adoption is proven)
+   */
+  cleanupOnExit?: boolean;
+}
+
+/** why the kubelet cannot run here, or undefined */
+export function kubeletUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root';
+  if (!which('containerd')) return 'containerd not found (apt-get install containerd runc containernetworking-plugins)';
+  if (!existsSync('/usr/lib/cni/bridge')) return 'CNI plugins not found in /usr/lib/cni (apt-get install containernetworking-plugins)';
+  return undefined;
+}
+
+export async function runKubelet(opts: RunKubeletOptions): Promise<() => Promise<void>> {
+  const ctrd = await startContainerd(opts.dataDir, { log: opts.log });
+  const podCIDR = opts.podCIDR ?? process.env.K8TS_POD_CIDR ?? '10.42.0.0/24';
+  const net = cniNetwork(opts.dataDir, ctrd.paths.cniConfDir, podCIDR);
+  writeCniConfig(net);
+  const cleanup = opts.cleanupOnExit ?? process.env.K8TS_KUBELET_CLEANUP_ON_EXIT !== 'false';
+  try {
+    const have = (await ctrd.cri.image('ImageStatus', { image: { image: sandboxImage } })).image;
+    if (!have && existsSync(busyboxBinary)) {
+      const dir = join(opts.dataDir, 'agent', 'images');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'k8ts-test-images.tar');
+      const names = buildTestImages(file);
+      importImages(ctrd.paths.socket, file, ctrd.snapshotter);
+      opts.log(`kubelet: imported local images ${names.join(', ')}`);
+    }
+  } catch (e) { await ctrd.stop(); throw e; }
+  const client = RestClient.fromKubeconfig(opts.kubeconfigPath, { userAgent: 'k8ts-kubelet/v0.1.0' });
+  const version = await ctrd.cri.version();
+  const kubelet = new Kubelet({
+    client, cri: ctrd.cri, name: opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(), dataDir: opts.dataDir,
+    podCIDR, hostIP: internalIP(), runtimeVersion: version.runtimeVersion, log: opts.log,
+  });
+  const ac = new AbortController();
+  const done = kubelet.run(ac.signal).catch((e) => opts.log(`kubelet: ${e instanceof Error ? e.stack : e}`));
+  return async () => {
+    ac.abort();
+    await done;
+    client.close();
+    if (cleanup) {
+      const all = (await ctrd.cri.call('ListPodSandbox', {}).catch(() => ({ items: [] }))).items as any[];
+      for (const uid of new Set(all.map((s) => s.labels?.[podUidLabel] as string).filter(Boolean))) {
+        await killPod(ctrd.cri, uid, 0, join(opts.dataDir, 'agent', 'pods')).catch((e) => opts.log(`kubelet: cleanup ${uid}: ${e}`));
+      }
+    }
+    await ctrd.stop();
+    if (cleanup) removeCniNetwork(net);
+  };
+}

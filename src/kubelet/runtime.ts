@@ -1,0 +1,135 @@
+// Pod operations on the CRI: the sandbox and container configs built from a Pod, finding a pod's
+// sandboxes and containers by their labels, pulling images, and tearing a pod down.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KObject } from '../api/types.js';
+import { type CriClient, isCriNotFound } from './cri/client.js';
+
+export const podUidLabel = 'io.kubernetes.pod.uid';
+export const podNameLabel = 'io.kubernetes.pod.name';
+export const podNamespaceLabel = 'io.kubernetes.pod.namespace';
+export const containerNameLabel = 'io.kubernetes.container.name';
+
+export interface RuntimeOptions { podsDir: string; clusterDNS: string; clusterDomain: string }
+
+export function podDir(podsDir: string, uid: string): string { return join(podsDir, uid); }
+
+export function sandboxConfig(pod: KObject, attempt: number, o: RuntimeOptions): any {
+  const { name, namespace, uid } = pod.metadata as { name: string; namespace: string; uid: string };
+  const spec = pod.spec ?? {};
+  const hostNetwork = !!spec.hostNetwork;
+  const labels = { ...(pod.metadata.labels ?? {}), [podUidLabel]: uid, [podNameLabel]: name, [podNamespaceLabel]: namespace };
+  let dnsConfig: any;
+  const policy = spec.dnsPolicy ?? 'ClusterFirst';
+  if (policy === 'ClusterFirst' || (policy === 'ClusterFirstWithHostNet' && hostNetwork) || policy === 'None') {
+    dnsConfig = policy === 'None' ? { servers: [], searches: [], options: [] } : {
+      servers: [o.clusterDNS],
+      searches: [`${namespace}.svc.${o.clusterDomain}`, `svc.${o.clusterDomain}`, o.clusterDomain],
+      options: ['ndots:5'],
+    };
+    const extra = spec.dnsConfig ?? {};
+    dnsConfig.servers.push(...(extra.nameservers ?? []));
+    dnsConfig.searches.push(...(extra.searches ?? []));
+    for (const op of extra.options ?? []) dnsConfig.options.push(op.value !== undefined ? `${op.name}:${op.value}` : op.name);
+  }
+  const ports = (spec.containers ?? []).flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => ({
+    protocol: p.protocol ?? 'TCP', containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '',
+  })));
+  return {
+    metadata: { name, namespace, uid, attempt },
+    hostname: hostNetwork ? '' : (spec.hostname ?? name).slice(0, 63),
+    logDirectory: podDir(o.podsDir, uid),
+    dnsConfig, portMappings: ports, labels, annotations: pod.metadata.annotations ?? {},
+    linux: {
+      securityContext: {
+        namespaceOptions: { network: hostNetwork ? 'NODE' : 'POD', pid: spec.hostPID ? 'NODE' : spec.shareProcessNamespace ? 'POD' : 'CONTAINER', ipc: spec.hostIPC ? 'NODE' : 'POD' },
+      },
+    },
+  };
+}
+
+/** env from value and the simple downward-API fieldRefs */
+function envs(pod: KObject, c: any, podIP: string): { key: string; value: string }[] {
+  const field: Record<string, string | undefined> = {
+    'metadata.name': pod.metadata.name, 'metadata.namespace': pod.metadata.namespace, 'metadata.uid': pod.metadata.uid,
+    'spec.nodeName': pod.spec?.nodeName, 'spec.serviceAccountName': pod.spec?.serviceAccountName,
+    'status.podIP': podIP, 'status.hostIP': pod.status?.hostIP,
+  };
+  const out: { key: string; value: string }[] = [];
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined) out.push({ key: e.name, value: String(e.value) });
+    else if (e.valueFrom?.fieldRef) out.push({ key: e.name, value: field[e.valueFrom.fieldRef.fieldPath] ?? '' });
+    else if (!e.valueFrom) out.push({ key: e.name, value: '' });
+  }
+  return out;
+}
+
+export function containerConfig(pod: KObject, c: any, attempt: number, podIP: string): any {
+  const sc = c.securityContext ?? {};
+  return {
+    metadata: { name: c.name, attempt },
+    image: { image: c.image },
+    command: c.command ?? [], args: c.args ?? [], workingDir: c.workingDir ?? '',
+    envs: envs(pod, c, podIP),
+    labels: { [podUidLabel]: pod.metadata.uid, [podNameLabel]: pod.metadata.name, [podNamespaceLabel]: pod.metadata.namespace, [containerNameLabel]: c.name },
+    annotations: { 'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log' },
+    logPath: `${c.name}/${attempt}.log`,
+    stdin: !!c.stdin, stdinOnce: !!c.stdinOnce, tty: !!c.tty,
+    linux: {
+      securityContext: {
+        privileged: !!sc.privileged,
+        ...(sc.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),
+        ...(sc.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),
+        readonlyRootfs: !!sc.readOnlyRootFilesystem,
+        namespaceOptions: { network: pod.spec?.hostNetwork ? 'NODE' : 'POD', pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER', ipc: pod.spec?.hostIPC ? 'NODE' : 'POD' },
+      },
+    },
+  };
+}
+
+export async function podSandboxes(cri: CriClient, uid: string): Promise<any[]> {
+  const r = await cri.call('ListPodSandbox', { filter: { labelSelector: { [podUidLabel]: uid } } });
+  return (r.items as any[]).sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+}
+
+export async function sandboxContainers(cri: CriClient, sandboxId: string): Promise<any[]> {
+  return (await cri.call('ListContainers', { filter: { podSandboxId: sandboxId } })).containers;
+}
+
+/** pulls the image unless present (IfNotPresent) or policy says otherwise; returns an error reason or undefined */
+export async function ensureImage(cri: CriClient, image: string, policy: string, sandbox: any): Promise<{ reason: string; message: string } | undefined> {
+  const present = (await cri.image('ImageStatus', { image: { image } })).image;
+  if (present && policy !== 'Always') return undefined;
+  if (!present && policy === 'Never') return { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` };
+  try {
+    await cri.image('PullImage', { image: { image }, sandboxConfig: sandbox });
+    return undefined;
+  } catch (e) {
+    // deliberate difference from upstream: with no reachable registry, policy Always (the default
+    // for :latest) falls back to the local copy instead of failing with ErrImagePull
+    if (present) return undefined;
+    return { reason: 'ErrImagePull', message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** records the sandbox's netns path beside its logs, so a forced cleanup can find it */
+export async function recordNetns(cri: CriClient, sandboxId: string, dir: string): Promise<void> {
+  try {
+    const st = await cri.call('PodSandboxStatus', { podSandboxId: sandboxId, verbose: true });
+    const spec = JSON.parse(st.info?.info ?? '{}').runtimeSpec;
+    const ns = spec?.linux?.namespaces?.find((n: any) => n.type === 'network')?.path;
+    if (ns) { mkdirSync(dir, { recursive: true }); writeFileSync(join(dir, `netns-${sandboxId.slice(0, 12)}`), ns); }
+  } catch { /* best effort */ }
+}
+
+/** stops every container (graceSeconds each, in parallel), then stops and removes the pod's sandboxes */
+export async function killPod(cri: CriClient, uid: string, graceSeconds: number, podsDir?: string): Promise<void> {
+  for (const sb of await podSandboxes(cri, uid)) {
+    const cs = await sandboxContainers(cri, sb.id);
+    await Promise.all(cs.filter((c) => c.state === 'CONTAINER_RUNNING').map((c) =>
+      cri.call('StopContainer', { containerId: c.id, timeout: graceSeconds }, { timeoutMs: (graceSeconds + 30) * 1000 }).catch((e) => { if (!isCriNotFound(e)) throw e; })));
+    await cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
+    await cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
+  }
+  if (podsDir) rmSync(podDir(podsDir, uid), { recursive: true, force: true });
+}
