@@ -18,11 +18,16 @@ export interface ServerHandle {
   stop(opts?: { keepData?: boolean; signal?: NodeJS.Signals }): Promise<void>;
 }
 
-export interface StartOptions { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }
+export interface StartOptions {
+  dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number;
+  /** run the real kubelet (containerd) too; off by default so tests do not start containers unless they mean to */
+  kubelet?: boolean;
+}
 
 export async function startK8ts(opts: StartOptions = {}): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
-  const proc = spawn(process.execPath, [k8tsBin, 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...(opts.args ?? [])], {
+  const args = [k8tsBin, 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...(opts.kubelet ? [] : ['--disable', 'kubelet']), ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, {
     env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

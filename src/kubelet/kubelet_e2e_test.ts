@@ -36,7 +36,7 @@ test('kubelet runs a busybox pod on containerd and removes it on delete', { skip
   let srv: ServerHandle | undefined;
   let dataDir = '';
   try {
-    srv = await startK8ts({ env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-e2e-${octet}` }, timeoutMs: 60_000 });
+    srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-e2e-${octet}` }, timeoutMs: 60_000 });
     dataDir = srv.dataDir;
     const kcfg = srv.kubeconfig;
     const node = await until('node Ready', () => {
