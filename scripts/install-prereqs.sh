@@ -3,12 +3,12 @@
 set -eu
 need=""
 command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
-python3 -c 'import kubernetes' >/dev/null 2>&1 || need="$need python3-kubernetes"
+/usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1 || need="$need python3-kubernetes"
 # kubelet on containerd: runtime, runc, CNI plugins (bridge needs iptables for portmap), test images
 command -v containerd >/dev/null 2>&1 || need="$need containerd"
 command -v runc >/dev/null 2>&1 || need="$need runc"
 [ -x /usr/lib/cni/bridge ] || need="$need containernetworking-plugins"
-[ -x /bin/busybox ] || need="$need busybox-static"
+dpkg -s busybox-static >/dev/null 2>&1 || need="$need busybox-static"
 command -v iptables >/dev/null 2>&1 || need="$need iptables"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
