@@ -106,7 +106,8 @@ export class EndpointsController {
   constructor(private readonly opts: EndpointsControllerOptions) {
     this.now = opts.now ?? Date.now;
     this.recorder = opts.recorder ?? new EventRecorder(opts.client, { component: 'endpoint-controller' });
-    this.queue = new WorkQueue<string>({ name: 'endpoint', onError: (k, e) => isConflict(e) || opts.log?.(`endpoint controller: syncing ${k}: ${e instanceof Error ? e.message : e}`) });
+    // conflicts and already-exists come from a lagging cache: retried quietly
+    this.queue = new WorkQueue<string>({ name: 'endpoint', onError: (k, e) => isConflict(e) || isAlreadyExists(e) || opts.log?.(`endpoint controller: syncing ${k}: ${e instanceof Error ? e.message : e}`) });
     this.services = opts.informers.informerFor(servicesResource);
     this.pods = opts.informers.informerFor(podsResource);
     this.endpoints = opts.informers.informerFor(endpointsResource);
@@ -167,7 +168,11 @@ export class EndpointsController {
       }
       this.triggers.delete(key);
     } catch (e) {
-      if (!current && (isAlreadyExists(e) || isNamespaceTerminating(e))) return;
+      if (!current && isNamespaceTerminating(e)) return;
+      // AlreadyExists: the cache has not yet seen an Endpoints written (by us, a moment ago, or by
+      // someone else). Its watch event is an add, which requeues nothing, so retry (rate-limited)
+      // until the cache has it and the update path applies the change, as upstream does.
+      if (!current && isAlreadyExists(e)) throw e;
       this.recorder.event(svc, 'Warning', 'FailedToUpdateEndpoint', `Failed to update endpoint ${key}: ${e instanceof Error ? e.message : e}`);
       throw e;
     }

@@ -140,3 +140,32 @@ test('Endpoints controller: writes, updates on readiness, deletes with the Servi
     await run;
   } finally { await h.stop(); }
 });
+
+test('Endpoints controller: a create that hits AlreadyExists (cache behind its own write) is retried, not dropped', async () => {
+  const h = await harness();
+  try {
+    const ctrl = new EndpointsController({ client: h.client, informers: h.informers });
+    h.informers.start(h.ac.signal);
+    const epKey = '/endpoints|ns|web';
+    // an Endpoints the cache has not seen yet (as right after this controller's own create): stored
+    // without a watch event, and listing only pod a
+    const stale: KObject = {
+      apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'ns', uid: 'ep-uid', resourceVersion: '1', labels: { tier: 'front' } },
+      subsets: desiredSubsets(svc(), [pod('a', '10.42.0.2')]),
+    };
+    h.api.put(svcColl, svc());
+    h.api.put(podsColl, pod('a', '10.42.0.2'));
+    h.api.put(podsColl, pod('b', '10.42.0.3', { port: 9090 }));
+    await until('informers synced with both pods', () => ctrl.pods.lister.list('ns').length === 2 && ctrl.services.lister.list('ns').length === 1);
+    h.api.objects.set(epKey, stale);
+    const run = ctrl.run(1, h.ac.signal);
+    await until('a create answered AlreadyExists', () => h.api.requests.some((r) => r.method === 'POST' && r.path.endsWith('/endpoints')));
+    // now the cache catches up: the watch brings the Endpoints as ADDED
+    h.api.objects.delete(epKey);
+    h.api.put({ group: '', plural: 'endpoints' }, stale);
+    const ep = await until('endpoints with both pods', () => (h.api.objects.get(epKey)?.subsets ?? []).length === 2 && h.api.objects.get(epKey));
+    assert.deepEqual(ep.subsets.map((s: any) => s.addresses[0].targetRef.name), ['a', 'b']);
+    h.ac.abort();
+    await run;
+  } finally { await h.stop(); }
+});
