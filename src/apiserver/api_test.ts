@@ -309,3 +309,20 @@ describe('pods/binding', () => {
     assert.match(again.json.message, /already assigned to node "node-a"/);
   });
 });
+
+describe('admission and query conventions', () => {
+  it('a claim without a storage class gets the default class; an explicit "" stays', async () => {
+    await req('POST', '/apis/storage.k8s.io/v1/storageclasses', { metadata: { name: 'std', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'example.com/p' });
+    const pvc = (name: string, extra: object = {}) => ({ metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...extra } });
+    assert.equal((await req('POST', '/api/v1/namespaces/default/persistentvolumeclaims', pvc('c1'))).json.spec.storageClassName, 'std');
+    assert.equal((await req('POST', '/api/v1/namespaces/default/persistentvolumeclaims', pvc('c2', { storageClassName: '' }))).json.spec.storageClassName, '');
+  });
+
+  it('boolean query parameters accept any casing (watch=True as the Python client sends)', async () => {
+    const rv = (await req('GET', '/api/v1/namespaces/kube-public/configmaps')).json.metadata.resourceVersion;
+    const evs = await watchEvents(`/api/v1/namespaces/kube-public/configmaps?watch=True&allowWatchBookmarks=True&timeoutSeconds=7&resourceVersion=${rv}`, 1, 10_000);
+    assert.equal(evs[0]?.type, 'BOOKMARK');
+    const list = await req('GET', '/api/v1/namespaces/kube-public/configmaps?watch=false');
+    assert.equal(list.json.kind, 'ConfigMapList');
+  });
+});

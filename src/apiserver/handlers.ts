@@ -6,7 +6,7 @@ import type { KObject } from '../api/types.js';
 import { formatLabelSelector } from '../api/labels.js';
 import { clone } from '../util/deep.js';
 import type { Store, DeleteOptions, ListResult } from './registry/store.js';
-import { decodeBody, readBody, sendJSON, mediaType } from './http.js';
+import { decodeBody, readBody, sendJSON, mediaType, queryBool } from './http.js';
 import { serveWatch } from './watch.js';
 import { applyPatch } from './patch/index.js';
 import { schemaFor } from '../api/schema.js';
@@ -161,8 +161,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   switch (method) {
     case 'GET': {
       if (name) return sendObject(req, res, r, 200, await store.get(ns, name));
-      const watch = q.get('watch');
-      if ((watch !== null && !/^(0|false|no)$/i.test(watch)) || r.verb === 'watch') return serveWatch(req, res, store, ns, q, negotiate(req) === 'table'); // upstream: any value but 0/false/no (python sends True)
+      if (queryBool(q, 'watch') || r.verb === 'watch') return serveWatch(req, res, store, ns, q, negotiate(req) === 'table'); // upstream: any value but 0/false/no (python sends True)
       return sendList(req, res, r, await store.list(ns, listOpts(q)));
     }
     case 'POST': {
@@ -187,7 +186,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const ct = mediaType(req.headers['content-type']);
       const body = await readBody(req);
       const isApply = ct === 'application/apply-patch+yaml';
-      const force = q.get('force') === 'true';
+      const force = queryBool(q, 'force');
       if (!isApply && q.get('force')) throw errors.badRequest('force: Invalid value: true: may not be specified for non-apply patch');
       const manager = fieldManager(req, q, isApply ? 'apply' : 'patch');
       const schema = schemaFor(store.apiVersion, rsc.kind);
@@ -251,7 +250,7 @@ async function handleScale(req: IncomingMessage, res: ServerResponse, r: Resourc
         throw errors.conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
     } else {
-      next = applyPatch(ct, scale, body, undefined, { fieldManager: fieldManager(req, q, 'patch'), force: q.get('force') === 'true', subresource: 'scale', isCreate: false });
+      next = applyPatch(ct, scale, body, undefined, { fieldManager: fieldManager(req, q, 'patch'), force: queryBool(q, 'force'), subresource: 'scale', isCreate: false });
     }
     const replicas = next?.spec?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {

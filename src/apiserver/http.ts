@@ -62,3 +62,9 @@ export function sendText(res: ServerResponse, code: number, text: string, conten
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
   res.end(text);
 }
+
+/** a boolean query parameter as upstream converts it: present and not "false"/"0"/"" means true (Python sends "True") */
+export function queryBool(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v !== null && !/^(false|0|)$/i.test(v);
+}

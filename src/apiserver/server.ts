@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import { errors, StatusError } from '../api/status.js';
-import type { ResourceInfo } from '../api/types.js';
+import type { KObject, ResourceInfo } from '../api/types.js';
 import { builtinResources } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { Registry } from './registry/registry.js';
@@ -58,7 +58,10 @@ export class ApiServer {
     });
     this.registry = new Registry(opts.backend, (r) => strategyFor(r), {
       checkNamespace: (ns) => this.checkNamespace(ns),
-      beforeCreate: async (r, obj) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj); },
+      beforeCreate: async (r, obj) => {
+        if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
+        if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
+      },
       beforeUpdate: async (r, obj, old) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old); },
       manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
     });
@@ -76,6 +79,15 @@ export class ApiServer {
     if (o.metadata.deletionTimestamp) {
       throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] });
     }
+  }
+
+  /** admission DefaultStorageClass: a claim that names no class gets the default one (the newest, if several) */
+  private async defaultStorageClass(pvc: KObject): Promise<void> {
+    if (!pvc.spec || pvc.spec.storageClassName !== undefined) return;
+    const { items } = await this.registry.find('storage.k8s.io', 'storageclasses')!.list(undefined);
+    const defaults = items.filter((c) => ['true'].includes(c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] ?? ''));
+    defaults.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    if (defaults.length) pvc.spec.storageClassName = defaults[0].metadata.name;
   }
 
   resources(): ResourceInfo[] { return this.registry.all().map((s) => s.resource); }

@@ -4,6 +4,7 @@ import { StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import type { Store, WatchEventType } from './registry/store.js';
 import { toTable } from './table/index.js';
+import { queryBool } from './http.js';
 
 const bookmarkEveryMs = 5000;
 
@@ -23,7 +24,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   res.on('close', end);
   const t = Number(q.get('timeoutSeconds') ?? 0);
   const timeout = setTimeout(end, (t > 0 ? t : defaultTimeoutSeconds * (1 + Math.random())) * 1000);
-  const bookmarks = q.get('allowWatchBookmarks') === 'true';
+  const bookmarks = queryBool(q, 'allowWatchBookmarks');
   let lastRV = 0;
   let started = false;
   const start = () => {
@@ -48,7 +49,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
     write('BOOKMARK', { kind: store.resource.kind, apiVersion: store.apiVersion, metadata: { resourceVersion: String(lastRV) } }, lastRV);
   }, bookmarkEveryMs) : undefined;
   try {
-    const sendInitial = q.get('sendInitialEvents');
+    const sendInitial = queryBool(q, 'sendInitialEvents') ? 'true' : '';
     if (sendInitial === 'true' && q.get('resourceVersionMatch') !== 'NotOlderThan') {
       throw new StatusError(422, 'Invalid', 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
     }
