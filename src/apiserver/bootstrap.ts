@@ -19,11 +19,24 @@ export async function bootstrap(registry: Registry, opts: { serviceIP: string; a
   for (const name of defaultNamespaces) {
     await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
   }
-  await ensure(registry, '', 'services', {
-    apiVersion: 'v1', kind: 'Service',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: opts.serviceIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }], sessionAffinity: 'None' },
-  });
+  // as upstream's kubernetesservice controller (getMasterServiceUpdateIfNeeded): an existing Service
+  // gets this server's ports and type back, so with several servers on one datastore the last one to
+  // start wins, consistently with the Endpoints below
+  const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }];
+  await registry.find('', 'services')!.guaranteedUpdate('default', 'kubernetes', (cur) => {
+    if (!cur) {
+      return {
+        apiVersion: 'v1', kind: 'Service',
+        metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: opts.serviceIP, ports, sessionAffinity: 'None' },
+      };
+    }
+    const spec = cur.spec ?? (cur.spec = {});
+    if ((spec.type ?? 'ClusterIP') === 'ClusterIP' && JSON.stringify(spec.ports) === JSON.stringify(ports)) return undefined;
+    spec.type = 'ClusterIP';
+    spec.ports = ports;
+    return cur;
+  }, { allowCreate: true, fieldManager: 'kube-apiserver' });
   const endpoints = registry.find('', 'endpoints')!;
   const subsets = [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];
   await endpoints.guaranteedUpdate('default', 'kubernetes', (cur) => {
