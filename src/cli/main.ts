@@ -1,6 +1,6 @@
 // The `k8ts` command (k3s-style subcommands and flags).
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startServer } from '../cluster/server.js';
 
 const components = ['scheduler', 'controllers', 'kubelet', 'proxy', 'dns', 'ingress', 'dashboard'];
@@ -55,12 +55,12 @@ async function server(args: string[]): Promise<void> {
   const t0 = Date.now();
   const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
   const s = await startServer({
-    dataDir: one('data-dir') ?? defaultDataDir(),
+    dataDir: resolve(one('data-dir') ?? defaultDataDir()),
     bindAddress: one('bind-address') ?? '127.0.0.1',
     port: Number(one('https-listen-port') ?? 6443),
     datastoreEndpoint: one('datastore-endpoint'),
     disable,
-    writeKubeconfig: one('write-kubeconfig'),
+    writeKubeconfig: one('write-kubeconfig') && resolve(one('write-kubeconfig')!),
     serviceCidr: one('service-cidr') ?? '10.43.0.0/16',
     clusterCidr: one('cluster-cidr') ?? '10.42.0.0/16',
     simulatedNodes: Number(one('simulated-nodes') ?? 0),

@@ -32,7 +32,14 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     const { kubeletUnavailable, runKubelet } = await import('../kubelet/index.js');
     const why = kubeletUnavailable();
     if (why) opts.log(`kubelet: not started: ${why} (--disable kubelet silences this)`);
-    else stops.push(await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log }));
+    else {
+      // a node agent that cannot start (containerd refusing, say) must not take the control plane down
+      try {
+        stops.push(await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log }));
+      } catch (e) {
+        opts.log(`kubelet: failed to start, the server runs without a node agent: ${(e as Error)?.message ?? e}`);
+      }
+    }
   }
   return async () => { for (const s of stops.reverse()) await s(); };
 }
