@@ -73,7 +73,7 @@ async function server(args: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`received ${sig}, shutting down`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     await s.stop();
     process.exit(0);

@@ -35,7 +35,19 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     else {
       // a node agent that cannot start (containerd refusing, say) must not take the control plane down
       try {
-        stops.push(await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log }));
+        const stopKubelet = await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log });
+        stops.push(async () => {
+          // an orderly stop removes the pods; if it hangs, tear the runtime down so nothing is left behind
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), 8_000); });
+          const how = await Promise.race([stopKubelet().then(() => 'ok' as const), late]);
+          clearTimeout(timer);
+          if (how === 'late') {
+            opts.log('kubelet: stop timed out; removing containers, mounts and the pod network by force');
+            const { forceCleanup } = await import('../kubelet/cleanup.js');
+            forceCleanup(opts.dataDir);
+          }
+        });
       } catch (e) {
         opts.log(`kubelet: failed to start, the server runs without a node agent: ${(e as Error)?.message ?? e}`);
       }

@@ -16,9 +16,27 @@ function pidsUsing(needle: string): number[] {
   return out;
 }
 
+/** the host pid of each container's init, from the runc v2 shim state of this data dir's containerd */
+function containerInits(state: string): number[] {
+  const tasks = join(state, 'io.containerd.runtime.v2.task');
+  const out: number[] = [];
+  if (!existsSync(tasks)) return out;
+  for (const ns of readdirSync(tasks)) {
+    let ids: string[] = [];
+    try { ids = readdirSync(join(tasks, ns)); } catch { continue; }
+    for (const id of ids) {
+      try { const pid = Number(readFileSync(join(tasks, ns, id, 'init.pid'), 'utf8').trim()); if (pid > 1) out.push(pid); } catch { /* no task */ }
+    }
+  }
+  return out;
+}
+
 export function forceCleanup(dataDir: string): void {
   const dir = resolve(dataDir);
   const p = containerdPaths(dir);
+  // killing a container's init (pid 1 of its pid namespace) takes every process in it down, which
+  // releases the pod network namespaces and their veths
+  for (const pid of containerInits(p.state)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   // shims are started with -address <socket>; containerd with --config <data dir>/...
   for (const pid of [...pidsUsing(p.socket), ...pidsUsing(p.config)]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   const netns: string[] = [];
