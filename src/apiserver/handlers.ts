@@ -12,6 +12,7 @@ import { applyPatch } from './patch/index.js';
 import { schemaFor } from '../api/schema.js';
 import { toTable } from './table/index.js';
 import { checkUnknownFields } from './fieldvalidation.js';
+import { handlePodLog, type KubeletConnection } from './podlogs.js';
 
 export interface ResourceRequest {
   verb: string;
@@ -21,6 +22,8 @@ export interface ResourceRequest {
   sub?: string;
   query: URLSearchParams;
   user?: { name: string; groups: string[] };
+  /** how to reach kubelets (pods/log) */
+  kubelet?: KubeletConnection;
 }
 
 type Want = 'object' | 'table' | 'partial';
@@ -154,6 +157,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (sub && !(rsc.subresources ?? []).includes(sub)) throw errors.notFound({ group: rsc.group, resource: `${rsc.plural}/${sub}` }, name ?? '');
   if (sub === 'scale') return handleScale(req, res, r);
   if (sub === 'binding') return handleBinding(req, res, r);
+  if (sub === 'log' && rsc.group === '' && rsc.plural === 'pods') return handlePodLog(req, res, r);
   if (sub && sub !== 'status' && sub !== 'finalize') {
     throw new StatusError(501, 'NotImplemented', `${rsc.plural}/${sub} is not implemented yet`);
   }

@@ -19,6 +19,7 @@ import { openapiV2ContentType, openapiV2Proto } from './openapi/v2.js';
 import { authenticate, type AuthnContext, type UserInfo } from './auth/authn.js';
 import { updateManagedFields } from './patch/index.js';
 import { CustomResources } from './crd.js';
+import type { KubeletConnection } from './podlogs.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -32,6 +33,8 @@ export interface ApiServerOptions {
   nodePortRange?: [number, number];
   /** history older than one interval is compacted every interval (upstream: 5 minutes) */
   compactionIntervalMs?: number;
+  /** PEM: client certificate and key for kubelets, and the CA of their serving certificates (pods/log) */
+  kubeletClient?: { cert: string; key: string; ca?: string };
 }
 
 export const serverVersion = {
@@ -50,6 +53,7 @@ export class ApiServer {
   private ready = false;
   private compactTimer?: NodeJS.Timeout;
   private readonly crds: CustomResources;
+  private readonly kubelet: KubeletConnection;
   address = '';
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -66,6 +70,7 @@ export class ApiServer {
       manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
     });
     for (const r of builtinResources) this.registry.add(r);
+    this.kubelet = { nodes: () => this.registry.find('', 'nodes')!, tls: opts.kubeletClient };
     this.crds = new CustomResources(this.registry);
     collectDefaultMetrics({ register: this.metrics });
     this.requests = new Counter({ name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, group, version, resource and HTTP response code.', labelNames: ['verb', 'group', 'version', 'resource', 'code'], registers: [this.metrics] });
@@ -207,7 +212,7 @@ export class ApiServer {
       if (store.resource.namespaced === false && rp.ns) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       await handleResource(req, res, {
         verb: parsed.watchPrefix ? 'watch' : '', store, ns: store.resource.namespaced ? rp.ns : undefined,
-        name: rp.name, sub: rp.sub, query: url.searchParams, user,
+        name: rp.name, sub: rp.sub, query: url.searchParams, user, kubelet: this.kubelet,
       });
     } catch (e) {
       sendError(res, e);

@@ -10,6 +10,7 @@ import { createHttpsServerOptions } from '../apiserver/auth/tls.js';
 import { createAuthnContext } from '../apiserver/auth/authn.js';
 import { nthAddress } from '../apiserver/allocator.js';
 import { writeKubeconfig } from '../util/kubeconfig.js';
+import { issueKubeletTls } from './kubelet_tls.js';
 import type { Backend } from '../storage/backend.js';
 
 export interface ServerConfig {
@@ -37,9 +38,11 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await mkdir(cfg.dataDir, { recursive: true });
   const backend = await openBackend(cfg.datastoreEndpoint, cfg.dataDir);
   const pki = await ensurePki(join(cfg.dataDir, 'tls'), { hosts: [cfg.bindAddress].filter((h) => h !== '0.0.0.0') });
+  // the kubelet's serving certificate and the API server's client certificate for kubelets
+  const kubeletTls = await issueKubeletTls(pki, cfg.dataDir);
   const api = new ApiServer({
     backend, tls: createHttpsServerOptions(pki), authn: createAuthnContext(pki),
-    host: cfg.bindAddress, port: cfg.port, serviceCidr: cfg.serviceCidr,
+    host: cfg.bindAddress, port: cfg.port, serviceCidr: cfg.serviceCidr, kubeletClient: kubeletTls.apiserverClient,
   });
   await api.start();
   const advertise = cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress;

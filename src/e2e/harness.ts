@@ -28,7 +28,8 @@ export async function startK8ts(opts: StartOptions = {}): Promise<ServerHandle> 
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
   const args = [k8tsBin, 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...(opts.kubelet ? [] : ['--disable', 'kubelet']), ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, {
-    env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    // a kubelet's API listens on loopback, on a free port (reported in its Node status)
+    env: { ...process.env, ...(opts.kubelet ? { K8TS_KUBELET_PORT: '0', K8TS_NODE_IP: '127.0.0.1' } : {}), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });

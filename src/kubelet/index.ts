@@ -1,5 +1,5 @@
 // Starts the node agent: our containerd, the CNI config, the local test images, then the kubelet.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../client/index.js';
@@ -8,6 +8,7 @@ import { sandboxImage, startContainerd } from './containerd.js';
 import { cniNetwork, removeCniNetwork, writeCniConfig } from './cni.js';
 import { Kubelet } from './kubelet.js';
 import { internalIP } from './node.js';
+import { startKubeletServer, type KubeletServer } from './server.js';
 import { killPod, podUidLabel } from './runtime.js';
 import { busyboxBinary, buildTestImages, importImages } from './testimages.js';
 
@@ -28,6 +29,14 @@ export interface RunKubeletOptions {
    * keeps containers running across restarts, once re-adoption is proven)
    */
   cleanupOnExit?: boolean;
+  /**
+   * the kubelet's HTTPS API (container logs for the API server): PEM files of its serving
+   * certificate and key, and of the CA that signs the clients it accepts. Default: DIR/agent/serving-kubelet.crt,
+   * serving-kubelet.key and client-ca.crt (as k3s), which `k8ts server` writes; not served without them.
+   */
+  tls?: { certFile: string; keyFile: string; clientCAFile: string };
+  /** its port; default K8TS_KUBELET_PORT or 10250 (0: any free port, reported in the Node status) */
+  port?: number;
 }
 
 /** why the kubelet cannot run here, or undefined */
@@ -57,14 +66,32 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<() => Promise
   } catch (e) { await ctrd.stop(); throw e; }
   const client = RestClient.fromKubeconfig(opts.kubeconfigPath, { userAgent: 'k8ts-kubelet/v0.1.0' });
   const version = await ctrd.cri.version();
-  const kubelet = new Kubelet({
+  // the node's address (upstream --node-ip): the Node's InternalIP, where the kubelet API listens
+  const hostIP = process.env.K8TS_NODE_IP || internalIP();
+  let kubelet: Kubelet | undefined;
+  let server: KubeletServer | undefined;
+  const agent = (n: string) => join(opts.dataDir, 'agent', n);
+  const tls = opts.tls ?? (existsSync(agent('serving-kubelet.crt'))
+    ? { certFile: agent('serving-kubelet.crt'), keyFile: agent('serving-kubelet.key'), clientCAFile: agent('client-ca.crt') } : undefined);
+  if (tls) {
+    try {
+      server = await startKubeletServer({
+        host: hostIP, port: opts.port ?? Number(process.env.K8TS_KUBELET_PORT ?? 10250), cri: ctrd.cri, log: opts.log,
+        tls: { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8'), clientCA: readFileSync(tls.clientCAFile, 'utf8') },
+        getPod: (ns, name) => kubelet?.podInformer.lister.get(ns, name),
+      });
+      opts.log(`kubelet: API listening on https://${hostIP.includes(':') ? `[${hostIP}]` : hostIP}:${server.port}`);
+    } catch (e) { client.close(); await ctrd.stop(); throw e; }
+  }
+  kubelet = new Kubelet({
     client, cri: ctrd.cri, name: opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(), dataDir: opts.dataDir,
-    podCIDR, hostIP: internalIP(), runtimeVersion: version.runtimeVersion, log: opts.log,
+    podCIDR, hostIP, runtimeVersion: version.runtimeVersion, log: opts.log, kubeletPort: server?.port,
   });
   const ac = new AbortController();
   const done = kubelet.run(ac.signal).catch((e) => opts.log(`kubelet: ${e instanceof Error ? e.stack : e}`));
   return async () => {
     ac.abort();
+    await server?.close();
     await done;
     client.close();
     if (cleanup) {

@@ -41,7 +41,11 @@ export function nodeConditions(now = rfc3339(), transition = now): any[] {
   ];
 }
 
-export interface NodeFacts { name: string; dataDir: string; podCIDR: string; runtimeVersion: string; hostIP: string }
+export interface NodeFacts {
+  name: string; dataDir: string; podCIDR: string; runtimeVersion: string; hostIP: string;
+  /** the port the kubelet's HTTPS API listens on (status.daemonEndpoints); default 10250 */
+  kubeletPort?: number;
+}
 
 export function nodeStatus(f: NodeFacts): any {
   const cap = capacity(f.dataDir);
@@ -49,7 +53,7 @@ export function nodeStatus(f: NodeFacts): any {
     capacity: cap, allocatable: { ...cap },
     conditions: nodeConditions(),
     addresses: [{ type: 'InternalIP', address: f.hostIP }, { type: 'Hostname', address: f.name }],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: f.kubeletPort ?? 10250 } },
     nodeInfo: {
       architecture: arch, bootID: read('/proc/sys/kernel/random/boot_id'), containerRuntimeVersion: `containerd://${f.runtimeVersion}`,
       kernelVersion: os.release(), kubeProxyVersion: '', kubeletVersion: 'v1.32.0-k8ts', machineID: read('/etc/machine-id'),

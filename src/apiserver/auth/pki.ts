@@ -9,6 +9,7 @@
 //     Later runs reuse the files; the serving and admin certificates are re-issued when they lack
 //     a requested host, are no longer signed by the CA on disk, or expire within 90 days.
 //   issueClientCert(pki, {cn, orgs}) -> {cert, key}   a client certificate signed by the client CA.
+//   issueServingCert(pki, {cn, hosts}) -> {cert, key} a serving certificate signed by the server CA (the kubelet's).
 //
 // Files in dir: server-ca.crt/key, client-ca.crt/key, serving-kube-apiserver.crt/key,
 // client-admin.crt/key, token. Keys and the token are written with mode 0600.
@@ -79,6 +80,11 @@ export async function ensurePki(dir: string, opts: EnsurePkiOptions): Promise<Pk
 /** A client certificate (1 year) for user `cn` in groups `orgs`, signed by the client CA. Not written to disk. */
 export async function issueClientCert(pki: Pki, who: { cn: string; orgs?: string[] }): Promise<CertKeyPem> {
   return createLeaf(pki.clientCa, { cn: who.cn, orgs: who.orgs ?? [], hosts: [], usage: OID_CLIENT_AUTH });
+}
+
+/** A serving certificate (1 year) for `hosts` (DNS names and IPs), signed by the server CA. Not written to disk. */
+export async function issueServingCert(pki: Pki, who: { cn: string; hosts: string[] }): Promise<CertKeyPem> {
+  return createLeaf(pki.serverCa, { cn: who.cn, orgs: [], hosts: uniq(who.hosts), usage: OID_SERVER_AUTH });
 }
 
 // ---- generation
