@@ -8,25 +8,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
-import { requirePrereq, which } from '../util/prereq.js';
+import { kubeletPrereqs, until } from './testing/e2e.js';
 import { CriClient } from './cri/client.js';
 import { containerdPaths } from './containerd.js';
 import { cniNetwork } from './cni.js';
 import { forceCleanup } from './cleanup.js';
 
-const skip = requirePrereq(process.getuid?.() === 0 && !!which('containerd') && !!which('runc') && existsSync('/usr/lib/cni/bridge') && existsSync('/bin/busybox'),
-  'root with containerd, runc, containernetworking-plugins and busybox-static (scripts/install-prereqs.sh)');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const skip = kubeletPrereqs();
 const httpGet = (url: string) => new Promise<string>((resolve, reject) => {
   get(url, { timeout: 5000 }, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); }).on('error', reject);
 });

@@ -5,26 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { startK8ts, kc, kubectl, kubectlPath, type ServerHandle } from '../e2e/harness.js';
-import { requirePrereq, which } from '../util/prereq.js';
+import { kubeletPrereqs, until } from './testing/e2e.js';
 import { forceCleanup } from './cleanup.js';
 
-const skip = requirePrereq(process.getuid?.() === 0 && !!which('containerd') && !!which('runc') && existsSync('/usr/lib/cni/bridge') && existsSync('/bin/busybox'),
-  'root with containerd, runc, containernetworking-plugins and busybox-static (scripts/install-prereqs.sh)');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const skip = kubeletPrereqs();
 
 const podYaml = `
 apiVersion: v1

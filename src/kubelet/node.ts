@@ -3,6 +3,7 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import * as os from 'node:os';
 import type { KObject } from '../api/types.js';
+import { healthyNodeConditions } from '../api/node.js';
 import { rfc3339 } from '../client/index.js';
 
 const arch = process.arch === 'x64' ? 'amd64' : process.arch;
@@ -32,13 +33,7 @@ export function capacity(dataDir: string): Record<string, string> {
 }
 
 export function nodeConditions(now = rfc3339(), transition = now): any[] {
-  const c = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: now, lastTransitionTime: transition, reason, message });
-  return [
-    c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-    c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-    c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-    c('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-  ];
+  return healthyNodeConditions(now, transition);
 }
 
 export interface NodeFacts {

@@ -1,5 +1,6 @@
 // The Node and Lease objects a simulated (kwok-style) node registers and renews.
 import type { KObject } from '../api/types.js';
+import { healthyNodeConditions } from '../api/node.js';
 import { microTime, rfc3339 } from '../client/index.js';
 
 export const heartbeatAnnotation = 'k8ts.io/simulated-heartbeat';
@@ -12,13 +13,7 @@ export function podCIDR(i: number): string { return `10.${42 + (i >> 8)}.${i & 2
 export function hostIP(i: number): string { const n = i + 1; return `172.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`; }
 
 export function readyConditions(now = rfc3339(), transition = now): any[] {
-  const c = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: now, lastTransitionTime: transition, reason, message });
-  return [
-    c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-    c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-    c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-    c('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-  ];
+  return healthyNodeConditions(now, transition);
 }
 
 export function nodeObject(i: number): KObject {
