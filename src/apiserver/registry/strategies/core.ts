@@ -248,6 +248,12 @@ export const nodeStrategy = makeStrategy({
 // ---- Event (core/v1 and events.k8s.io/v1) ----
 
 /** upstream legacyValidateEvent for core/v1 events */
+/** a required string of at most `max` characters (upstream's event field checks) */
+function requiredUpTo(field: string, v: string | undefined, max = 128): Errs {
+  if (!v) return [fe.required(field)];
+  return v.length > max ? [fe.invalid(field, '', `can have at most ${max} characters`)] : [];
+}
+
 function validateCoreEvent(o: KObject): Errs {
   const errs: Errs = [];
   const io = o.involvedObject ?? {};
@@ -262,12 +268,9 @@ function validateCoreEvent(o: KObject): Errs {
     if (!io.namespace && ns !== 'default' && ns !== 'kube-system') errs.push(fe.invalid('involvedObject.namespace', io.namespace ?? '', 'does not match event.namespace'));
     if (!o.reportingComponent) errs.push(fe.required('reportingComponent'));
     else errs.push(...each('reportingComponent', o.reportingComponent, isQualifiedName(o.reportingComponent)));
-    if (!o.reportingInstance) errs.push(fe.required('reportingInstance'));
-    else if (o.reportingInstance.length > 128) errs.push(fe.invalid('reportingInstance', '', 'can have at most 128 characters'));
-    if (!o.action) errs.push(fe.required('action'));
-    else if (o.action.length > 128) errs.push(fe.invalid('action', '', 'can have at most 128 characters'));
-    if (!o.reason) errs.push(fe.required('reason'));
-    else if (o.reason.length > 128) errs.push(fe.invalid('reason', '', 'can have at most 128 characters'));
+    errs.push(...requiredUpTo('reportingInstance', o.reportingInstance));
+    errs.push(...requiredUpTo('action', o.action));
+    errs.push(...requiredUpTo('reason', o.reason));
     if (o.message && o.message.length > 1024) errs.push(fe.invalid('message', '', 'can have at most 1024 characters'));
   }
   return errs;
@@ -296,12 +299,9 @@ export const eventsV1Strategy = makeStrategy({
     if (o.type !== 'Normal' && o.type !== 'Warning') errs.push(fe.invalid('type', o.type ?? '', 'has invalid value: ' + (o.type ?? '')));
     if (!o.reportingController) errs.push(fe.required('reportingController'));
     else errs.push(...each('reportingController', o.reportingController, isQualifiedName(o.reportingController)));
-    if (!o.reportingInstance) errs.push(fe.required('reportingInstance'));
-    else if (o.reportingInstance.length > 128) errs.push(fe.invalid('reportingInstance', '', 'can have at most 128 characters'));
-    if (!o.action) errs.push(fe.required('action'));
-    else if (o.action.length > 128) errs.push(fe.invalid('action', '', 'can have at most 128 characters'));
-    if (!o.reason) errs.push(fe.required('reason'));
-    else if (o.reason.length > 128) errs.push(fe.invalid('reason', '', 'can have at most 128 characters'));
+    errs.push(...requiredUpTo('reportingInstance', o.reportingInstance));
+    errs.push(...requiredUpTo('action', o.action));
+    errs.push(...requiredUpTo('reason', o.reason));
     if (o.note && o.note.length > 1024) errs.push(fe.invalid('note', '', 'can have at most 1024 characters'));
     const r = o.regarding ?? {};
     if (r.namespace && o.metadata.namespace && r.namespace !== o.metadata.namespace && r.kind !== 'Node' && r.kind !== 'Namespace') {
