@@ -11,10 +11,11 @@ import {
 import { type CriClient } from './cri/client.js';
 import { nodeObject, nodeStatus, type NodeFacts } from './node.js';
 import {
-  containerConfig, ensureImage, killPod, podDir, podSandboxes, podUidLabel, recordNetns, sandboxConfig, sandboxContainers,
+  ensureImage, killPod, podDir, podSandboxes, podUidLabel, recordNetns, sandboxConfig, sandboxContainers,
   type RuntimeOptions,
 } from './runtime.js';
 import { podStatus, type ContainerView } from './status.js';
+import { PodConfig } from './podconfig.js';
 
 const nodes = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
 const pods = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' };
@@ -41,12 +42,14 @@ export class Kubelet {
   private readonly queue: WorkQueue<string>;
   private readonly log: (msg: string) => void;
   private readonly rt: RuntimeOptions;
+  private readonly podConfig: PodConfig;
   private lease?: KObject;
   private nodeUid?: string;
 
   constructor(private readonly o: KubeletOptions) {
     this.log = o.log ?? (() => {});
     this.rt = { podsDir: o.podsDir ?? `${o.dataDir}/agent/pods`, clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' };
+    this.podConfig = new PodConfig(o.client, this.rt);
     this.podInformer = new SharedInformer(o.client, pods, { fieldSelector: `spec.nodeName=${o.name}` });
     this.queue = new WorkQueue<string>({
       name: 'kubelet', rateLimiter: new ItemExponentialFailureRateLimiter<string>(500, 30_000),
@@ -68,6 +71,7 @@ export class Kubelet {
       setInterval(() => { void this.cleanupOrphans().catch((e) => this.warn(signal, 'orphans', e)); }, 10_000),
     ];
     try {
+      await this.podConfig.start(signal);
       if (await this.podInformer.waitForSync(signal)) await this.cleanupOrphans().catch((e) => this.warn(signal, 'orphans', e));
       await this.queue.runWorkers(this.o.workers ?? 8, (k) => this.syncPod(k), signal);
     } finally {
@@ -130,6 +134,7 @@ export class Kubelet {
     for (const uid of orphans) {
       this.log(`kubelet: removing sandboxes of deleted pod ${uid}`);
       await killPod(this.o.cri, uid, 0, this.rt.podsDir);
+      await this.podConfig.release(uid);
     }
   }
 
@@ -142,6 +147,7 @@ export class Kubelet {
     if (pod.metadata.deletionTimestamp) {
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
       await killPod(cri, uid, grace, this.rt.podsDir);
+      await this.podConfig.release(uid);
       try {
         await this.o.client.delete(pods, name, { namespace: ns, gracePeriodSeconds: 0, preconditions: { uid } });
       } catch (e) { if (!isNotFound(e) && !isConflict(e)) throw e; }
@@ -167,6 +173,7 @@ export class Kubelet {
     }
     const sbStatus = (await cri.call('PodSandboxStatus', { podSandboxId: sb.id })).status;
     const podIP: string = sbStatus?.network?.ip ?? '';
+    await this.podConfig.prepare(pod);
     const existing = await sandboxContainers(cri, sb.id);
     const views = new Map<string, ContainerView>();
     let requeueAfter: number | undefined;
@@ -196,7 +203,7 @@ export class Kubelet {
           requeueAfter = Math.min(requeueAfter ?? Infinity, 10_000);
           continue;
         }
-        const { containerId } = await cri.call('CreateContainer', { podSandboxId: sb.id, config: containerConfig(pod, c, attempt, podIP), sandboxConfig: config });
+        const { containerId } = await cri.call('CreateContainer', { podSandboxId: sb.id, config: await this.podConfig.containerConfig(pod, c, attempt, podIP), sandboxConfig: config });
         await cri.call('StartContainer', { containerId });
         // keep only the attempt before, for lastState and --previous logs
         for (const old of mine.slice(1)) await cri.call('RemoveContainer', { containerId: old.id });

@@ -48,45 +48,6 @@ export function sandboxConfig(pod: KObject, attempt: number, o: RuntimeOptions):
   };
 }
 
-/** env from value and the simple downward-API fieldRefs */
-function envs(pod: KObject, c: any, podIP: string): { key: string; value: string }[] {
-  const field: Record<string, string | undefined> = {
-    'metadata.name': pod.metadata.name, 'metadata.namespace': pod.metadata.namespace, 'metadata.uid': pod.metadata.uid,
-    'spec.nodeName': pod.spec?.nodeName, 'spec.serviceAccountName': pod.spec?.serviceAccountName,
-    'status.podIP': podIP, 'status.hostIP': pod.status?.hostIP,
-  };
-  const out: { key: string; value: string }[] = [];
-  for (const e of c.env ?? []) {
-    if (e.value !== undefined) out.push({ key: e.name, value: String(e.value) });
-    else if (e.valueFrom?.fieldRef) out.push({ key: e.name, value: field[e.valueFrom.fieldRef.fieldPath] ?? '' });
-    else if (!e.valueFrom) out.push({ key: e.name, value: '' });
-  }
-  return out;
-}
-
-export function containerConfig(pod: KObject, c: any, attempt: number, podIP: string): any {
-  const sc = c.securityContext ?? {};
-  return {
-    metadata: { name: c.name, attempt },
-    image: { image: c.image },
-    command: c.command ?? [], args: c.args ?? [], workingDir: c.workingDir ?? '',
-    envs: envs(pod, c, podIP),
-    labels: { [podUidLabel]: pod.metadata.uid, [podNameLabel]: pod.metadata.name, [podNamespaceLabel]: pod.metadata.namespace, [containerNameLabel]: c.name },
-    annotations: { 'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log' },
-    logPath: `${c.name}/${attempt}.log`,
-    stdin: !!c.stdin, stdinOnce: !!c.stdinOnce, tty: !!c.tty,
-    linux: {
-      securityContext: {
-        privileged: !!sc.privileged,
-        ...(sc.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),
-        ...(sc.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),
-        readonlyRootfs: !!sc.readOnlyRootFilesystem,
-        namespaceOptions: { network: pod.spec?.hostNetwork ? 'NODE' : 'POD', pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER', ipc: pod.spec?.hostIPC ? 'NODE' : 'POD' },
-      },
-    },
-  };
-}
-
 export async function podSandboxes(cri: CriClient, uid: string): Promise<any[]> {
   const r = await cri.call('ListPodSandbox', { filter: { labelSelector: { [podUidLabel]: uid } } });
   return (r.items as any[]).sort((a, b) => b.metadata.attempt - a.metadata.attempt);
