@@ -117,6 +117,15 @@ const messages = {
   }),
   PullImageRequest: msg({ image: ['ImageSpec', 1], auth: ['AuthConfig', 2], sandbox_config: ['PodSandboxConfig', 3] }),
   PullImageResponse: msg({ image_ref: ['string', 1] }),
+  // streaming and probes
+  ExecSyncRequest: msg({ container_id: ['string', 1], cmd: ['string', 2, 'repeated'], timeout: ['int64', 3] }),
+  ExecSyncResponse: msg({ stdout: ['bytes', 1], stderr: ['bytes', 2], exit_code: ['int32', 3] }),
+  ExecRequest: msg({ container_id: ['string', 1], cmd: ['string', 2, 'repeated'], tty: ['bool', 3], stdin: ['bool', 4], stdout: ['bool', 5], stderr: ['bool', 6] }),
+  ExecResponse: msg({ url: ['string', 1] }),
+  AttachRequest: msg({ container_id: ['string', 1], stdin: ['bool', 2], tty: ['bool', 3], stdout: ['bool', 4], stderr: ['bool', 5] }),
+  AttachResponse: msg({ url: ['string', 1] }),
+  PortForwardRequest: msg({ pod_sandbox_id: ['string', 1], port: ['int32', 2, 'repeated'] }),
+  PortForwardResponse: msg({ url: ['string', 1] }),
 };
 
 const enums = {
@@ -130,6 +139,7 @@ const enums = {
 const runtimeMethods = [
   'Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
   'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus',
+  'ExecSync', 'Exec', 'Attach', 'PortForward',
 ] as const;
 const imageMethods = ['ListImages', 'ImageStatus', 'PullImage'] as const;
 export type RuntimeMethod = (typeof runtimeMethods)[number];
