@@ -12,6 +12,7 @@ import { applyPatch } from './patch/index.js';
 import { schemaFor } from '../api/schema.js';
 import { toTable } from './table/index.js';
 import { checkUnknownFields } from './fieldvalidation.js';
+import { handlePodStream, streamSubresources } from './podstream.js';
 import { handlePodLog, type KubeletConnection } from './podlogs.js';
 
 export interface ResourceRequest {
@@ -158,6 +159,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (sub === 'scale') return handleScale(req, res, r);
   if (sub === 'binding') return handleBinding(req, res, r);
   if (sub === 'log' && rsc.group === '' && rsc.plural === 'pods') return handlePodLog(req, res, r);
+  if (sub && streamSubresources.includes(sub) && rsc.group === '' && rsc.plural === 'pods') return handlePodStream(req, res, r);
   if (sub && sub !== 'status' && sub !== 'finalize') {
     throw new StatusError(501, 'NotImplemented', `${rsc.plural}/${sub} is not implemented yet`);
   }

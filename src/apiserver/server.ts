@@ -1,7 +1,8 @@
 // The API server: HTTPS, authentication, discovery, OpenAPI, health, metrics, and resource routing.
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Counter, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import { errors, StatusError } from '../api/status.js';
 import type { KObject, ResourceInfo } from '../api/types.js';
@@ -20,6 +21,7 @@ import { authenticate, type AuthnContext, type UserInfo } from './auth/authn.js'
 import { updateManagedFields } from './patch/index.js';
 import { CustomResources } from './crd.js';
 import type { KubeletConnection } from './podlogs.js';
+import { setUpgrade, upgradeTaken } from './podstream.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -54,6 +56,8 @@ export class ApiServer {
   private compactTimer?: NodeJS.Timeout;
   private readonly crds: CustomResources;
   private readonly kubelet: KubeletConnection;
+  /** connections taken over by upgrades (exec, attach, port-forward), closed on stop */
+  private readonly upgraded = new Set<Duplex>();
   address = '';
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -100,6 +104,7 @@ export class ApiServer {
   async start(): Promise<void> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => { void this.handle(req, res); };
     this.server = this.opts.tls ? https.createServer(this.opts.tls, handler) : http.createServer(handler);
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     this.server.keepAliveTimeout = 65_000;
     this.server.requestTimeout = 0;
     await new Promise<void>((resolve, reject) => {
@@ -140,7 +145,24 @@ export class ApiServer {
       if (!this.server) return resolve();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const s of this.upgraded) s.destroy();
     });
+  }
+
+  /**
+   * an upgrade request (websocket, SPDY) goes through the same routing as any other with a response
+   * written onto its connection; a streaming subresource takes the connection over instead
+   */
+  private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    socket.on('error', () => socket.destroy());
+    setUpgrade(req, socket, head);
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => { if (!upgradeTaken(req)) socket.end(); });
+    void this.handle(req, res).finally(() => { if (!upgradeTaken(req) && !res.writableEnded) socket.destroy(); });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

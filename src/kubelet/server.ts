@@ -1,6 +1,8 @@
 // The kubelet's HTTPS API (upstream port 10250), for the API server's streaming subresources:
 //   GET /healthz                                      -> ok
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&timestamps&tailLines&limitBytes&sinceSeconds&sinceTime
+//   upgrade requests (websocket, SPDY) by their first path segment, as registered in
+//   streaming/routes.ts: /exec/{ns}/{pod}/{container}, /attach/{ns}/{pod}/{container}, /portForward/{ns}/{pod}
 // Clients must present a certificate signed by the cluster's client CA (401 otherwise) in the
 // group system:masters (403 otherwise; upstream asks the API server with a SubjectAccessReview for
 // nodes/proxy). The container is found through the pod's status as this kubelet last wrote it,
@@ -8,10 +10,13 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { KObject } from '../api/types.js';
 import type { CriClient } from './cri/client.js';
 import { writeContainerLog, type ContainerLogOptions } from './logs.js';
+import { rejectUpgrade, streamHandler } from './streaming/routes.js';
+import './streaming/exec.js';
 
 export interface KubeletServerOptions {
   /** address to listen on (the node's InternalIP) */
@@ -41,13 +46,23 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       text(res, 500, e instanceof Error ? e.message : String(e));
     });
   });
+  const streams = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    streams.add(socket);
+    socket.once('close', () => streams.delete(socket));
+    handleUpgrade(o, req, socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); });
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+      for (const s of streams) s.destroy();
+    }),
   };
 }
 
@@ -55,6 +70,25 @@ function text(res: ServerResponse, code: number, body: string): void {
   if (res.headersSent) { res.destroy(); return; }
   res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+function handleUpgrade(o: KubeletServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => socket.destroy());
+  try {
+    authorize(req);
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const segs = url.pathname.split('/').slice(1);
+    if (segs.length > 1 && segs[segs.length - 1] === '') segs.pop();
+    const [name, ...params] = segs.map(decodeURIComponent);
+    const h = streamHandler(name ?? '');
+    if (!h) throw new HttpError(404, '404 page not found\n');
+    void h({ req, socket, head, url, params, cri: o.cri, getPod: o.getPod, log: o.log }).catch((e) => {
+      o.log?.(`kubelet server: ${req.url}: ${e instanceof Error ? e.message : e}`);
+      rejectUpgrade(socket, 500, e instanceof Error ? e.message : String(e));
+    });
+  } catch (e) {
+    rejectUpgrade(socket, e instanceof HttpError ? e.code : 500, e instanceof Error ? e.message : String(e));
+  }
 }
 
 function authorize(req: IncomingMessage): void {

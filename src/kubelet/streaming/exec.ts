@@ -1,0 +1,94 @@
+// GET|POST /exec/{ns}/{pod}/{container}?command=..&input=1&output=1&error=1&tty=1 and
+// /attach/{ns}/{pod}/{container}?input=1&... (upstream kubelet's getExec/getAttach): the container is
+// found through the pod's status, the CRI Exec/Attach call gives a URL on containerd's streaming
+// server, and the client's upgrade is served from there:
+// - SPDY/3.1 (kubectl before 1.30, and 1.30+ after a failed websocket): the request is passed on to
+//   containerd as it is (as the kubelet does with a runtime's stream server), so the client speaks
+//   to containerd through us;
+// - websocket (v5.channel.k8s.io or v4): we answer the websocket ourselves and bridge it to the
+//   runtime's session (bridge.ts), which also carries v5's stdin close.
+import net from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { KObject } from '../../api/types.js';
+import { pickProtocol } from './channels.js';
+import { bridgeWebsocket } from './bridge.js';
+import { isCriNotFound } from '../cri/client.js';
+import { rejectUpgrade, registerStreamHandler, StreamError, type StreamContext } from './routes.js';
+
+export interface StreamOptions { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+
+/** the stream flags of a kubelet request, as upstream's remotecommand NewOptions */
+export function streamOptions(q: URLSearchParams): StreamOptions {
+  const on = (k: string) => q.get(k) === '1';
+  const o = { stdin: on('input'), stdout: on('output'), stderr: on('error'), tty: on('tty') };
+  if (o.tty && o.stderr) o.stderr = false; // upstream: "exec with tty and stderr is not supported, bypassing stderr"
+  if (!o.stdin && !o.stdout && !o.stderr) throw new StreamError(400, 'you must specify at least 1 of stdin, stdout, stderr');
+  return o;
+}
+
+/** the CRI id of the running container `name` of pod */
+export function runningContainerId(pod: KObject, name: string): string {
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
+  const cs = statuses.find((s: any) => s.name === name);
+  if (!cs?.state?.running || !cs.containerID) throw new StreamError(404, `container not found ("${name}")`);
+  return String(cs.containerID).replace(/^[a-z]+:\/\//, '');
+}
+
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => pickProtocol(offered) ?? false });
+
+async function serve(kind: 'exec' | 'attach', ctx: StreamContext): Promise<void> {
+  const { req, socket, url, params } = ctx;
+  if (req.method !== 'GET' && req.method !== 'POST') throw new StreamError(405, 'Method Not Allowed');
+  if (params.length !== 3) throw new StreamError(404, '404 page not found\n');
+  const [ns, name, container] = params;
+  const pod = ctx.getPod(ns, name);
+  if (!pod) throw new StreamError(404, 'pod does not exist');
+  const opts = streamOptions(url.searchParams);
+  const cmd = url.searchParams.getAll('command');
+  if (kind === 'exec' && cmd.length === 0) throw new StreamError(400, 'you must specify at least one command for the container');
+  const containerId = runningContainerId(pod, container);
+  const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+  const isWebsocket = upgrade === 'websocket';
+  if (!isWebsocket && !upgrade.startsWith('spdy/')) throw new StreamError(400, 'Upgrade request required');
+  if (isWebsocket && !pickProtocol(String(req.headers['sec-websocket-protocol'] ?? '').split(','))) {
+    throw new StreamError(400, `requested protocol(s) are not supported: ${req.headers['sec-websocket-protocol'] ?? ''}; supports [v5.channel.k8s.io v4.channel.k8s.io]`);
+  }
+  const criReq = kind === 'exec' ? { containerId, cmd, ...opts } : { containerId, ...opts };
+  const { url: target } = await ctx.cri.call<{ url: string }>(kind === 'exec' ? 'Exec' : 'Attach', criReq, { timeoutMs: 30_000 })
+    .catch((e) => { throw new StreamError(isCriNotFound(e) ? 404 : 500, e instanceof Error ? e.message : String(e)); });
+  if (!isWebsocket) return proxySpdy(ctx, new URL(target));
+  wss.handleUpgrade(req, socket, ctx.head, (client) => {
+    bridgeWebsocket(client, new URL(target), opts, ctx.log);
+  });
+}
+
+/** passes the client's SPDY upgrade request on to containerd's stream server and joins the connections */
+function proxySpdy(ctx: StreamContext, target: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const up = net.connect(Number(target.port), target.hostname, () => {
+      up.off('error', reject);
+      const lines = [`${ctx.req.method} ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`];
+      const raw = ctx.req.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].toLowerCase() !== 'host') lines.push(`${raw[i]}: ${raw[i + 1]}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (ctx.head.length) up.write(ctx.head);
+      ctx.socket.pipe(up);
+      up.pipe(ctx.socket);
+      const done = () => { up.destroy(); ctx.socket.destroy(); };
+      for (const s of [up, ctx.socket]) { s.on('error', done); s.on('close', done); }
+      resolve();
+    });
+    up.once('error', (e) => reject(new StreamError(500, `error dialing container runtime stream server: ${e.message}`)));
+  });
+}
+
+function handler(kind: 'exec' | 'attach') {
+  return (ctx: StreamContext) => serve(kind, ctx).catch((e) => {
+    if (e instanceof StreamError) return rejectUpgrade(ctx.socket, e.code, e.message);
+    ctx.log?.(`kubelet ${kind}: ${e instanceof Error ? e.message : e}`);
+    rejectUpgrade(ctx.socket, 500, e instanceof Error ? e.message : String(e));
+  });
+}
+
+registerStreamHandler('exec', handler('exec'));
+registerStreamHandler('attach', handler('attach'));
