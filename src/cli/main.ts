@@ -10,6 +10,9 @@ function usage(): never {
 
 Commands:
   server    Run a server (API server and, unless disabled, all components)
+  image     image import FILE.tar... | image ls   (the node's containerd; flags: --data-dir)
+  killall   Stop this data dir's containers, containerd, pod network and mounts (the server must
+            be stopped; pods otherwise keep running across restarts and are re-adopted)
 
 Server flags:
   --data-dir DIR               state folder (default ${defaultDataDir()})
@@ -82,10 +85,44 @@ async function server(args: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+/** splits positional arguments from --flags */
+function positional(args: string[]): { pos: string[]; flags: Map<string, string[]> } {
+  const pos: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith('--')) { rest.push(args[i]); if (!args[i].includes('=') && args[i] !== '--help') rest.push(args[++i]); } else pos.push(args[i]);
+  }
+  return { pos, flags: parseFlags(rest.filter((a) => a !== undefined)) };
+}
+
+async function image(args: string[]): Promise<void> {
+  const { pos, flags } = positional(args);
+  for (const k of flags.keys()) if (k !== 'data-dir') { console.error(`unknown flag: --${k}`); usage(); }
+  const dataDir = resolve(flags.get('data-dir')?.at(-1) ?? defaultDataDir());
+  const { importImageArchive, listImages } = await import('../kubelet/index.js');
+  const [sub, ...files] = pos;
+  if (sub === 'import' && files.length > 0) {
+    for (const f of files) for (const name of importImageArchive(dataDir, resolve(f))) console.log(`imported ${name}`);
+  } else if (sub === 'ls' && files.length === 0) {
+    for (const name of listImages(dataDir)) console.log(name);
+  } else usage();
+}
+
+async function killall(args: string[]): Promise<void> {
+  const f = parseFlags(args);
+  for (const k of f.keys()) if (k !== 'data-dir') { console.error(`unknown flag: --${k}`); usage(); }
+  const dataDir = resolve(f.get('data-dir')?.at(-1) ?? defaultDataDir());
+  const { forceCleanup } = await import('../kubelet/index.js');
+  forceCleanup(dataDir);
+  console.log(`stopped the containers, containerd, pod network and mounts of ${dataDir}`);
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   switch (cmd) {
     case 'server': return server(rest);
+    case 'image': return image(rest);
+    case 'killall': return killall(rest);
     default: usage();
   }
 }

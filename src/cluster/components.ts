@@ -37,12 +37,13 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
       try {
         const stopKubelet = await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log });
         stops.push(async () => {
-          // an orderly stop removes the pods; if it hangs, tear the runtime down so nothing is left behind
+          // an orderly stop leaves the pods running for the next start (or removes them when asked
+          // to); if a removing stop hangs, tear the runtime down so nothing is left behind
           let timer: NodeJS.Timeout | undefined;
           const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), 8_000); });
           const how = await Promise.race([stopKubelet().then(() => 'ok' as const), late]);
           clearTimeout(timer);
-          if (how === 'late') {
+          if (how === 'late' && stopKubelet.cleanupOnExit) {
             opts.log('kubelet: stop timed out; removing containers, mounts and the pod network by force');
             const { forceCleanup } = await import('../kubelet/cleanup.js');
             forceCleanup(opts.dataDir);

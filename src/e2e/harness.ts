@@ -28,8 +28,12 @@ export async function startK8ts(opts: StartOptions = {}): Promise<ServerHandle> 
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
   const args = [k8tsBin, 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...(opts.kubelet ? [] : ['--disable', 'kubelet']), ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, {
-    // a kubelet's API listens on loopback, on a free port (reported in its Node status)
-    env: { ...process.env, ...(opts.kubelet ? { K8TS_KUBELET_PORT: '0', K8TS_NODE_IP: '127.0.0.1' } : {}), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    // a kubelet's API listens on loopback, on a free port (reported in its Node status); test
+    // servers remove their pods when they stop unless a test asks otherwise
+    env: {
+      ...process.env, ...(opts.kubelet ? { K8TS_KUBELET_PORT: '0', K8TS_NODE_IP: '127.0.0.1', K8TS_KUBELET_CLEANUP_ON_EXIT: 'true' } : {}), ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });

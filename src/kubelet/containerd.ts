@@ -2,7 +2,7 @@
 // started as a child process and stopped on shutdown. The CRI plugin uses runc, our local pause
 // image and the CNI config generated for this cluster.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, openSync, closeSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, openSync, closeSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient } from './cri/client.js';
 
@@ -97,6 +97,22 @@ export function containerdVersion(bin = 'containerd'): string | undefined {
   } catch { return undefined; }
 }
 
+/**
+ * kills a containerd left running on this data dir by a k8ts that died without stopping it (its
+ * socket would otherwise be removed under it and a second one would wait on the metadata lock).
+ * Shims and containers are left alone: the new containerd reconnects to them.
+ */
+export function stopStaleContainerd(p: ContainerdPaths): void {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    let argv: string[];
+    try { argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    if (!/containerd$/.test(argv[0] ?? '') || argv[argv.indexOf('--config') + 1] !== p.config || !argv.includes('--config')) continue;
+    try { process.kill(Number(d), 'SIGKILL'); } catch { continue; }
+    for (let i = 0; i < 100 && existsSync(`/proc/${d}`); i++) execFileSync('sleep', ['0.05']);
+  }
+}
+
 export interface Containerd { paths: ContainerdPaths; snapshotter: string; cri: CriClient; proc: ChildProcess; stop(): Promise<void> }
 
 /** writes the config, starts containerd and waits until its CRI answers */
@@ -105,6 +121,7 @@ export async function startContainerd(dataDir: string, opts: { log?: (m: string)
   for (const d of [p.root, p.state, join(dataDir, 'run'), join(p.config, '..'), p.cniConfDir, p.opt]) mkdirSync(d, { recursive: true });
   const snapshotter = pickSnapshotter(p.root);
   writeFileSync(p.config, containerdConfig(p, snapshotter, { restrictOomScoreAdj: !hasSysResource() }));
+  stopStaleContainerd(p);
   if (existsSync(p.socket)) rmSync(p.socket);
   const logFd = openSync(p.log, 'a');
   const proc = spawn(opts.bin ?? 'containerd', ['--config', p.config], { stdio: ['ignore', logFd, logFd] });

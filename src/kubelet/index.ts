@@ -1,4 +1,5 @@
 // Starts the node agent: our containerd, the CNI config, the local test images, then the kubelet.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,9 @@ import { killPod, podUidLabel } from './runtime.js';
 import { busyboxBinary, buildTestImages, importImages } from './testimages.js';
 
 export { Kubelet } from './kubelet.js';
+import { containerdPaths } from './containerd.js';
 export { startContainerd, containerdPaths } from './containerd.js';
+export { forceCleanup } from './cleanup.js';
 export { CriClient } from './cri/client.js';
 
 export interface RunKubeletOptions {
@@ -25,8 +28,9 @@ export interface RunKubeletOptions {
   /** this node's pod range; default K8TS_POD_CIDR or 10.42.0.0/24 */
   podCIDR?: string;
   /**
-   * tear every pod, the bridge and IPAM state down on stop. Default true (K8TS_KUBELET_CLEANUP_ON_EXIT=false
-   * keeps containers running across restarts, once re-adoption is proven)
+   * tear every pod, the bridge and IPAM state down on stop. Default false, as k3s: containers keep
+   * running while k8ts is stopped and the next start re-adopts them (`k8ts killall` removes them);
+   * K8TS_KUBELET_CLEANUP_ON_EXIT=true turns it on
    */
   cleanupOnExit?: boolean;
   /**
@@ -47,12 +51,18 @@ export function kubeletUnavailable(): string | undefined {
   return undefined;
 }
 
-export async function runKubelet(opts: RunKubeletOptions): Promise<() => Promise<void>> {
+export interface RunningKubelet {
+  /** stops the kubelet and containerd (and removes every pod when cleanupOnExit) */
+  (): Promise<void>;
+  cleanupOnExit: boolean;
+}
+
+export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubelet> {
   const ctrd = await startContainerd(opts.dataDir, { log: opts.log });
   const podCIDR = opts.podCIDR ?? process.env.K8TS_POD_CIDR ?? '10.42.0.0/24';
   const net = cniNetwork(opts.dataDir, ctrd.paths.cniConfDir, podCIDR);
   writeCniConfig(net);
-  const cleanup = opts.cleanupOnExit ?? process.env.K8TS_KUBELET_CLEANUP_ON_EXIT !== 'false';
+  const cleanup = opts.cleanupOnExit ?? process.env.K8TS_KUBELET_CLEANUP_ON_EXIT === 'true';
   try {
     const have = (await ctrd.cri.image('ImageStatus', { image: { image: sandboxImage } })).image;
     if (!have && existsSync(busyboxBinary)) {
@@ -89,7 +99,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<() => Promise
   });
   const ac = new AbortController();
   const done = kubelet.run(ac.signal).catch((e) => opts.log(`kubelet: ${e instanceof Error ? e.stack : e}`));
-  return async () => {
+  return Object.assign(async () => {
     ac.abort();
     await server?.close();
     await done;
@@ -102,5 +112,24 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<() => Promise
     }
     await ctrd.stop();
     if (cleanup) removeCniNetwork(net);
-  };
+  }, { cleanupOnExit: cleanup });
+}
+
+/**
+ * `k8ts image import FILE.tar`: loads an OCI or docker archive into this data dir's containerd
+ * (running, as part of `k8ts server`), in the CRI's namespace so pods can use it
+ */
+export function importImageArchive(dataDir: string, file: string): string[] {
+  const p = containerdPaths(dataDir);
+  if (!existsSync(p.socket)) throw new Error(`no containerd socket at ${p.socket}: is \`k8ts server --data-dir ${dataDir}\` running?`);
+  const snapshotter = /^\s*snapshotter\s*=\s*"([^"]+)"/m.exec(existsSync(p.config) ? readFileSync(p.config, 'utf8') : '')?.[1] ?? 'overlayfs';
+  const out = execFileSync('ctr', ['-a', p.socket, '-n', 'k8s.io', 'images', 'import', '--snapshotter', snapshotter, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // "unpacking docker.io/library/x:latest (sha256:...)...done"
+  return [...out.matchAll(/unpacking (\S+) \(/g)].map((m) => m[1]);
+}
+
+/** the images in this data dir's containerd, as `ctr images ls -q` names them */
+export function listImages(dataDir: string): string[] {
+  const p = containerdPaths(dataDir);
+  return execFileSync('ctr', ['-a', p.socket, '-n', 'k8s.io', 'images', 'ls', '-q'], { encoding: 'utf8' }).split('\n').filter((l) => l && !l.startsWith('sha256:'));
 }
