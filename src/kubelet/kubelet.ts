@@ -5,17 +5,21 @@
 // torn down.
 import type { KObject } from '../api/types.js';
 import {
-  isAlreadyExists, isConflict, isNotFound, ItemExponentialFailureRateLimiter, leases, microTime, SharedInformer,
+  EventRecorder, isAlreadyExists, isConflict, isNotFound, ItemExponentialFailureRateLimiter, leases, microTime, SharedInformer,
   WorkQueue, type RestClient,
 } from '../client/index.js';
 import { type CriClient } from './cri/client.js';
 import { nodeObject, nodeStatus, type NodeFacts } from './node.js';
 import {
-  ensureImage, killPod, podDir, podSandboxes, podUidLabel, recordNetns, sandboxConfig, sandboxContainers,
+  killPod, podDir, podSandboxes, podUidLabel, recordNetns, sandboxConfig, sandboxContainers,
   type RuntimeOptions,
 } from './runtime.js';
-import { podStatus, type ContainerView } from './status.js';
-import { PodConfig } from './podconfig.js';
+import { isSidecar, podStatus, type ContainerView } from './status.js';
+import { ContainerConfigError, PodConfig } from './podconfig.js';
+import { criExec, type ExecFn } from './execsync.js';
+import { ProbeManager, type RunningState } from './prober.js';
+import { containerGrace, killContainer, runHandler, terminatePod, type LifecycleContext } from './lifecycle.js';
+import { pullImage } from './pull.js';
 
 const nodes = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
 const pods = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' };
@@ -45,12 +49,26 @@ export class Kubelet {
   private readonly podConfig: PodConfig;
   private lease?: KObject;
   private nodeUid?: string;
+  readonly recorder: EventRecorder;
+  private readonly exec: ExecFn;
+  private readonly prober: ProbeManager;
+  /** pods being terminated (uid), each by one background task */
+  private readonly terminating = new Map<string, Promise<void>>();
+  /** when a repeating event (BackOff) was last recorded, by pod uid, container and reason */
+  private readonly lastRepeat = new Map<string, number>();
 
   constructor(private readonly o: KubeletOptions) {
     this.log = o.log ?? (() => {});
     this.rt = { podsDir: o.podsDir ?? `${o.dataDir}/agent/pods`, clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' };
-    this.podConfig = new PodConfig(o.client, this.rt);
+    this.podConfig = new PodConfig(o.client, this.rt, this.log);
     this.podInformer = new SharedInformer(o.client, pods, { fieldSelector: `spec.nodeName=${o.name}` });
+    this.recorder = new EventRecorder(o.client, { component: 'kubelet', host: o.name });
+    this.exec = criExec(o.cri);
+    this.prober = new ProbeManager({
+      exec: this.exec,
+      onChange: (key) => this.queue.add(key),
+      onFailure: (pod, c, _kind, message) => this.containerEvent(pod, c, 'Warning', 'Unhealthy', message),
+    });
     this.queue = new WorkQueue<string>({
       name: 'kubelet', rateLimiter: new ItemExponentialFailureRateLimiter<string>(500, 30_000),
       onError: (k, e) => this.log(`kubelet: pod ${k}: ${e instanceof Error ? e.message : e}`),
@@ -76,6 +94,7 @@ export class Kubelet {
       await this.queue.runWorkers(this.o.workers ?? 8, (k) => this.syncPod(k), signal);
     } finally {
       for (const t of timers) clearInterval(t);
+      this.prober.stop();
       un();
       await this.podInformer.stop();
     }
@@ -138,6 +157,63 @@ export class Kubelet {
     }
   }
 
+  /** an event about one of the pod's containers (involvedObject.fieldPath names it) */
+  private containerEvent(pod: KObject, c: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const init = (pod.spec?.initContainers ?? []).some((x: any) => x.name === c?.name);
+    const m = pod.metadata;
+    this.recorder.event({
+      kind: 'Pod', apiVersion: 'v1', namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion,
+      ...(c?.name ? { fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${c.name}}` } : {}),
+    }, type, reason, message);
+  }
+
+  /** containerEvent for events a sync would repeat every resync (BackOff): at most one per 10 s */
+  private repeatingEvent(pod: KObject, c: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const k = `${pod.metadata.uid}/${c.name}/${reason}`;
+    const now = Date.now();
+    if (now - (this.lastRepeat.get(k) ?? 0) < 10_000) return;
+    this.lastRepeat.set(k, now);
+    if (this.lastRepeat.size > 4096) this.lastRepeat.delete(this.lastRepeat.keys().next().value!);
+    this.containerEvent(pod, c, type, reason, message);
+  }
+
+  private lifecycle(pod: KObject, podIP: string): LifecycleContext {
+    return { cri: this.o.cri, exec: this.exec, pod, podIP, event: (c, _id, type, reason, message) => this.containerEvent(pod, c, type, reason, message) };
+  }
+
+  /**
+   * Terminates a deleted pod in the background (once per pod): preStop hooks, SIGTERM, SIGKILL when
+   * the deletion's grace runs out, the sandbox; then removes the Pod object (grace 0), as upstream.
+   */
+  private terminate(pod: KObject): void {
+    const { uid, name, namespace } = pod.metadata as { uid: string; name: string; namespace: string };
+    if (this.terminating.has(uid)) return;
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    this.prober.removePod(uid);
+    const task = (async () => {
+      await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir);
+      await this.podConfig.release(uid);
+      try {
+        await this.o.client.delete(pods, name, { namespace, gracePeriodSeconds: 0, preconditions: { uid } });
+      } catch (e) { if (!isNotFound(e) && !isConflict(e)) throw e; }
+    })().catch((e) => this.log(`kubelet: terminating pod ${namespace}/${name}: ${e instanceof Error ? e.message : e}`))
+      .finally(() => this.terminating.delete(uid));
+    this.terminating.set(uid, task);
+  }
+
+  /** the sandbox's containers by name, each with its latest attempts' CRI statuses (newest first, at most two) */
+  private async containersByName(sandboxId: string): Promise<Map<string, any[]>> {
+    const byName = new Map<string, any[]>();
+    for (const x of await sandboxContainers(this.o.cri, sandboxId)) byName.set(x.metadata.name, [...(byName.get(x.metadata.name) ?? []), x]);
+    for (const [n, list] of byName) {
+      list.sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+      const statuses = [];
+      for (const x of list.slice(0, 2)) statuses.push((await this.o.cri.call('ContainerStatus', { containerId: x.id })).status);
+      byName.set(n, Object.assign(statuses, { all: list }));
+    }
+    return byName;
+  }
+
   async syncPod(key: string): Promise<void | { requeueAfter: number }> {
     const [ns, name] = key.split('/');
     const pod = this.podInformer.lister.get(ns, name);
@@ -145,18 +221,14 @@ export class Kubelet {
     const cri = this.o.cri;
     const uid = pod.metadata.uid!;
     if (pod.metadata.deletionTimestamp) {
-      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      await killPod(cri, uid, grace, this.rt.podsDir);
-      await this.podConfig.release(uid);
-      try {
-        await this.o.client.delete(pods, name, { namespace: ns, gracePeriodSeconds: 0, preconditions: { uid } });
-      } catch (e) { if (!isNotFound(e) && !isConflict(e)) throw e; }
+      this.terminate(pod);
       return;
     }
     const phase = pod.status?.phase;
     const sandboxes = await podSandboxes(cri, uid);
     if (phase === 'Succeeded' || phase === 'Failed') {
       // finished: release the network, keep the exited containers for their logs
+      this.prober.removePod(uid);
       for (const sb of sandboxes) if (sb.state === 'SANDBOX_READY') await cri.call('StopPodSandbox', { podSandboxId: sb.id });
       return;
     }
@@ -174,47 +246,58 @@ export class Kubelet {
     const sbStatus = (await cri.call('PodSandboxStatus', { podSandboxId: sb.id })).status;
     const podIP: string = sbStatus?.network?.ip ?? '';
     await this.podConfig.prepare(pod);
-    const existing = await sandboxContainers(cri, sb.id);
-    const views = new Map<string, ContainerView>();
-    let requeueAfter: number | undefined;
+    const byName = await this.containersByName(sb.id);
+    const s: PodSync = { pod, uid, podIP, sandboxId: sb.id, sandboxConfig: config, ctx: this.lifecycle(pod, podIP) };
     const policy = pod.spec?.restartPolicy ?? 'Always';
-    for (const c of pod.spec?.containers ?? []) {
-      const mine = existing.filter((x) => x.metadata.name === c.name).sort((a, b) => b.metadata.attempt - a.metadata.attempt);
-      const latest = mine[0] ? (await cri.call('ContainerStatus', { containerId: mine[0].id })).status : undefined;
-      const previous = mine[1] ? (await cri.call('ContainerStatus', { containerId: mine[1].id })).status : undefined;
-      let attempt: number | undefined;
-      if (!latest) attempt = 0;
-      else if (latest.state === 'CONTAINER_EXITED' && (policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0))) {
-        const backoffMs = Math.min(10_000 * 2 ** latest.metadata.attempt, 300_000);
-        const wait = latest.finishedAt / 1e6 + backoffMs - Date.now();
-        if (wait > 0) {
-          views.set(c.name, { status: latest, previous: latest, waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(backoffMs / 1000)}s restarting failed container=${c.name} pod=${name}_${ns}(${uid})` } });
-          requeueAfter = Math.min(requeueAfter ?? Infinity, wait);
-          continue;
-        }
-        attempt = latest.metadata.attempt + 1;
-      } else if (latest.state === 'CONTAINER_CREATED') {
-        await cri.call('StartContainer', { containerId: latest.id });
-      }
-      if (attempt !== undefined) {
-        const err = await ensureImage(cri, c.image, c.imagePullPolicy ?? 'IfNotPresent', config);
-        if (err) {
-          views.set(c.name, { status: latest, previous: latest, waiting: err });
-          requeueAfter = Math.min(requeueAfter ?? Infinity, 10_000);
-          continue;
-        }
-        const { containerId } = await cri.call('CreateContainer', { podSandboxId: sb.id, config: await this.podConfig.containerConfig(pod, c, attempt, podIP), sandboxConfig: config });
-        await cri.call('StartContainer', { containerId });
-        // keep only the attempt before, for lastState and --previous logs
-        for (const old of mine.slice(1)) await cri.call('RemoveContainer', { containerId: old.id });
-        const now = (await cri.call('ContainerStatus', { containerId })).status;
-        views.set(c.name, { status: now, previous: latest });
-      } else {
-        const now = (await cri.call('ContainerStatus', { containerId: latest!.id })).status;
-        views.set(c.name, { status: now, previous });
-      }
+    const inits: any[] = pod.spec?.initContainers ?? [];
+    const containers: any[] = pod.spec?.containers ?? [];
+
+    // running containers that failed their liveness or startup probe are killed (and restarted below)
+    for (const c of [...inits.filter(isSidecar), ...containers]) {
+      const latest = byName.get(c.name)?.[0];
+      if (latest?.state !== 'CONTAINER_RUNNING') continue;
+      const failed = this.prober.result(uid, c.name, 'liveness', latest.id) === false ? 'liveness'
+        : this.prober.result(uid, c.name, 'startup', latest.id) === false ? 'startup' : undefined;
+      if (!failed) continue;
+      const restart = isSidecar(c) || policy !== 'Never';
+      await killContainer(s.ctx, c, latest.id, containerGrace(pod, c, failed), `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
+      byName.get(c.name)![0] = (await cri.call('ContainerStatus', { containerId: latest.id })).status;
     }
-    const status = podStatus(pod, views, { podIP, hostIP: this.o.hostIP, sandboxReady: true });
+
+    const views = new Map<string, ContainerView>();
+    const initViews = new Map<string, ContainerView>();
+    let requeueAfter: number | undefined;
+    const wake = (ms: number) => { requeueAfter = Math.min(requeueAfter ?? Infinity, ms); };
+    // init containers run in order, each to success before the next (sidecars: until started);
+    // once a regular container exists the pod is initialized and only sidecars are kept running
+    const initialized0 = containers.some((c) => byName.has(c.name));
+    let initialized = true;
+    for (const c of inits) {
+      const list = byName.get(c.name) ?? [];
+      if (initialized0 && !isSidecar(c)) {
+        if (list[0]) initViews.set(c.name, { status: list[0], previous: list[1] });
+        continue;
+      }
+      const v = await this.ensureContainer(s, c, list, isSidecar(c) ? 'Always' : policy === 'Never' ? 'Never' : 'OnFailure', wake);
+      initViews.set(c.name, v);
+      if (initialized0) continue;
+      const st = v.waiting ? undefined : v.status;
+      const done = isSidecar(c) ? st?.state === 'CONTAINER_RUNNING' && v.started !== false : st?.state === 'CONTAINER_EXITED' && st.exitCode === 0;
+      if (!done) { initialized = false; break; }
+    }
+    for (const c of containers) {
+      const list = byName.get(c.name) ?? [];
+      if (initialized) views.set(c.name, await this.ensureContainer(s, c, list, policy, wake));
+      else if (list[0]) views.set(c.name, { status: list[0], previous: list[1] });
+    }
+
+    const states = new Map<string, RunningState>();
+    for (const [n, v] of [...initViews, ...views]) {
+      if (v.status) states.set(n, { id: v.status.id, running: v.status.state === 'CONTAINER_RUNNING', startedAtMs: Math.floor(v.status.startedAt / 1e6) });
+    }
+    this.prober.update(pod, podIP, states);
+
+    const status = podStatus(pod, views, { podIP, hostIP: this.o.hostIP, sandboxReady: true }, initViews);
     const cur = pod.status ?? {};
     const same = Object.keys(status).every((k) => canon(status[k]) === canon(cur[k]));
     if (!same) {
@@ -222,4 +305,85 @@ export class Kubelet {
     }
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
   }
+
+  /**
+   * Keeps one container as its restart policy says: starts it the first time, restarts it after an
+   * exit (with back-off: none before the first restart, then 10 s doubling to 5 min), starts a
+   * created one. Returns its view for the status (probe results fill ready and started).
+   */
+  private async ensureContainer(s: PodSync, c: any, list: any[], policy: string, wake: (ms: number) => void): Promise<ContainerView> {
+    const cri = this.o.cri;
+    const { pod, uid } = s;
+    const [latest, previous] = list;
+    let attempt: number | undefined;
+    if (!latest) attempt = 0;
+    else if (latest.state === 'CONTAINER_EXITED' && (policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0))) {
+      const backoffMs = restartBackoffMs(latest.metadata.attempt);
+      const wait = latest.finishedAt / 1e6 + backoffMs - Date.now();
+      if (wait > 0) {
+        const { name, namespace } = pod.metadata;
+        this.repeatingEvent(pod, c, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${name}_${namespace}(${uid})`);
+        wake(wait);
+        return { status: latest, previous: latest, waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(backoffMs / 1000)}s restarting failed container=${c.name} pod=${name}_${namespace}(${uid})` } };
+      }
+      attempt = latest.metadata.attempt + 1;
+    } else if (latest.state === 'CONTAINER_CREATED') {
+      await cri.call('StartContainer', { containerId: latest.id });
+      this.containerEvent(pod, c, 'Normal', 'Started', `Started container ${c.name}`);
+      return this.probed(s, c, (await cri.call('ContainerStatus', { containerId: latest.id })).status, previous);
+    }
+    if (attempt === undefined) return this.probed(s, c, latest, previous);
+
+    const err = await pullImage(cri, c.image, c.imagePullPolicy ?? 'IfNotPresent', s.sandboxConfig, (type, reason, message) => {
+      if (type === 'Warning') this.repeatingEvent(pod, c, type, reason, message);
+      else this.containerEvent(pod, c, type, reason, message);
+    });
+    if (err) {
+      wake(10_000);
+      return { status: latest, previous: latest, waiting: err };
+    }
+    let config: any;
+    try {
+      config = await this.podConfig.containerConfig(pod, c, attempt, s.podIP);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      // volumes not set up (yet): ContainerCreating as upstream, FailedMount events tell why
+      if (e instanceof ContainerConfigError && e.reason === 'ContainerCreating') { wake(2000); return { status: latest, previous: latest, waiting: { reason: e.reason } }; }
+      this.repeatingEvent(pod, c, 'Warning', 'Failed', `Error: ${message}`);
+      wake(10_000);
+      return { status: latest, previous: latest, waiting: { reason: 'CreateContainerConfigError', message } };
+    }
+    const { containerId } = await cri.call('CreateContainer', { podSandboxId: s.sandboxId, config, sandboxConfig: s.sandboxConfig });
+    this.containerEvent(pod, c, 'Normal', 'Created', `Created container: ${c.name}`);
+    await cri.call('StartContainer', { containerId });
+    this.containerEvent(pod, c, 'Normal', 'Started', `Started container ${c.name}`);
+    // keep only the attempt before, for lastState and --previous logs
+    for (const old of ((list as any).all ?? []).slice(1)) await cri.call('RemoveContainer', { containerId: old.id });
+    if (c.lifecycle?.postStart) {
+      const hookErr = await runHandler(s.ctx, c, containerId, c.lifecycle.postStart);
+      if (hookErr) {
+        this.containerEvent(pod, c, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        await killContainer(s.ctx, c, containerId, containerGrace(pod, c), 'FailedPostStartHook');
+        wake(1000);
+        const now = (await cri.call('ContainerStatus', { containerId })).status;
+        return { status: now, previous: latest, waiting: { reason: 'PostStartHookError', message: hookErr } };
+      }
+    }
+    return this.probed(s, c, (await cri.call('ContainerStatus', { containerId })).status, latest);
+  }
+
+  /** the view of a container as it is, started and ready from its probes' cached results */
+  private probed(s: PodSync, c: any, status: any, previous: any): ContainerView {
+    const running = status?.state === 'CONTAINER_RUNNING';
+    const started = running && (!c.startupProbe || this.prober.result(s.uid, c.name, 'startup', status.id) === true);
+    const ready = started && (!c.readinessProbe || this.prober.result(s.uid, c.name, 'readiness', status.id) === true);
+    return { status, previous, started, ready };
+  }
+}
+
+interface PodSync { pod: KObject; uid: string; podIP: string; sandboxId: string; sandboxConfig: any; ctx: LifecycleContext }
+
+/** upstream's container restart back-off: the first restart at once, then 10 s doubling up to 5 min */
+export function restartBackoffMs(exitedAttempt: number): number {
+  return exitedAttempt === 0 ? 0 : Math.min(10_000 * 2 ** (exitedAttempt - 1), 300_000);
 }

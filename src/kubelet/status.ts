@@ -1,5 +1,6 @@
-// Pod status from what the CRI reports: container states (running / terminated / waiting with a
-// reason), restart counts, lastState, pod phase and conditions, pod IP.
+// Pod status from what the CRI reports and the probes say: container and init container states
+// (running / terminated / waiting with a reason), ready and started, restart counts, lastState,
+// pod phase (upstream's getPhase) and conditions (Initialized, Ready, ContainersReady), pod IP.
 import type { KObject } from '../api/types.js';
 import { rfc3339 } from '../client/index.js';
 
@@ -12,7 +13,13 @@ export interface ContainerView {
   previous?: any;
   /** why it is not running (ErrImagePull, CrashLoopBackOff, ContainerCreating...) */
   waiting?: { reason: string; message?: string };
+  /** readiness (default: running and started) */
+  ready?: boolean;
+  /** startup probe passed, or none (default: running) */
+  started?: boolean;
 }
+
+export const isSidecar = (c: any) => c?.restartPolicy === 'Always';
 
 function state(s: any): any {
   if (!s) return undefined;
@@ -28,63 +35,111 @@ function state(s: any): any {
   return undefined;
 }
 
-export function containerStatus(c: any, v: ContainerView): any {
+/** one containerStatuses[] entry; defaultWaiting is ContainerCreating, or PodInitializing in pods with init containers */
+export function containerStatus(c: any, v: ContainerView, defaultWaiting = 'ContainerCreating', init = false): any {
   const s = v.status;
   const st = v.waiting ? { waiting: { reason: v.waiting.reason, ...(v.waiting.message ? { message: v.waiting.message } : {}) } }
-    : state(s) ?? { waiting: { reason: 'ContainerCreating' } };
+    : state(s) ?? { waiting: { reason: defaultWaiting } };
   const running = !!st.running;
+  const started = running && (v.started ?? true);
+  let ready = started && (v.ready ?? true);
+  if (init && !isSidecar(c)) ready = st.terminated?.exitCode === 0;
   return {
     name: c.name, image: c.image, imageID: s?.imageRef ?? '',
     ...(s ? { containerID: `containerd://${s.id}` } : {}),
     state: st, lastState: state(v.previous) ?? {},
-    ready: running, started: running, restartCount: s?.metadata?.attempt ?? 0,
+    ready, started, restartCount: s?.metadata?.attempt ?? 0,
   };
 }
 
-function cond(pod: KObject, type: string, status: string, now: string, reason?: string): any {
+function cond(pod: KObject, type: string, status: string, now: string, reason?: string, message?: string): any {
   const old = (pod.status?.conditions ?? []).find((c: any) => c.type === type);
   const transition = old && old.status === status ? old.lastTransitionTime : now;
-  return { type, status, lastProbeTime: null, lastTransitionTime: transition, ...(reason ? { reason } : {}) };
+  return { type, status, lastProbeTime: null, lastTransitionTime: transition, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }
 
-/** phase per upstream's getPhase for regular containers: restartable exits keep the pod Running */
-export function podPhase(pod: KObject, statuses: any[]): string {
+const anyStarted = (statuses: any[]) => statuses.some((s) => s.state.running || s.state.terminated || s.lastState.terminated);
+
+/** upstream's getPhase: init containers first, then the regular ones under the restart policy */
+export function podPhase(pod: KObject, statuses: any[], initStatuses: any[] = []): string {
   const policy = pod.spec?.restartPolicy ?? 'Always';
-  let running = 0; let waiting = 0; let succeeded = 0; let failed = 0;
+  const started = anyStarted(statuses);
+  let pendingInit = 0; let failedInit = 0;
+  for (const c of pod.spec?.initContainers ?? []) {
+    const s = initStatuses.find((x) => x.name === c.name);
+    if (isSidecar(c)) {
+      if (!started && !(s?.state.running && s.started)) pendingInit++;
+      continue;
+    }
+    if (!s || s.state.running) pendingInit++;
+    else if (s.state.terminated) { if (s.state.terminated.exitCode !== 0) failedInit++; }
+    else if (s.state.waiting) {
+      if (s.lastState.terminated) { if (s.lastState.terminated.exitCode !== 0) failedInit++; } else pendingInit++;
+    } else pendingInit++;
+  }
+  let running = 0; let waiting = 0; let stopped = 0; let succeeded = 0;
   for (const s of statuses) {
     if (s.state.running) running++;
-    else if (s.state.terminated) { if (s.state.terminated.exitCode === 0) succeeded++; else failed++; }
-    else if (s.restartCount > 0 && s.lastState.terminated) running++; // waiting to restart
+    else if (s.state.terminated) { stopped++; if (s.state.terminated.exitCode === 0) succeeded++; }
+    else if (s.lastState.terminated) stopped++;
     else waiting++;
   }
-  if (waiting > 0) return 'Pending';
+  if (failedInit > 0 && policy === 'Never') return 'Failed';
+  if ((pendingInit > 0 && !started) || waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
-  if (policy === 'Always') return 'Running';
-  if (failed > 0 && policy === 'Never') return 'Failed';
-  if (failed > 0) return 'Running'; // OnFailure restarts them
-  return succeeded > 0 ? 'Succeeded' : 'Pending';
+  if (stopped > 0) {
+    if (policy === 'Never') return stopped === succeeded ? 'Succeeded' : 'Failed';
+    if (policy === 'Always') return 'Running';
+    return stopped === succeeded ? 'Succeeded' : 'Running';
+  }
+  return 'Pending';
 }
 
-export function podStatus(pod: KObject, views: Map<string, ContainerView>, ips: { podIP?: string; hostIP: string; sandboxReady: boolean }): any {
+const list = (names: string[]) => `[${names.join(' ')}]`;
+
+/** Initialized: every (non-sidecar) init container succeeded, sidecars started, or a regular container has run */
+function initializedCondition(pod: KObject, statuses: any[], initStatuses: any[], phase: string, now: string): any {
+  const inits = pod.spec?.initContainers ?? [];
+  if (!inits.length || anyStarted(statuses)) return cond(pod, 'Initialized', 'True', now);
+  const incomplete = inits.filter((c: any) => {
+    const s = initStatuses.find((x) => x.name === c.name);
+    return isSidecar(c) ? !(s?.state.running && s.started) : s?.state.terminated?.exitCode !== 0;
+  }).map((c: any) => c.name);
+  if (!incomplete.length) return cond(pod, 'Initialized', 'True', now);
+  if (phase === 'Succeeded') return cond(pod, 'Initialized', 'True', now, 'PodCompleted');
+  return cond(pod, 'Initialized', 'False', now, 'ContainersNotInitialized', `containers with incomplete status: ${list(incomplete)}`);
+}
+
+/** ContainersReady (and Ready, without readiness gates): every regular container and sidecar ready */
+function readiness(pod: KObject, statuses: any[], initStatuses: any[], phase: string): { status: string; reason?: string; message?: string } {
+  const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).map((c: any) => initStatuses.find((s) => s.name === c.name) ?? { name: c.name, ready: false });
+  const unready = [...sidecars, ...statuses].filter((s) => !s.ready).map((s) => s.name);
+  if (!unready.length) return { status: 'True' };
+  if (phase === 'Succeeded' || phase === 'Failed') return { status: 'False', reason: 'PodCompleted' };
+  return { status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: ${list(unready)}` };
+}
+
+export function podStatus(pod: KObject, views: Map<string, ContainerView>, ips: { podIP?: string; hostIP: string; sandboxReady: boolean }, initViews: Map<string, ContainerView> = new Map()): any {
   const now = rfc3339();
-  const statuses = (pod.spec?.containers ?? []).map((c: any) => containerStatus(c, views.get(c.name) ?? {}));
-  const phase = podPhase(pod, statuses);
-  const allReady = statuses.length > 0 && statuses.every((s: any) => s.ready);
-  const done = phase === 'Succeeded' || phase === 'Failed';
-  const notReadyReason = done ? 'PodCompleted' : 'ContainersNotReady';
+  const defaultWaiting = (pod.spec?.initContainers ?? []).length ? 'PodInitializing' : 'ContainerCreating';
+  const statuses = (pod.spec?.containers ?? []).map((c: any) => containerStatus(c, views.get(c.name) ?? {}, defaultWaiting));
+  const initStatuses = (pod.spec?.initContainers ?? []).map((c: any) => containerStatus(c, initViews.get(c.name) ?? {}, defaultWaiting, true));
+  const phase = podPhase(pod, statuses, initStatuses);
+  const ready = readiness(pod, statuses, initStatuses, phase);
   const scheduled = (pod.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled') ?? cond(pod, 'PodScheduled', 'True', now);
   return {
     phase,
     conditions: [
       cond(pod, 'PodReadyToStartContainers', ips.sandboxReady ? 'True' : 'False', now),
-      cond(pod, 'Initialized', 'True', now),
-      cond(pod, 'Ready', allReady ? 'True' : 'False', now, allReady ? undefined : notReadyReason),
-      cond(pod, 'ContainersReady', allReady ? 'True' : 'False', now, allReady ? undefined : notReadyReason),
+      initializedCondition(pod, statuses, initStatuses, phase, now),
+      cond(pod, 'Ready', ready.status, now, ready.reason, ready.message),
+      cond(pod, 'ContainersReady', ready.status, now, ready.reason, ready.message),
       scheduled,
     ],
     hostIP: ips.hostIP, hostIPs: [{ ip: ips.hostIP }],
     ...(ips.podIP ? { podIP: ips.podIP, podIPs: [{ ip: ips.podIP }] } : {}),
     startTime: pod.status?.startTime ?? now,
+    ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
     qosClass: pod.status?.qosClass ?? 'BestEffort',
   };

@@ -1,0 +1,108 @@
+// Container lifecycle as upstream's kuberuntime: postStart/preStop handlers (exec, httpGet, sleep)
+// and graceful termination: Killing event, preStop within the grace period, then CRI StopContainer
+// (SIGTERM, SIGKILL when the remaining grace runs out; never less than 2 s), containers of a pod in
+// parallel, then the sandbox.
+import { rmSync } from 'node:fs';
+import { type CriClient, isCriNotFound } from './cri/client.js';
+import type { ExecFn } from './execsync.js';
+import { httpCheck, resolvePort } from './probes.js';
+import { podDir, podSandboxes, sandboxContainers } from './runtime.js';
+
+/** minimumGracePeriodInSeconds upstream: containers always get this long between SIGTERM and SIGKILL */
+export const minimumGraceSeconds = 2;
+
+export type EventFn = (c: any, containerId: string, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+export interface LifecycleContext {
+  cri: CriClient;
+  exec: ExecFn;
+  pod: any;
+  podIP: string;
+  event: EventFn;
+}
+
+const fmtPod = (pod: any) => `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+});
+
+/** runs a lifecycle handler; resolves to an error message, or undefined when it succeeded */
+export async function runHandler(ctx: LifecycleContext, c: any, containerId: string, h: any, signal?: AbortSignal): Promise<string | undefined> {
+  if (h.exec) {
+    const cmd: string[] = h.exec.command ?? [];
+    try {
+      const r = await ctx.exec(containerId, cmd, 0);
+      if (r.exitCode === 0) return undefined;
+      return `Exec lifecycle hook (${JSON.stringify(cmd)}) for Container ${JSON.stringify(c.name)} in Pod ${JSON.stringify(fmtPod(ctx.pod))} failed - error: command '${cmd.join(' ')}' exited with ${r.exitCode}: ${r.stderr}, message: ${JSON.stringify(r.stdout + r.stderr)}`;
+    } catch (e) {
+      return `Exec lifecycle hook (${JSON.stringify(cmd)}) for Container ${JSON.stringify(c.name)} in Pod ${JSON.stringify(fmtPod(ctx.pod))} failed - error: ${(e as Error).message}, message: ""`;
+    }
+  }
+  if (h.httpGet) {
+    let err: string | undefined;
+    try {
+      resolvePort(h.httpGet.port, c);
+      const o = await httpCheck(h.httpGet, { podIP: ctx.podIP, container: c }, 30_000);
+      if (o.result !== 'success') err = o.output;
+    } catch (e) { err = (e as Error).message; }
+    return err && `HTTP lifecycle hook (${h.httpGet.path ?? ''}) for Container ${JSON.stringify(c.name)} in Pod ${JSON.stringify(fmtPod(ctx.pod))} failed - error: ${err}`;
+  }
+  if (h.sleep) { await sleep((h.sleep.seconds ?? 0) * 1000, signal); return undefined; }
+  if (h.tcpSocket) return `tcpSocket lifecycle hooks are deprecated and not supported`;
+  return 'cannot run handler: no handler specified';
+}
+
+/** grace for killing one container: the deletion's, else the pod's; a probe's own terminationGracePeriodSeconds for probe kills */
+export function containerGrace(pod: any, c: any, reason?: 'liveness' | 'startup'): number {
+  let grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  if (!pod.metadata?.deletionTimestamp && reason) {
+    const p = reason === 'liveness' ? c?.livenessProbe : c?.startupProbe;
+    if (p?.terminationGracePeriodSeconds !== undefined) grace = p.terminationGracePeriodSeconds;
+  }
+  return grace;
+}
+
+/**
+ * Kills one container: a Killing event (message, default "Stopping container NAME"), its preStop
+ * hook within the grace, then StopContainer with what is left of it (at least 2 s).
+ */
+export async function killContainer(ctx: LifecycleContext, c: any, containerId: string, graceSeconds: number, message?: string): Promise<void> {
+  ctx.event(c, containerId, 'Normal', 'Killing', message || `Stopping container ${c.name}`);
+  let grace = graceSeconds;
+  const preStop = c.lifecycle?.preStop;
+  if (preStop && grace > 0) {
+    const start = Date.now();
+    const ac = new AbortController();
+    const hook = runHandler(ctx, c, containerId, preStop, ac.signal).then((err) => {
+      if (err) ctx.event(c, containerId, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([hook, new Promise<void>((r) => { timer = setTimeout(r, grace * 1000); })]);
+    clearTimeout(timer);
+    ac.abort();
+    grace -= Math.floor((Date.now() - start) / 1000);
+  }
+  grace = Math.max(grace, minimumGraceSeconds);
+  try {
+    await ctx.cri.call('StopContainer', { containerId, timeout: grace }, { timeoutMs: (grace + 30) * 1000 });
+  } catch (e) { if (!isCriNotFound(e)) throw e; }
+}
+
+/**
+ * Terminates a pod: every running container of every sandbox killed in parallel (preStop, SIGTERM,
+ * SIGKILL after the grace), then the sandboxes stopped and removed and the pod's directory with them.
+ * pod may be a bare reference when the spec is gone (orphans): containers then get no hooks.
+ */
+export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, podsDir?: string): Promise<void> {
+  const uid = ctx.pod.metadata.uid;
+  const specs = new Map<string, any>();
+  for (const c of [...(ctx.pod.spec?.initContainers ?? []), ...(ctx.pod.spec?.containers ?? [])]) specs.set(c.name, c);
+  for (const sb of await podSandboxes(ctx.cri, uid)) {
+    const running = (await sandboxContainers(ctx.cri, sb.id)).filter((x) => x.state === 'CONTAINER_RUNNING');
+    await Promise.all(running.map((x) => killContainer(ctx, specs.get(x.metadata.name) ?? { name: x.metadata.name }, x.id, graceSeconds)));
+    await ctx.cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
+    await ctx.cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
+  }
+  if (podsDir) rmSync(podDir(podsDir, uid), { recursive: true, force: true });
+}
