@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { type CriClient, isCriNotFound } from './cri/client.js';
+import { unmountUnder } from './hostmount.js';
 
 export const podUidLabel = 'io.kubernetes.pod.uid';
 export const podNameLabel = 'io.kubernetes.pod.name';
@@ -92,5 +93,9 @@ export async function killPod(cri: CriClient, uid: string, graceSeconds: number,
     await cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
     await cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
   }
-  if (podsDir) rmSync(podDir(podsDir, uid), { recursive: true, force: true });
+  if (podsDir) {
+    // volumes' tmpfs mounts first: removing the dir would only empty them
+    unmountUnder(podDir(podsDir, uid));
+    rmSync(podDir(podsDir, uid), { recursive: true, force: true });
+  }
 }
