@@ -11,6 +11,7 @@ import { benchBackend, type BenchResult } from '../storage/bench.js';
 import { etcdBinary, startEtcd, type EtcdProcess } from '../storage/testing/etcd-process.js';
 import { benchApi, type ApiBenchResult } from './api.js';
 import { runSchedulerBench } from './scheduler.js';
+import { reportPodStartup, runPodStartupBench } from './podstartup.js';
 import { connect } from './https.js';
 import { ms, perSec, table, verdict } from './stats.js';
 
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
   process.stdout.write(`\nk8ts API server benchmark (node ${process.version}; server is a child process; client and server share the machine:\n ${cpus().length} CPUs, load average ${load0.toFixed(1)} at start)\n\n`);
   for (const s of sections) process.stdout.write(`${report(s)}\n\n`);
   await runSchedulerBench();
+  const startup = await runPodStartupBench();
+  if (startup) process.stdout.write(`\n${reportPodStartup(startup)}\n\n`);
   process.stdout.write(`total bench time ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
