@@ -2,11 +2,10 @@
 // and graceful termination: Killing event, preStop within the grace period, then CRI StopContainer
 // (SIGTERM, SIGKILL when the remaining grace runs out; never less than 2 s), containers of a pod in
 // parallel, then the sandbox.
-import { rmSync } from 'node:fs';
 import { type CriClient, isCriNotFound } from './cri/client.js';
 import type { ExecFn } from './execsync.js';
 import { httpCheck, resolvePort } from './probes.js';
-import { podDir, podSandboxes, sandboxContainers } from './runtime.js';
+import { podSandboxes, removePodDir, sandboxContainers } from './runtime.js';
 
 /** minimumGracePeriodInSeconds upstream: containers always get this long between SIGTERM and SIGKILL */
 export const minimumGraceSeconds = 2;
@@ -104,5 +103,5 @@ export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, 
     await ctx.cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
     await ctx.cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
   }
-  if (podsDir) rmSync(podDir(podsDir, uid), { recursive: true, force: true });
+  if (podsDir) removePodDir(podsDir, uid);
 }
