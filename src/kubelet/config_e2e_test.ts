@@ -1,0 +1,138 @@
+// End to end, as root, with real kubectl against a real `k8ts server` running the kubelet: what a
+// container is given from its pod. A ConfigMap as env (envFrom with a prefix, configMapKeyRef) and
+// as files, a Secret as a file (on a tmpfs), the downward API (env and volume), an emptyDir shared by
+// two containers, a memory-backed emptyDir, Service variables, $(VAR) in args; a ConfigMap edit
+// reaching the mounted file; a missing ConfigMap leaving the container in CreateContainerConfigError;
+// no mount left once the pods are deleted. Values are read from the containers' logs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startK8ts, kc, kubectl, type ServerHandle } from '../e2e/harness.js';
+import { kubeletPrereqs, until } from './testing/e2e.js';
+import { forceCleanup } from './cleanup.js';
+
+const skip = kubeletPrereqs();
+const mountsUnder = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(`${dir}/`));
+
+test('kubelet gives containers their env and volumes as upstream', { skip, timeout: 300_000 }, async (t) => {
+  const octet = 100 + Math.floor(Math.random() * 150);
+  let srv: ServerHandle | undefined;
+  let dataDir = '';
+  try {
+    srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-cfg-${octet}` }, timeoutMs: 60_000 });
+    dataDir = srv.dataDir;
+    const kcfg = srv.kubeconfig;
+    const ns = 'cfg-e2e';
+    const apply = (obj: object) => kc(kcfg, ['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(obj) });
+    const getPod = (name: string) => JSON.parse(kc(kcfg, ['get', 'pod', '-n', ns, name, '-o', 'json']));
+    const logs = (pod: string, c: string) => { const r = kubectl(kcfg, ['logs', '-n', ns, pod, '-c', c]); return r.code === 0 ? r.stdout : ''; };
+    await until('node Ready', () => {
+      const r = JSON.parse(kc(kcfg, ['get', 'nodes', '-o', 'json'])).items[0];
+      return r?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True' ? r : undefined;
+    });
+    kc(kcfg, ['create', 'namespace', ns]);
+    apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { color: 'blue', greeting: 'hello' } });
+    kc(kcfg, ['create', 'secret', 'generic', 'app-secret', '-n', ns, '--from-literal=password=s3cret']);
+    apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'backend' }, spec: { selector: { app: 'none' }, ports: [{ name: 'http', port: 8080, targetPort: 80 }] } });
+    const svc = JSON.parse(kc(kcfg, ['get', 'svc', '-n', ns, 'backend', '-o', 'json']));
+    const kube = JSON.parse(kc(kcfg, ['get', 'svc', '-n', 'default', 'kubernetes', '-o', 'json']));
+
+    const mount = (name: string, mountPath: string) => ({ name, mountPath });
+    apply({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'cfg', labels: { app: 'cfg', tier: 'test' } },
+      spec: {
+        volumes: [
+          { name: 'config', configMap: { name: 'app-config' } },
+          { name: 'secret', secret: { secretName: 'app-secret', items: [{ key: 'password', path: 'pw/password', mode: 0o400 }] } },
+          { name: 'podinfo', downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }, { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+          { name: 'shared', emptyDir: {} },
+          { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+        ],
+        containers: [
+          {
+            name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent',
+            envFrom: [{ configMapRef: { name: 'app-config' }, prefix: 'CFG_' }],
+            env: [
+              { name: 'MY_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              { name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              { name: 'TIER', valueFrom: { fieldRef: { fieldPath: "metadata.labels['tier']" } } },
+              { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'greeting' } } },
+              { name: 'COMPOSED', value: '$(GREETING)-$(MY_NS)-$$(MY_NS)' },
+            ],
+            command: ['sh', '-c'],
+            args: [[
+              'echo "CFG_color=$CFG_color CFG_greeting=$CFG_greeting"',
+              'echo "MY_NS=$MY_NS TIER=$TIER COMPOSED=$COMPOSED ARG=$(MY_NS) POD_IP=$MY_POD_IP"',
+              'echo "BACKEND=$BACKEND_SERVICE_HOST:$BACKEND_SERVICE_PORT_HTTP $BACKEND_PORT KUBE=$KUBERNETES_SERVICE_HOST"',
+              'echo "FILE_GREETING=`cat /etc/config/greeting`"',
+              'echo "SECRET=`cat /etc/secret/pw/password`"',
+              'echo "PODINFO_NS=`cat /etc/podinfo/namespace` LABELS=`cat /etc/podinfo/labels | tr \'\\n\' \',\'`"',
+              'echo "MEM=`grep \' /mem \' /proc/mounts | cut -d\' \' -f3`"',
+              'for i in `seq 1 30`; do test -f /shared/msg && break; sleep 1; done; echo "SHARED=`cat /shared/msg`"',
+              'while true; do echo "FILE_COLOR=`cat /etc/config/color`"; sleep 2; done',
+            ].join('; ')],
+            volumeMounts: [mount('config', '/etc/config'), mount('secret', '/etc/secret'), mount('podinfo', '/etc/podinfo'), mount('shared', '/shared'), mount('mem', '/mem')],
+          },
+          {
+            name: 'writer', image: 'busybox', imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'echo from-writer > /shared/msg; echo wrote; sleep 3600'], volumeMounts: [mount('shared', '/shared')],
+          },
+        ],
+      },
+    });
+    apply({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'missing' },
+      spec: { containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], envFrom: [{ configMapRef: { name: 'nope' } }] }] },
+    });
+
+    const pod = await until('pod cfg Running', () => { const p = getPod('cfg'); return p.status?.phase === 'Running' && p.status.podIP ? p : undefined; }, 90_000);
+    const out = await until('main printed everything', () => { const l = logs('cfg', 'main'); return /FILE_COLOR=/.test(l) ? l : undefined; }, 60_000);
+
+    await t.test('env: envFrom with prefix, fieldRef, configMapKeyRef, $(VAR) in env and args', () => {
+      assert.match(out, /^CFG_color=blue CFG_greeting=hello$/m);
+      assert.match(out, new RegExp(`^MY_NS=${ns} TIER=test COMPOSED=hello-${ns}-\\$\\(MY_NS\\) ARG=${ns} POD_IP=${pod.status.podIP.replace(/\./g, '\\.')}$`, 'm'));
+    });
+    await t.test('Service variables for the namespace and the kubernetes Service', () => {
+      assert.match(out, new RegExp(`^BACKEND=${svc.spec.clusterIP}:8080 tcp://${svc.spec.clusterIP}:8080 KUBE=${kube.spec.clusterIP}$`, 'm'));
+    });
+    await t.test('volumes: configMap and secret files, downward API, shared emptyDir, tmpfs emptyDir', () => {
+      assert.match(out, /^FILE_GREETING=hello$/m);
+      assert.match(out, /^SECRET=s3cret$/m);
+      assert.match(out, new RegExp(`^PODINFO_NS=${ns} LABELS=app="cfg",tier="test",?$`, 'm'));
+      assert.match(out, /^MEM=tmpfs$/m);
+      assert.match(out, /^SHARED=from-writer$/m);
+      assert.match(out, /^FILE_COLOR=blue$/m);
+      // on the host: the AtomicWriter layout; the secret and the memory emptyDir are tmpfs mounts
+      const vols = join(dataDir, 'agent', 'pods', pod.metadata.uid, 'volumes');
+      const mounts = mountsUnder(vols).map((l) => l.split(' ')[4].slice(vols.length + 1)).sort();
+      assert.deepEqual(mounts, ['kubernetes.io~empty-dir/mem', 'kubernetes.io~secret/secret']);
+    });
+    await t.test('a ConfigMap edit reaches the mounted file', async () => {
+      kc(kcfg, ['patch', 'configmap', '-n', ns, 'app-config', '--type', 'merge', '-p', '{"data":{"color":"green"}}']);
+      await until('FILE_COLOR=green in the log', () => (/^FILE_COLOR=green$/m.test(logs('cfg', 'main')) ? true : undefined), 60_000);
+    });
+    await t.test('a missing ConfigMap: CreateContainerConfigError with upstream message', async () => {
+      const st = await until('CreateContainerConfigError', () => {
+        const s = getPod('missing').status?.containerStatuses?.[0];
+        return s?.state?.waiting?.reason === 'CreateContainerConfigError' ? s : undefined;
+      }, 30_000);
+      assert.equal(st.state.waiting.message, 'configmap "nope" not found');
+      // creating it lets the container start
+      apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope' }, data: { X: '1' } });
+      await until('missing pod Running', () => (getPod('missing').status?.phase === 'Running' ? true : undefined), 60_000);
+    });
+    await t.test('deleting the pods leaves no mount behind', () => {
+      kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
+      assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
+    });
+  } finally {
+    if (srv) await srv.stop({ keepData: true });
+    if (dataDir) {
+      const left = mountsUnder(dataDir);
+      forceCleanup(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+      assert.deepEqual(left.filter((l) => l.includes('/agent/pods/')), [], 'pod mounts left after the server stopped');
+    }
+  }
+});
