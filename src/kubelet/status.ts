@@ -119,6 +119,19 @@ function readiness(pod: KObject, statuses: any[], initStatuses: any[], phase: st
   return { status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: ${list(unready)}` };
 }
 
+const kubeletConditions = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
+
+/** Ready also needs every readiness gate's condition True */
+function gates(pod: KObject): { status: string; reason?: string; message?: string } {
+  const msgs: string[] = [];
+  for (const g of pod.spec?.readinessGates ?? []) {
+    const c = (pod.status?.conditions ?? []).find((x: any) => x.type === g.conditionType);
+    if (!c) msgs.push(`corresponding condition of pod readiness gate ${JSON.stringify(g.conditionType)} does not exist.`);
+    else if (c.status !== 'True') msgs.push(`the status of pod readiness gate ${JSON.stringify(g.conditionType)} is not "True", but ${c.status}`);
+  }
+  return msgs.length ? { status: 'False', reason: 'ReadinessGatesNotReady', message: msgs.join(', ') } : { status: 'True' };
+}
+
 export function podStatus(pod: KObject, views: Map<string, ContainerView>, ips: { podIP?: string; hostIP: string; sandboxReady: boolean }, initViews: Map<string, ContainerView> = new Map()): any {
   const now = rfc3339();
   const defaultWaiting = (pod.spec?.initContainers ?? []).length ? 'PodInitializing' : 'ContainerCreating';
@@ -127,14 +140,18 @@ export function podStatus(pod: KObject, views: Map<string, ContainerView>, ips: 
   const phase = podPhase(pod, statuses, initStatuses);
   const ready = readiness(pod, statuses, initStatuses, phase);
   const scheduled = (pod.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled') ?? cond(pod, 'PodScheduled', 'True', now);
+  const podReady = ready.status === 'True' ? gates(pod) : ready;
+  // conditions the kubelet does not own (readiness gates, DisruptionTarget...) are kept as they are
+  const others = (pod.status?.conditions ?? []).filter((c: any) => !kubeletConditions.includes(c.type));
   return {
     phase,
     conditions: [
       cond(pod, 'PodReadyToStartContainers', ips.sandboxReady ? 'True' : 'False', now),
       initializedCondition(pod, statuses, initStatuses, phase, now),
-      cond(pod, 'Ready', ready.status, now, ready.reason, ready.message),
+      cond(pod, 'Ready', podReady.status, now, podReady.reason, podReady.message),
       cond(pod, 'ContainersReady', ready.status, now, ready.reason, ready.message),
       scheduled,
+      ...others,
     ],
     hostIP: ips.hostIP, hostIPs: [{ ip: ips.hostIP }],
     ...(ips.podIP ? { podIP: ips.podIP, podIPs: [{ ip: ips.podIP }] } : {}),

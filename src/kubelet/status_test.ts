@@ -81,3 +81,18 @@ test('sidecars (restartable init containers) gate initialization until started a
   assert.equal(condition(s, 'Initialized').status, 'True');
   assert.equal(condition(s, 'ContainersReady').message, 'containers with unready status: [side]');
 });
+
+test('readiness gates hold Ready (not ContainersReady) until their conditions are True; foreign conditions are kept', () => {
+  const p: any = pod({ readinessGates: [{ conditionType: 'example.com/lb' }], containers: [{ name: 'a', image: 'x' }] });
+  const views = new Map<string, ContainerView>([['a', { status: running('a'), started: true, ready: true }]]);
+  let s = podStatus(p, views, ips);
+  assert.equal(condition(s, 'ContainersReady').status, 'True');
+  assert.deepEqual([condition(s, 'Ready').status, condition(s, 'Ready').reason, condition(s, 'Ready').message],
+    ['False', 'ReadinessGatesNotReady', 'corresponding condition of pod readiness gate "example.com/lb" does not exist.']);
+  p.status.conditions = [{ type: 'example.com/lb', status: 'False' }];
+  s = podStatus(p, views, ips);
+  assert.equal(condition(s, 'Ready').message, 'the status of pod readiness gate "example.com/lb" is not "True", but False');
+  assert.deepEqual(condition(s, 'example.com/lb'), { type: 'example.com/lb', status: 'False' });
+  p.status.conditions = [{ type: 'example.com/lb', status: 'True' }];
+  assert.equal(condition(podStatus(p, views, ips), 'Ready').status, 'True');
+});
