@@ -125,13 +125,21 @@ function requestHead(req: IncomingMessage, method: string, path: string, hostpor
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-/** joins two connections until either ends */
+/**
+ * joins two connections: each direction ends (flushing what is buffered) when its source ends or
+ * closes; an error on either tears both down
+ */
 function join(a: Duplex, b: Duplex): void {
   a.pipe(b);
   b.pipe(a);
-  const done = () => { a.destroy(); b.destroy(); };
-  a.on('error', done);
-  b.on('error', done);
-  a.on('close', done);
-  b.on('close', done);
+  const kill = () => { a.destroy(); b.destroy(); };
+  a.on('error', kill);
+  b.on('error', kill);
+  const finish = (other: Duplex) => () => {
+    if (other.destroyed) return;
+    other.end();
+    setTimeout(() => other.destroy(), 10_000).unref();
+  };
+  a.on('close', finish(b));
+  b.on('close', finish(a));
 }

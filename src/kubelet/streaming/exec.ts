@@ -5,13 +5,14 @@
 // - SPDY/3.1 (kubectl before 1.30, and 1.30+ after a failed websocket): the request is passed on to
 //   containerd as it is (as the kubelet does with a runtime's stream server), so the client speaks
 //   to containerd through us;
-// - websocket (v5.channel.k8s.io or v4): we answer the websocket ourselves and bridge it to the
-//   runtime's session (bridge.ts), which also carries v5's stdin close.
+// - websocket (v5.channel.k8s.io or v4): we answer the websocket ourselves and serve it from a SPDY
+//   session with the runtime (spdybridge.ts), which also carries v5's stdin close.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { KObject } from '../../api/types.js';
 import { pickProtocol } from './channels.js';
-import { bridgeWebsocket } from './bridge.js';
+import { bridgeSpdy, dialSpdy } from './spdybridge.js';
 import { isCriNotFound } from '../cri/client.js';
 import { rejectUpgrade, registerStreamHandler, StreamError, type StreamContext } from './routes.js';
 
@@ -57,8 +58,10 @@ async function serve(kind: 'exec' | 'attach', ctx: StreamContext): Promise<void>
   const { url: target } = await ctx.cri.call<{ url: string }>(kind === 'exec' ? 'Exec' : 'Attach', criReq, { timeoutMs: 30_000 })
     .catch((e) => { throw new StreamError(isCriNotFound(e) ? 404 : 500, e instanceof Error ? e.message : String(e)); });
   if (!isWebsocket) return proxySpdy(ctx, new URL(target));
+  const runtime = await dialSpdy(new URL(target)).catch((e) => { throw new StreamError(500, e instanceof Error ? e.message : String(e)); });
+  if (socket.destroyed) { runtime.destroy(); return; }
   wss.handleUpgrade(req, socket, ctx.head, (client) => {
-    bridgeWebsocket(client, new URL(target), opts, ctx.log);
+    void bridgeSpdy(client, runtime, opts, ctx.log);
   });
 }
 
@@ -72,14 +75,27 @@ function proxySpdy(ctx: StreamContext, target: URL): Promise<void> {
       for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].toLowerCase() !== 'host') lines.push(`${raw[i]}: ${raw[i + 1]}`);
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (ctx.head.length) up.write(ctx.head);
-      ctx.socket.pipe(up);
-      up.pipe(ctx.socket);
-      const done = () => { up.destroy(); ctx.socket.destroy(); };
-      for (const s of [up, ctx.socket]) { s.on('error', done); s.on('close', done); }
+      join(ctx.socket, up);
       resolve();
     });
     up.once('error', (e) => reject(new StreamError(500, `error dialing container runtime stream server: ${e.message}`)));
   });
+}
+
+/** joins two connections: each direction ends (flushed) when its source ends or closes; an error tears both down */
+function join(a: Duplex, b: Duplex): void {
+  a.pipe(b);
+  b.pipe(a);
+  const kill = () => { a.destroy(); b.destroy(); };
+  const finish = (other: Duplex) => () => {
+    if (other.destroyed) return;
+    other.end();
+    setTimeout(() => other.destroy(), 10_000).unref();
+  };
+  a.on('error', kill);
+  b.on('error', kill);
+  a.on('close', finish(b));
+  b.on('close', finish(a));
 }
 
 function handler(kind: 'exec' | 'attach') {

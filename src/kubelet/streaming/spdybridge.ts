@@ -1,0 +1,139 @@
+// Serves a client's remotecommand websocket (v5 or v4) from a SPDY/3.1 session with the runtime's
+// stream server, as upstream's StreamTranslator does between websocket clients and kubelets:
+// the runtime's protocol is v4.channel.k8s.io over SPDY, one stream per channel (streamType error,
+// stdin, stdout, stderr, resize). SPDY's half-close lets v5's stdin close reach the process as EOF,
+// which containerd's websocket server cannot carry.
+import net from 'node:net';
+import WebSocket from 'ws';
+import { channel, frame, parseFrame } from './channels.js';
+import { SpdySession, type SpdyStream } from './spdy.js';
+import type { StreamOptions } from './exec.js';
+
+const runtimeProtocol = 'v4.channel.k8s.io';
+
+/** the upgraded connection to target (101 Switching Protocols to SPDY/3.1), paused */
+export function dialSpdy(target: URL, timeoutMs = 30_000): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(target.port || 80), target.hostname);
+    const fail = (e: Error) => { sock.destroy(); reject(e); };
+    const timer = setTimeout(() => fail(new Error(`timed out upgrading ${target.origin}`)), timeoutMs);
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('error', onError);
+      sock.pause();
+      const head = buf.subarray(0, end).toString('latin1');
+      const rest = buf.subarray(end + 4);
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+      if (status !== 101) return fail(new Error(`unable to upgrade connection: ${head.split('\r\n')[0]} ${rest.toString().trim()}`.trim()));
+      if (rest.length) sock.unshift(rest);
+      resolve(sock);
+    };
+    const onError = (e: Error) => { clearTimeout(timer); fail(e); };
+    sock.on('data', onData);
+    sock.on('error', onError);
+    sock.on('connect', () => {
+      sock.write(`POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n`
+        + `X-Stream-Protocol-Version: ${runtimeProtocol}\r\nContent-Length: 0\r\n\r\n`);
+    });
+  });
+}
+
+/**
+ * Two adjustments of what spdy.ts writes, for moby/spdystream peers (containerd), until spdy.ts
+ * makes them itself; each stays correct after that:
+ * - Go's spdy framer reads each header block with one persistent flate reader that must not need
+ *   bytes past the frame: data is only handed out at a block boundary it can see, which zlib's
+ *   Z_SYNC_FLUSH marker (an empty stored block) provides. spdy.ts ends its blocks without one, so
+ *   every SYN_STREAM after the first fails to decode ("timed out waiting for client to create
+ *   streams"). We append the marker (an empty stored block is valid at any block boundary).
+ * - spdystream does no flow control and stops reading once its handler closes the connection;
+ *   WINDOW_UPDATEs we send for output still arriving then are unread data at its close(), so its
+ *   kernel answers with RST and ours drops the tail of the output. We leave them out (spdystream
+ *   ignores them anyway).
+ */
+function spdystreamCompat(sock: net.Socket): void {
+  const write = sock.write.bind(sock) as (b: Buffer, ...rest: unknown[]) => boolean;
+  const marker = Buffer.from([0, 0, 0, 0xff, 0xff]);
+  (sock as any).write = (b: unknown, ...rest: unknown[]) => {
+    if (Buffer.isBuffer(b) && b.length >= 8 && b[0] === 0x80 && b[1] === 3 && (b.readUInt32BE(4) & 0xffffff) === b.length - 8) {
+      const type = b.readUInt16BE(2);
+      if (type === 9) {
+        const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
+        if (cb) process.nextTick(cb);
+        return true;
+      }
+      if (type === 1) {
+        const f = Buffer.concat([b, marker]);
+        f.writeUInt32BE(((f[4] << 24) | (f.length - 8)) >>> 0, 4);
+        return write(f, ...rest);
+      }
+    }
+    return write(b as Buffer, ...rest);
+  };
+}
+
+/**
+ * bridges `client` to the runtime's session over `sock` (from dialSpdy). Resolves when both are closed.
+ * The error channel gets the runtime's Status as one message, after stdout and stderr have drained.
+ */
+export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOptions, log?: (m: string) => void): Promise<void> {
+  spdystreamCompat(sock);
+  const session = new SpdySession(sock, { server: false });
+  sock.resume();
+  const open = (type: string) => session.openStream({ streamtype: type });
+  const error = open('error');
+  const stdin = opts.stdin ? open('stdin') : undefined;
+  const stdout = opts.stdout ? open('stdout') : undefined;
+  const stderr = opts.stderr ? open('stderr') : undefined;
+  const resize = opts.tty ? open('resize') : undefined;
+  const outputs: [SpdyStream, number][] = [];
+  if (stdout) outputs.push([stdout, channel.stdout]);
+  if (stderr) outputs.push([stderr, channel.stderr]);
+
+  const send = (m: Buffer) => { if (client.readyState === WebSocket.OPEN) client.send(m, { binary: true }); };
+  // upstream servers announce the connection with an empty message on the lowest writable channel
+  send(frame(outputs[0]?.[1] ?? channel.error));
+
+  client.on('message', (data: Buffer, isBinary: boolean) => {
+    const f = isBinary ? parseFrame(data) : undefined;
+    if (!f) return;
+    if (f.ch === channel.stdin && stdin && !stdin.writableEnded) stdin.write(f.data);
+    else if (f.ch === channel.resize && resize && !resize.writableEnded) resize.write(f.data);
+    else if (f.ch === channel.close && f.data[0] === channel.stdin && stdin && !stdin.writableEnded) stdin.end();
+  });
+
+  const ended = (s: SpdyStream) => new Promise<void>((resolve) => {
+    if (s.readableEnded || s.destroyed) return resolve();
+    s.once('end', resolve);
+    s.once('close', resolve);
+  });
+  for (const [s, ch] of outputs) s.on('data', (d: Buffer) => send(frame(ch, d)));
+  const status: Buffer[] = [];
+  error.on('data', (d: Buffer) => status.push(d));
+
+  return new Promise<void>((resolve) => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      const st = Buffer.concat(status);
+      if (st.length) send(frame(channel.error, st));
+      if (client.readyState === WebSocket.OPEN) client.close(1000);
+      else if (client.readyState !== WebSocket.CLOSED) client.terminate();
+      session.destroy();
+      resolve();
+    };
+    void Promise.all([ended(error), ...outputs.map(([s]) => ended(s))]).then(finish);
+    session.on('close', (e?: Error) => { if (e) log?.(`kubelet stream: runtime session: ${e.message}`); finish(); });
+    client.on('close', () => finish());
+    client.on('error', () => finish());
+    for (const s of [stdin, resize]) s?.on('error', () => undefined);
+    for (const [s] of outputs) s.on('error', () => undefined);
+    error.on('error', () => undefined);
+  });
+}
