@@ -16,10 +16,12 @@ import {
 } from './runtime.js';
 import { isSidecar, podStatus, type ContainerView } from './status.js';
 import { ContainerConfigError, PodConfig } from './podconfig.js';
+import { Pleg } from './pleg.js';
 import { criExec, type ExecFn } from './execsync.js';
 import { ProbeManager, type RunningState } from './prober.js';
 import { containerGrace, killContainer, runHandler, terminatePod, type LifecycleContext } from './lifecycle.js';
 import { pullImage } from './pull.js';
+import { EventSpamFilter } from './eventfilter.js';
 
 const nodes = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
 const pods = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' };
@@ -29,8 +31,10 @@ export interface KubeletOptions extends NodeFacts, Partial<RuntimeOptions> {
   cri: CriClient;
   log?: (msg: string) => void;
   leaseDurationSeconds?: number;
-  /** how often every pod is re-synced (container exits noticed), ms; default 2000 */
+  /** how often every pod is re-synced regardless of changes, ms; default 30 000 */
   resyncMs?: number;
+  /** how often the runtime is relisted for container/sandbox changes (PLEG), ms; default 1000 */
+  relistMs?: number;
   workers?: number;
 }
 
@@ -47,6 +51,7 @@ export class Kubelet {
   private readonly log: (msg: string) => void;
   private readonly rt: RuntimeOptions;
   private readonly podConfig: PodConfig;
+  private readonly pleg: Pleg;
   private lease?: KObject;
   private nodeUid?: string;
   readonly recorder: EventRecorder;
@@ -56,12 +61,17 @@ export class Kubelet {
   private readonly terminating = new Map<string, Promise<void>>();
   /** when a repeating event (BackOff) was last recorded, by pod uid, container and reason */
   private readonly lastRepeat = new Map<string, number>();
+  private readonly spamFilter = new EventSpamFilter();
 
   constructor(private readonly o: KubeletOptions) {
     this.log = o.log ?? (() => {});
     this.rt = { podsDir: o.podsDir ?? `${o.dataDir}/agent/pods`, clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' };
     this.podConfig = new PodConfig(o.client, this.rt, this.log);
     this.podInformer = new SharedInformer(o.client, pods, { fieldSelector: `spec.nodeName=${o.name}` });
+    this.pleg = new Pleg(o.cri, (uid) => {
+      const p = this.podInformer.lister.list().find((x) => x.metadata.uid === uid);
+      if (p) this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    });
     this.recorder = new EventRecorder(o.client, { component: 'kubelet', host: o.name });
     this.exec = criExec(o.cri);
     this.prober = new ProbeManager({
@@ -85,7 +95,10 @@ export class Kubelet {
     const timers = [
       setInterval(() => { void this.renewLease(signal).catch((e) => this.warn(signal, 'lease', e)); }, ((this.o.leaseDurationSeconds ?? 40) / 4) * 1000),
       setInterval(() => { void this.updateNodeStatus(signal).catch((e) => this.warn(signal, 'node status', e)); }, 60_000),
-      setInterval(() => { for (const p of this.podInformer.lister.list()) this.queue.add(key(p)); }, this.o.resyncMs ?? 2000),
+      // runtime changes (a container exited, a sandbox died) through the PLEG's relist, and a slow
+      // full resync of every pod for anything else (upstream's syncFrequency)
+      setInterval(() => { void this.pleg.relist().catch((e) => this.warn(signal, 'relist', e)); }, this.o.relistMs ?? 1000),
+      setInterval(() => { for (const p of this.podInformer.lister.list()) this.queue.add(key(p)); }, this.o.resyncMs ?? 30_000),
       setInterval(() => { void this.cleanupOrphans().catch((e) => this.warn(signal, 'orphans', e)); }, 10_000),
     ];
     try {
@@ -161,6 +174,7 @@ export class Kubelet {
   private containerEvent(pod: KObject, c: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const init = (pod.spec?.initContainers ?? []).some((x: any) => x.name === c?.name);
     const m = pod.metadata;
+    if (!this.spamFilter.allow(`${m.uid}\x00${type}\x00${reason}`)) return;
     this.recorder.event({
       kind: 'Pod', apiVersion: 'v1', namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion,
       ...(c?.name ? { fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${c.name}}` } : {}),
