@@ -38,6 +38,9 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
     const svc = JSON.parse(kc(kcfg, ['get', 'svc', '-n', ns, 'backend', '-o', 'json']));
     const kube = JSON.parse(kc(kcfg, ['get', 'svc', '-n', 'default', 'kubernetes', '-o', 'json']));
 
+    const hostDir = join(dataDir, 'hostvol', 'made');
+    // the projected token is there when the server issues tokens (kubectl create token uses the same API)
+    const tokens = kubectl(kcfg, ['create', 'token', 'default', '-n', ns]).code === 0;
     const mount = (name: string, mountPath: string) => ({ name, mountPath });
     apply({
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'cfg', labels: { app: 'cfg', tier: 'test' } },
@@ -48,6 +51,16 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
           { name: 'podinfo', downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }, { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
           { name: 'shared', emptyDir: {} },
           { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+          {
+            name: 'proj', projected: {
+              sources: [
+                { configMap: { name: 'app-config', items: [{ key: 'color', path: 'cfg/color' }] } },
+                { downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+                { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+              ],
+            },
+          },
+          { name: 'host', hostPath: { path: hostDir, type: 'DirectoryOrCreate' } },
         ],
         containers: [
           {
@@ -69,10 +82,13 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
               'echo "SECRET=`cat /etc/secret/pw/password`"',
               'echo "PODINFO_NS=`cat /etc/podinfo/namespace` LABELS=`cat /etc/podinfo/labels | tr \'\\n\' \',\'`"',
               'echo "MEM=`grep \' /mem \' /proc/mounts | cut -d\' \' -f3`"',
+              'echo "PROJ=`cat /proj/cfg/color`/`cat /proj/name` TOKEN=`test -s /proj/token && echo yes || echo no`"',
+              'echo from-pod > /host/out',
               'for i in `seq 1 30`; do test -f /shared/msg && break; sleep 1; done; echo "SHARED=`cat /shared/msg`"',
-              'while true; do echo "FILE_COLOR=`cat /etc/config/color`"; sleep 2; done',
+              'while true; do echo "FILE_COLOR=`cat /etc/config/color` SUB_GREETING=`cat /etc/greeting`"; sleep 2; done',
             ].join('; ')],
-            volumeMounts: [mount('config', '/etc/config'), mount('secret', '/etc/secret'), mount('podinfo', '/etc/podinfo'), mount('shared', '/shared'), mount('mem', '/mem')],
+            volumeMounts: [mount('config', '/etc/config'), mount('secret', '/etc/secret'), mount('podinfo', '/etc/podinfo'), mount('shared', '/shared'), mount('mem', '/mem'), mount('proj', '/proj'), mount('host', '/host'),
+              { name: 'config', mountPath: '/etc/greeting', subPath: 'greeting' }],
           },
           {
             name: 'writer', image: 'busybox', imagePullPolicy: 'IfNotPresent',
@@ -84,6 +100,14 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
     apply({
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'missing' },
       spec: { containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], envFrom: [{ configMapRef: { name: 'nope' } }] }] },
+    });
+
+    apply({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'badhost' },
+      spec: {
+        volumes: [{ name: 'h', hostPath: { path: join(dataDir, 'nonexistent'), type: 'Directory' } }],
+        containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], volumeMounts: [{ name: 'h', mountPath: '/h' }] }],
+      },
     });
 
     const pod = await until('pod cfg Running', () => { const p = getPod('cfg'); return p.status?.phase === 'Running' && p.status.podIP ? p : undefined; }, 90_000);
@@ -102,15 +126,18 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       assert.match(out, new RegExp(`^PODINFO_NS=${ns} LABELS=app="cfg",tier="test",?$`, 'm'));
       assert.match(out, /^MEM=tmpfs$/m);
       assert.match(out, /^SHARED=from-writer$/m);
-      assert.match(out, /^FILE_COLOR=blue$/m);
-      // on the host: the AtomicWriter layout; the secret and the memory emptyDir are tmpfs mounts
+      assert.match(out, /^FILE_COLOR=blue SUB_GREETING=hello$/m);
+      assert.match(out, new RegExp(`^PROJ=blue/cfg TOKEN=${tokens ? 'yes' : 'no'}$`, 'm'));
+      assert.equal(readFileSync(join(hostDir, 'out'), 'utf8'), 'from-pod\n');
+      // on the host: the AtomicWriter layout; the secret, projected and memory emptyDir volumes are tmpfs mounts
       const vols = join(dataDir, 'agent', 'pods', pod.metadata.uid, 'volumes');
       const mounts = mountsUnder(vols).map((l) => l.split(' ')[4].slice(vols.length + 1)).sort();
-      assert.deepEqual(mounts, ['kubernetes.io~empty-dir/mem', 'kubernetes.io~secret/secret']);
+      assert.deepEqual(mounts, ['kubernetes.io~empty-dir/mem', 'kubernetes.io~projected/proj', 'kubernetes.io~secret/secret']);
     });
     await t.test('a ConfigMap edit reaches the mounted file', async () => {
-      kc(kcfg, ['patch', 'configmap', '-n', ns, 'app-config', '--type', 'merge', '-p', '{"data":{"color":"green"}}']);
-      await until('FILE_COLOR=green in the log', () => (/^FILE_COLOR=green$/m.test(logs('cfg', 'main')) ? true : undefined), 60_000);
+      kc(kcfg, ['patch', 'configmap', '-n', ns, 'app-config', '--type', 'merge', '-p', '{"data":{"color":"green","greeting":"bye"}}']);
+      // the subPath mount keeps the content it started with, as upstream
+      await until('FILE_COLOR=green in the log', () => (/^FILE_COLOR=green SUB_GREETING=hello$/m.test(logs('cfg', 'main')) ? true : undefined), 60_000);
     });
     await t.test('a missing ConfigMap: CreateContainerConfigError with upstream message', async () => {
       const st = await until('CreateContainerConfigError', () => {
@@ -122,8 +149,17 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope' }, data: { X: '1' } });
       await until('missing pod Running', () => (getPod('missing').status?.phase === 'Running' ? true : undefined), 60_000);
     });
+    await t.test('a failing volume: ContainerCreating and a FailedMount event', async () => {
+      const ev = await until('FailedMount event', () => (JSON.parse(kc(kcfg, ['get', 'events', '-n', ns, '-o', 'json'])).items as any[])
+        .find((e) => e.involvedObject?.name === 'badhost' && e.reason === 'FailedMount'), 30_000);
+      assert.equal(ev.type, 'Warning');
+      assert.equal(ev.message, `MountVolume.SetUp failed for volume "h" : hostPath ${join(dataDir, 'nonexistent')} doesn't exist`);
+      const p = getPod('badhost');
+      assert.equal(p.status.phase, 'Pending');
+      assert.equal(p.status.containerStatuses?.[0]?.state?.waiting?.reason ?? 'ContainerCreating', 'ContainerCreating');
+    });
     await t.test('deleting the pods leaves no mount behind', () => {
-      kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
+      kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
       assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
     });
   } finally {

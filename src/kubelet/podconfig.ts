@@ -32,7 +32,8 @@ export class PodConfig {
   private recorder?: EventRecorder;
   private readonly pods = new Map<string, PodState>();
   private readonly tokens = new Map<string, Token>();
-  private tokenUnsupported = false;
+  /** until when the server is taken not to serve serviceaccounts/token */
+  private tokenUnsupportedUntil = 0;
   private node?: { obj: KObject; at: number };
 
   constructor(private readonly client: RestClient, private readonly rt: RuntimeOptions, private readonly log: (msg: string) => void = () => {}) {
@@ -173,7 +174,7 @@ export class PodConfig {
 
   /** a bound service account token from the TokenRequest API, renewed at 80% of its life; undefined when the server has no serviceaccounts/token */
   private async token(pod: KObject, s: { audience?: string; expirationSeconds?: number; path?: string }): Promise<string | undefined> {
-    if (this.tokenUnsupported) return undefined;
+    if (Date.now() < this.tokenUnsupportedUntil) return undefined;
     const key = `${pod.metadata.uid}/${s.audience ?? ''}/${s.expirationSeconds ?? 3600}`;
     const have = this.tokens.get(key);
     if (have && Date.now() < have.refreshAt) return have.token;
@@ -192,9 +193,9 @@ export class PodConfig {
       return token;
     } catch (e) {
       // the API has no token subresource (vs. a missing service account, which is a real error)
-      if (e instanceof StatusError && (e.code === 405 || (e.code === 404 && e.details?.kind !== 'serviceaccounts'))) {
-        this.tokenUnsupported = true;
-        this.log(`kubelet: the API server cannot issue service account tokens (${e.message}); projected serviceAccountToken sources are skipped`);
+      if (e instanceof StatusError && (e.code === 405 || e.code === 501 || (e.code === 404 && e.details?.kind !== 'serviceaccounts'))) {
+        if (!this.tokenUnsupportedUntil) this.log(`kubelet: the API server cannot issue service account tokens (${e.message}); projected serviceAccountToken sources are skipped`);
+        this.tokenUnsupportedUntil = Date.now() + 300_000;
         return undefined;
       }
       if (have) return have.token;
