@@ -90,7 +90,11 @@ export class Kubelet {
     await this.register(signal);
     await this.renewLease(signal);
     const key = (p: KObject) => `${p.metadata.namespace}/${p.metadata.name}`;
-    const un = this.podInformer.addEventHandler({ add: (p) => this.queue.add(key(p)), update: (_o, p) => this.queue.add(key(p)) });
+    const un = this.podInformer.addEventHandler({
+      add: (p) => this.queue.add(key(p)), update: (_o, p) => this.queue.add(key(p)),
+      // gone from the API without us (force-deleted, or terminal and deleted at once): stop what is left
+      delete: (p) => this.terminate(p, false),
+    });
     this.podInformer.start(signal);
     const timers = [
       setInterval(() => { void this.renewLease(signal).catch((e) => this.warn(signal, 'lease', e)); }, ((this.o.leaseDurationSeconds ?? 40) / 4) * 1000),
@@ -162,7 +166,7 @@ export class Kubelet {
   async cleanupOrphans(): Promise<void> {
     const live = new Set(this.podInformer.lister.list().map((p) => p.metadata.uid));
     const all = (await this.o.cri.call('ListPodSandbox', {})).items as any[];
-    const orphans = new Set(all.map((s) => s.labels?.[podUidLabel]).filter((u) => u && !live.has(u)));
+    const orphans = new Set(all.map((s) => s.labels?.[podUidLabel]).filter((u) => u && !live.has(u) && !this.terminating.has(u)));
     for (const uid of orphans) {
       this.log(`kubelet: removing sandboxes of deleted pod ${uid}`);
       await killPod(this.o.cri, uid, 0, this.rt.podsDir);
@@ -199,7 +203,7 @@ export class Kubelet {
    * Terminates a deleted pod in the background (once per pod): preStop hooks, SIGTERM, SIGKILL when
    * the deletion's grace runs out, the sandbox; then removes the Pod object (grace 0), as upstream.
    */
-  private terminate(pod: KObject): void {
+  private terminate(pod: KObject, deleteObject = true): void {
     const { uid, name, namespace } = pod.metadata as { uid: string; name: string; namespace: string };
     if (this.terminating.has(uid)) return;
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
@@ -207,6 +211,7 @@ export class Kubelet {
     const task = (async () => {
       await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir);
       await this.podConfig.release(uid);
+      if (!deleteObject) return;
       try {
         await this.o.client.delete(pods, name, { namespace, gracePeriodSeconds: 0, preconditions: { uid } });
       } catch (e) { if (!isNotFound(e) && !isConflict(e)) throw e; }
