@@ -9,7 +9,8 @@ import {
   WorkQueue, type RestClient,
 } from '../client/index.js';
 import { type CriClient } from './cri/client.js';
-import { nodeObject, nodeStatus, type NodeFacts } from './node.js';
+import { nodeObject, type NodeFacts } from './node.js';
+import { currentNodeStatus } from './nodestatus.js';
 import {
   killPod, podDir, podSandboxes, podUidLabel, recordNetns, sandboxConfig, sandboxContainers,
   type RuntimeOptions,
@@ -52,6 +53,9 @@ export class Kubelet {
   private readonly rt: RuntimeOptions;
   private readonly podConfig: PodConfig;
   private readonly pleg: Pleg;
+  private nodeConditions?: any[];
+  private nodeStatusKey = '';
+  private nodeStatusAt = 0;
   private lease?: KObject;
   private nodeUid?: string;
   readonly recorder: EventRecorder;
@@ -98,7 +102,7 @@ export class Kubelet {
     this.podInformer.start(signal);
     const timers = [
       setInterval(() => { void this.renewLease(signal).catch((e) => this.warn(signal, 'lease', e)); }, ((this.o.leaseDurationSeconds ?? 40) / 4) * 1000),
-      setInterval(() => { void this.updateNodeStatus(signal).catch((e) => this.warn(signal, 'node status', e)); }, 60_000),
+      setInterval(() => { void this.updateNodeStatus(signal).catch((e) => this.warn(signal, 'node status', e)); }, 10_000),
       // runtime changes (a container exited, a sandbox died) through the PLEG's relist, and a slow
       // full resync of every pod for anything else (upstream's syncFrequency)
       setInterval(() => { void this.pleg.relist().catch((e) => this.warn(signal, 'relist', e)); }, this.o.relistMs ?? 1000),
@@ -123,19 +127,29 @@ export class Kubelet {
 
   private async register(signal: AbortSignal): Promise<void> {
     const c = this.o.client;
-    let node: KObject;
+    let node: KObject | undefined;
     try {
       node = await c.create(nodes, nodeObject(this.o), { signal });
       this.log(`kubelet: registered node ${this.o.name}`);
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
-      node = await c.patch(nodes, this.o.name, { subresource: 'status', type: 'merge', patch: { status: nodeStatus(this.o) }, signal });
+      const cur = await c.get(nodes, this.o.name, { signal });
+      this.nodeConditions = cur.status?.conditions;
     }
-    this.nodeUid = node.metadata.uid;
+    this.nodeUid = node?.metadata.uid;
+    await this.updateNodeStatus(signal);
   }
 
+  /** reports the node's status; a status nothing changed in is written once a minute (the Lease is the heartbeat) */
   private async updateNodeStatus(signal: AbortSignal): Promise<void> {
-    await this.o.client.patch(nodes, this.o.name, { subresource: 'status', type: 'merge', patch: { status: nodeStatus(this.o) }, signal });
+    const status = await currentNodeStatus(this.o, this.o.cri, this.nodeConditions);
+    const key = canon({ ...status, conditions: status.conditions.map((x: any) => ({ ...x, lastHeartbeatTime: undefined })) });
+    if (key === this.nodeStatusKey && Date.now() - this.nodeStatusAt < 60_000) return;
+    const node = await this.o.client.patch(nodes, this.o.name, { subresource: 'status', type: 'merge', patch: { status }, signal });
+    this.nodeUid = node.metadata.uid;
+    this.nodeConditions = status.conditions;
+    this.nodeStatusKey = key;
+    this.nodeStatusAt = Date.now();
   }
 
   private async renewLease(signal: AbortSignal): Promise<void> {

@@ -34,6 +34,9 @@ test('kubelet runs a busybox pod on containerd and removes it on delete', { skip
     assert.equal(node.metadata.name, `k8ts-e2e-${octet}`);
     assert.match(node.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\/\d/);
     assert.ok(Number(node.status.capacity.cpu) >= 1);
+    assert.ok(parseInt(node.status.allocatable.memory, 10) < parseInt(node.status.capacity.memory, 10));
+    assert.ok(node.status.images.some((i: any) => i.names.includes('docker.io/library/busybox:latest')), JSON.stringify(node.status.images));
+    assert.equal(node.status.conditions.find((c: any) => c.type === 'MemoryPressure').status, 'False');
     assert.ok(kc(kcfg, ['get', 'lease', '-n', 'kube-node-lease', node.metadata.name, '-o', 'name']).includes(node.metadata.name));
 
     kc(kcfg, ['run', 'web', '--image=busybox', '--', 'sh', '-c', 'echo hello; hostname; httpd -p 80 -h /var/www; sleep 3600']);
