@@ -84,6 +84,7 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
               'echo "MEM=`grep \' /mem \' /proc/mounts | cut -d\' \' -f3`"',
               'echo "PROJ=`cat /proj/cfg/color`/`cat /proj/name` TOKEN=`test -s /proj/token && echo yes || echo no`"',
               'echo from-pod > /host/out',
+              'echo "HOSTS=`grep -v ^# /etc/hosts | grep cfg`"',
               'for i in `seq 1 30`; do test -f /shared/msg && break; sleep 1; done; echo "SHARED=`cat /shared/msg`"',
               'while true; do echo "FILE_COLOR=`cat /etc/config/color` SUB_GREETING=`cat /etc/greeting`"; sleep 2; done',
             ].join('; ')],
@@ -122,6 +123,7 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
     });
     await t.test('volumes: configMap and secret files, downward API, shared emptyDir, tmpfs emptyDir', () => {
       assert.match(out, /^FILE_GREETING=hello$/m);
+      assert.match(out, new RegExp(`^HOSTS=${pod.status.podIP.replace(/\./g, '\\.')}\tcfg$`, 'm'));
       assert.match(out, /^SECRET=s3cret$/m);
       assert.match(out, new RegExp(`^PODINFO_NS=${ns} LABELS=app="cfg",tier="test",?$`, 'm'));
       assert.match(out, /^MEM=tmpfs$/m);
@@ -160,6 +162,19 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
     });
     await t.test('deleting the pods leaves no mount behind', () => {
       kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
+      assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
+    });
+    await t.test('stopping the server unmounts the volumes of the pods still running', async () => {
+      apply({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'atstop' },
+        spec: {
+          volumes: [{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 's', secret: { secretName: 'app-secret' } }],
+          containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], volumeMounts: [{ name: 'mem', mountPath: '/mem' }, { name: 's', mountPath: '/s' }] }],
+        },
+      });
+      await until('atstop Running', () => (getPod('atstop').status?.phase === 'Running' ? true : undefined), 60_000);
+      assert.equal(mountsUnder(join(dataDir, 'agent', 'pods')).length, 2);
+      await srv!.stop({ keepData: true });
       assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
     });
   } finally {

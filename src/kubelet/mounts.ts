@@ -83,3 +83,38 @@ export function ensureHostsFile(pod: KObject, podDir: string, podIPs: string[], 
   }
   return file;
 }
+
+/** upstream's limits: the message file is read up to 4 KiB; the log fallback takes its last 80 lines, at most 2 KiB */
+const maxMessageBytes = 4096;
+const fallbackLines = 80;
+const fallbackBytes = 2048;
+
+/**
+ * A terminated container's message (getTerminationMessage upstream): the file mounted at its
+ * terminationMessagePath (found in the CRI status' mounts), else, with FallbackToLogsOnError and a
+ * failure, the tail of its CRI log file.
+ */
+export function terminationMessage(status: any, c: any, logFile?: string): string {
+  const path = status?.annotations?.['io.kubernetes.container.terminationMessagePath'] ?? c?.terminationMessagePath ?? '/dev/termination-log';
+  const m = (status?.mounts ?? []).find((x: any) => x.containerPath === path);
+  let msg = '';
+  if (m?.hostPath) {
+    try { msg = readFileSync(m.hostPath).subarray(0, maxMessageBytes).toString('utf8'); } catch { /* gone */ }
+  }
+  if (!msg && c?.terminationMessagePolicy === 'FallbackToLogsOnError' && status?.exitCode !== 0 && logFile) {
+    try {
+      // CRI log lines: <time> <stream> <P|F> <text>; partial lines join the next
+      const lines: string[] = [];
+      let cur = '';
+      for (const l of readFileSync(logFile, 'utf8').split('\n')) {
+        const mm = /^\S+ \S+ ([PF]) (.*)$/.exec(l);
+        if (!mm) continue;
+        cur += mm[2];
+        if (mm[1] === 'F') { lines.push(cur); cur = ''; }
+      }
+      const tail = Buffer.from(lines.slice(-fallbackLines).map((l) => `${l}\n`).join(''));
+      msg = tail.subarray(Math.max(0, tail.length - fallbackBytes)).toString('utf8');
+    } catch { /* no log */ }
+  }
+  return msg;
+}

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { isMountPoint, unmountUnder } from './hostmount.js';
-import { containerMounts, hostsFileContent } from './mounts.js';
+import { containerMounts, hostsFileContent, terminationMessage } from './mounts.js';
 import { checkHostPathType, setUpVolume, volumeDir, volumePayload, type VolumeSources, type VolumeState } from './volumes.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -191,4 +191,26 @@ test('memory-backed emptyDir is a sized tmpfs; unmountUnder removes it', { skip:
     unmountUnder(dir);
     assert.ok(!isMountPoint(p) && !isMountPoint(sec));
   } finally { unmountUnder(dir); rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('terminationMessage: the mounted file, else the log tail with FallbackToLogsOnError on failure', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-'));
+  try {
+    const file = join(dir, 'msg');
+    const log = join(dir, '0.log');
+    writeFileSync(log, Array.from({ length: 100 }, (_v, i) => `2024-01-01T00:00:00Z stdout F line${i}`).join('\n') + '\n2024-01-01T00:00:00Z stderr P part\n2024-01-01T00:00:00Z stderr F ial\n');
+    const st = { exitCode: 1, mounts: [{ containerPath: '/dev/termination-log', hostPath: file }] };
+    writeFileSync(file, 'bye');
+    assert.equal(terminationMessage(st, {}, log), 'bye');
+    writeFileSync(file, 'x'.repeat(5000));
+    assert.equal(terminationMessage(st, {}, log).length, 4096);
+    writeFileSync(file, '');
+    assert.equal(terminationMessage(st, {}, log), '');
+    const fb = terminationMessage(st, { terminationMessagePolicy: 'FallbackToLogsOnError' }, log);
+    assert.ok(fb.endsWith('line99\npartial\n') && fb.startsWith('line21\n'), fb.slice(0, 20));
+    assert.equal(terminationMessage({ ...st, exitCode: 0 }, { terminationMessagePolicy: 'FallbackToLogsOnError' }, log), '');
+    const custom = { exitCode: 0, annotations: { 'io.kubernetes.container.terminationMessagePath': '/tmp/m' }, mounts: [{ containerPath: '/tmp/m', hostPath: join(dir, 'm') }] };
+    writeFileSync(join(dir, 'm'), 'custom');
+    assert.equal(terminationMessage(custom, {}), 'custom');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
