@@ -17,6 +17,7 @@ import type { CriClient } from './cri/client.js';
 import { writeContainerLog, type ContainerLogOptions } from './logs.js';
 import { rejectUpgrade, streamHandler } from './streaming/routes.js';
 import './streaming/exec.js';
+import './streaming/portforward.js';
 
 export interface KubeletServerOptions {
   /** address to listen on (the node's InternalIP) */

@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { KObject } from '../../api/types.js';
 import { SpdySession, headerValue, RstStatus, type SpdyStream } from './spdy.js';
+import { rejectUpgrade, registerStreamHandler, StreamError, type StreamContext } from './routes.js';
 
 export const PortForwardProtocolV1Name = 'portforward.k8s.io';
 /** the WebSocket subprotocol kubectl >= 1.30 tries first (tunnelled SPDY) */
@@ -100,7 +101,11 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
       void forward(p.data, p.error, target, opts);
     }
   });
-  session.on('close', () => { for (const p of pairs.values()) clearTimeout(p.timer); pairs.clear(); });
+  session.on('close', (err?: Error) => {
+    if (err) opts.log?.(`portforward ${target.pod}: session failed: ${err.message}`);
+    for (const p of pairs.values()) clearTimeout(p.timer);
+    pairs.clear();
+  });
 }
 
 async function forward(data: SpdyStream, errorStream: SpdyStream, target: PortForwardTarget, opts: PortForwardOptions): Promise<void> {
@@ -195,3 +200,20 @@ export function handlePortForwardUpgrade(req: IncomingMessage, socket: Duplex, h
   if (head.length) socket.unshift(head);
   servePortForward(new SpdySession(socket, { server: true }), target, opts);
 }
+
+/** the kubelet's /portForward/{ns}/{pod}[/{uid}] (upstream getPortForward) */
+async function servePodPortForward(ctx: StreamContext): Promise<void> {
+  const { req, params } = ctx;
+  if (req.method !== 'GET' && req.method !== 'POST') throw new StreamError(405, 'Method Not Allowed');
+  if (params.length < 2 || params.length > 3) throw new StreamError(404, '404 page not found\n');
+  const [ns, name, uid] = params;
+  const pod = ctx.getPod(ns, name);
+  if (!pod) throw new StreamError(404, 'pod does not exist');
+  if (uid && pod.metadata.uid !== uid) throw new StreamError(404, 'pod not found');
+  handlePortForwardUpgrade(req, ctx.socket, ctx.head, podTarget(pod), { log: ctx.log });
+}
+
+registerStreamHandler('portForward', (ctx) => servePodPortForward(ctx).catch((e) => {
+  if (e instanceof StreamError) return rejectUpgrade(ctx.socket, e.code, e.message);
+  throw e;
+}));

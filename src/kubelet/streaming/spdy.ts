@@ -104,8 +104,13 @@ export function headerValue(h: SpdyHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** compressing side of a session's header context: zlib header with the dictionary id, then stored blocks */
-class HeaderDeflater {
+/**
+ * compressing side of a session's header context: the zlib header with the dictionary's id, then
+ * per block its bytes as stored blocks and an empty stored block, which is what a Z_SYNC_FLUSH
+ * ends with: Go's flate reader hands out a block's data only at that marker (or it reads on into
+ * the next frame, and the session breaks).
+ */
+export class HeaderDeflater {
   private started = false;
   compress(raw: Buffer): Buffer {
     const parts: Buffer[] = [];
@@ -114,17 +119,18 @@ class HeaderDeflater {
       // CMF 0x78 (deflate, 32K window), FLG 0x20 (FDICT; 0x7820 % 31 == 0), DICTID
       parts.push(Buffer.from([0x78, 0x20]), u32(adler32(SPDY3_DICTIONARY)));
     }
-    for (let off = 0; off === 0 || off < raw.length; off += 0xffff) {
-      const chunk = raw.subarray(off, off + 0xffff);
-      const hdr = Buffer.alloc(5);
-      hdr[0] = 0; // BFINAL=0, BTYPE=00 (stored), padded to the byte boundary
-      hdr.writeUInt16LE(chunk.length, 1);
-      hdr.writeUInt16LE(~chunk.length & 0xffff, 3);
-      parts.push(hdr, chunk);
-      if (raw.length === 0) break;
-    }
+    for (let off = 0; off < raw.length; off += 0xffff) parts.push(storedBlock(raw.subarray(off, off + 0xffff)));
+    parts.push(storedBlock(Buffer.alloc(0)));
     return Buffer.concat(parts);
   }
+}
+
+/** BFINAL=0, BTYPE=00 (stored) padded to the byte boundary, LEN, NLEN, the bytes */
+function storedBlock(chunk: Buffer): Buffer {
+  const hdr = Buffer.alloc(5);
+  hdr.writeUInt16LE(chunk.length, 1);
+  hdr.writeUInt16LE(~chunk.length & 0xffff, 3);
+  return Buffer.concat([hdr, chunk]);
 }
 
 /** decompressing side: one Inflate for the session; each block is flushed with Z_SYNC_FLUSH */

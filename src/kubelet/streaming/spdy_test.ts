@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
-  RstStatus, SPDY3_DICTIONARY, SpdySession, decodeHeaderBlock, encodeHeaderBlock, type SpdyStream,
+  HeaderDeflater, RstStatus, SPDY3_DICTIONARY, SpdySession, decodeHeaderBlock, encodeHeaderBlock, type SpdyStream,
 } from './spdy.js';
 
 /** a connected pair of loopback sockets */
@@ -52,6 +52,20 @@ test('header blocks: lowercase names, NUL-joined values, round trip', () => {
   assert.equal(SPDY3_DICTIONARY.length, 1423);
   assert.equal(SPDY3_DICTIONARY.subarray(0, 11).toString('latin1'), '\0\0\0\x07options');
   assert.ok(SPDY3_DICTIONARY.toString('latin1').endsWith('charset=iso-8859-1,utf-,*,enq=0.'));
+});
+
+test('compressed header blocks: zlib header with the dictionary id once, each block ends as a sync flush', () => {
+  const d = new HeaderDeflater();
+  const first = d.compress(encodeHeaderBlock({ a: 'b' }));
+  const second = d.compress(encodeHeaderBlock({}));
+  assert.deepEqual([...first.subarray(0, 2)], [0x78, 0x20]);
+  assert.equal((first.readUInt16BE(0)) % 31, 0);
+  for (const b of [first, second]) assert.deepEqual([...b.subarray(-5)], [0, 0, 0, 0xff, 0xff]);
+  assert.equal(second[0], 0, 'later blocks carry no zlib header');
+  // one inflate context over both, as the peer reads them
+  const all = zlib.inflateSync(Buffer.concat([first, second]), { dictionary: SPDY3_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  assert.deepEqual(all, Buffer.concat([encodeHeaderBlock({ a: 'b' }), encodeHeaderBlock({})]));
+  assert.throws(() => zlib.inflateSync(first, { dictionary: Buffer.from('other'), finishFlush: zlib.constants.Z_SYNC_FLUSH }), /dictionary/i);
 });
 
 test('header-only streams (no :method/:path), reply, data both ways with half-close', async () => {
