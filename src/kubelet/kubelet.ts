@@ -20,7 +20,7 @@ import { ContainerConfigError, PodConfig } from './podconfig.js';
 import { Pleg } from './pleg.js';
 import { criExec, type ExecFn } from './execsync.js';
 import { ProbeManager, type RunningState } from './prober.js';
-import { containerGrace, killContainer, runHandler, terminatePod, type LifecycleContext } from './lifecycle.js';
+import { containerGrace, killContainer, runHandler, shortenTermination, terminatePod, type LifecycleContext } from './lifecycle.js';
 import { pullImage } from './pull.js';
 import { EventSpamFilter } from './eventfilter.js';
 
@@ -62,7 +62,7 @@ export class Kubelet {
   private readonly exec: ExecFn;
   private readonly prober: ProbeManager;
   /** pods being terminated (uid), each by one background task */
-  private readonly terminating = new Map<string, Promise<void>>();
+  private readonly terminating = new Map<string, { task: Promise<void>; deadline: number }>();
   /** when a repeating event (BackOff) was last recorded, by pod uid, container and reason */
   private readonly lastRepeat = new Map<string, number>();
   private readonly spamFilter = new EventSpamFilter();
@@ -219,8 +219,17 @@ export class Kubelet {
    */
   private terminate(pod: KObject, deleteObject = true): void {
     const { uid, name, namespace } = pod.metadata as { uid: string; name: string; namespace: string };
-    if (this.terminating.has(uid)) return;
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const deadline = Date.now() + grace * 1000;
+    const running = this.terminating.get(uid);
+    if (running) {
+      // a later delete with a shorter grace period cuts the termination short, as upstream
+      if (deadline < running.deadline - 1000) {
+        running.deadline = deadline;
+        void shortenTermination(this.o.cri, uid, grace).catch((e) => this.log(`kubelet: shortening termination of ${namespace}/${name}: ${e instanceof Error ? e.message : e}`));
+      }
+      return;
+    }
     this.prober.removePod(uid);
     const task = (async () => {
       await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir);
@@ -231,7 +240,7 @@ export class Kubelet {
       } catch (e) { if (!isNotFound(e) && !isConflict(e)) throw e; }
     })().catch((e) => this.log(`kubelet: terminating pod ${namespace}/${name}: ${e instanceof Error ? e.message : e}`))
       .finally(() => this.terminating.delete(uid));
-    this.terminating.set(uid, task);
+    this.terminating.set(uid, { task, deadline });
   }
 
   /** the sandbox's containers by name, each with its latest attempts' CRI statuses (newest first, at most two) */

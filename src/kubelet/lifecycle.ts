@@ -105,3 +105,16 @@ export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, 
   }
   if (podsDir) removePodDir(podsDir, uid);
 }
+
+/**
+ * A later delete shortened the grace while terminatePod runs: every running container of the pod
+ * is stopped again with the new, shorter timeout (at least 2 s), hooks or not.
+ */
+export async function shortenTermination(cri: CriClient, uid: string, graceSeconds: number): Promise<void> {
+  const timeout = Math.max(graceSeconds, minimumGraceSeconds);
+  for (const sb of await podSandboxes(cri, uid)) {
+    const running = (await sandboxContainers(cri, sb.id)).filter((x) => x.state === 'CONTAINER_RUNNING');
+    await Promise.all(running.map((x) => cri.call('StopContainer', { containerId: x.id, timeout }, { timeoutMs: (timeout + 30) * 1000 })
+      .catch((e) => { if (!isCriNotFound(e)) throw e; })));
+  }
+}

@@ -117,6 +117,11 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       const killing = evs.find((e) => e.reason === 'Killing');
       assert.equal(killing?.message, 'Container web failed liveness probe, will be restarted');
       assert.ok(evs.filter((e) => e.reason === 'Started').reduce((n, e) => n + (e.count ?? 1), 0) >= 2);
+      // the second failure waits out a 10 s back-off: CrashLoopBackOff and a BackOff event
+      await until('BackOff event', () => (events('live').some((e) => e.reason === 'BackOff') ? true : undefined), 60_000);
+      const backoff = events('live').find((e) => e.reason === 'BackOff');
+      assert.equal(backoff.type, 'Warning');
+      assert.equal(backoff.message, `Back-off restarting failed container web in pod live_default(${p.metadata.uid})`);
       kc(kcfg, ['delete', 'pod', 'live', '--grace-period=1']);
     });
 
@@ -141,7 +146,11 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       const ready = nv.status.conditions.find((c: any) => c.type === 'Ready');
       assert.deepEqual([ready.status, ready.reason, ready.message], ['False', 'ContainersNotReady', 'containers with unready status: [web]']);
       assert.equal(nv.status.conditions.find((c: any) => c.type === 'ContainersReady').status, 'False');
-      assert.ok(events('rd-never').some((e) => e.reason === 'Unhealthy' && /^Readiness probe failed: cat: can't open '\/nonexistent'/.test(e.message)), 'no Unhealthy event');
+      // every failed attempt is recorded, as one Event whose count rises
+      const unhealthy = events('rd-never').filter((e) => e.reason === 'Unhealthy');
+      assert.equal(unhealthy.length, 1, JSON.stringify(unhealthy));
+      assert.match(unhealthy[0].message, /^Readiness probe failed: cat: can't open '\/nonexistent'/);
+      assert.ok(unhealthy[0].count >= 3, `count ${unhealthy[0].count}`);
       const slices = await until('slice with both pods', () => {
         const items = JSON.parse(kc(kcfg, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=rd', '-o', 'json'])).items as any[];
         const eps = items.flatMap((s) => s.endpoints ?? []);
@@ -152,6 +161,26 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       assert.ok(!readyIPs.includes(never.status.podIP));
       kc(kcfg, ['delete', 'pod', 'rd-ok', 'rd-never', '--grace-period=1']);
       kc(kcfg, ['delete', 'service', 'rd']);
+    });
+
+    await t.test('a sidecar (restartable init container) starts before the app container and keeps running', async () => {
+      apply({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'side' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          initContainers: [{
+            name: 'proxy', image: 'busybox', imagePullPolicy: 'IfNotPresent', restartPolicy: 'Always', command: ['sh', '-c', 'sleep 2; touch /tmp/up; sleep 3600'],
+            startupProbe: { exec: { command: ['test', '-f', '/tmp/up'] }, periodSeconds: 1, failureThreshold: 30 },
+          }],
+          containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+        },
+      });
+      const p = await until('side Running', () => { const x = getPod('side'); return x.status?.phase === 'Running' && x.status.containerStatuses?.[0]?.ready ? x : undefined; }, 60_000);
+      const [proxy] = p.status.initContainerStatuses;
+      assert.ok(proxy.state.running && proxy.started && proxy.ready, JSON.stringify(proxy));
+      assert.ok(Date.parse(p.status.containerStatuses[0].state.running.startedAt) >= Date.parse(proxy.state.running.startedAt) + 1000, 'main started before the sidecar was started');
+      assert.equal(kc(kcfg, ['get', 'pod', 'side', '--no-headers']).trim().split(/\s+/)[1], '2/2');
+      kc(kcfg, ['delete', 'pod', 'side', '--grace-period=1']);
     });
 
     await t.test('delete runs preStop, then SIGTERM, then SIGKILL at the grace period', async () => {
