@@ -320,3 +320,32 @@ test('a peer with flow control gets no more than its window until it sends WINDO
     server.destroy();
   } finally { close(); }
 });
+
+test('a peer without flow control that floods a stream nobody reads: the socket is paused, nothing is lost', async () => {
+  const { a, b, close } = await socketPair();
+  try {
+    const server = new SpdySession(b, { server: true });
+    const got = new Promise<SpdyStream>((r) => server.on('stream', r));
+    const deflate = realDeflater();
+    const ids = Buffer.alloc(10);
+    ids.writeUInt32BE(1, 0);
+    a.write(control(1, 0, Buffer.concat([ids, await deflate(encodeHeaderBlock({ streamtype: 'data' }))])));
+    const ss = await got;
+    ss.reply();
+    const payload = randomBytes(4 * 1024 * 1024);
+    for (let off = 0; off < payload.length; off += 32 * 1024) {
+      const chunk = payload.subarray(off, off + 32 * 1024);
+      const h = Buffer.alloc(8);
+      h.writeUInt32BE(1, 0);
+      h.writeUInt32BE(((off + chunk.length === payload.length ? 1 : 0) << 24 | chunk.length) >>> 0, 4);
+      a.write(Buffer.concat([h, chunk]));
+    }
+    await sleep(300);
+    assert.equal(server.peerFlowControl, false);
+    assert.ok(b.isPaused(), 'socket paused while the stream is full');
+    assert.ok(ss.readableLength <= 512 * 1024, `buffered ${ss.readableLength}`);
+    assert.ok(a.writableLength > 0 || b.readableLength > 0 || ss.readableLength < payload.length, 'the rest waits in the socket');
+    assert.equal(sha(await readAll(ss)), sha(payload));
+    server.destroy();
+  } finally { close(); }
+});
