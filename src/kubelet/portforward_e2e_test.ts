@@ -137,7 +137,7 @@ test('kubectl port-forward to a real pod through the kubelet (1.32 websocket tun
 
     // a port nothing listens on: kubectl reports the kubelet's error for that connection
     const port = await freePort();
-    const f = await portForward(kcfg, '1.32', `${port}:81`);
+    const f = await portForward(kcfg, variants[0].version, `${port}:81`);
     forwards.push(f);
     await get(port, '/').catch(() => undefined);
     await until('forwarding error reported', () => (/an error occurred forwarding \d+ -> 81: error forwarding port 81 to pod default\/web/.test(f.out()) ? true : undefined), 20_000);
