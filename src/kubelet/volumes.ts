@@ -4,13 +4,13 @@
 // written by the atomic writer; secrets and projected volumes on a tmpfs, as upstream),
 // persistentVolumeClaim and generic ephemeral volumes (the bound PV's hostPath or local path).
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
 import { writeAtomic, type Payload } from './atomicwriter.js';
 import { podFieldValue, resourceFieldValue, type Allocatable, type FieldContext } from './env.js';
-import { mountTmpfs } from './hostmount.js';
+import { isMountPoint, mountTmpfs } from './hostmount.js';
 
 /** what volumes are built from; lookups resolve to undefined when the object is not found */
 export interface VolumeSources extends FieldContext {
@@ -168,6 +168,19 @@ async function claimPath(pod: KObject, claimName: string, src: VolumeSources): P
   throw new Error(`volume ${pv.metadata.name} of claim ${ns}/${claimName} has no hostPath or local source; no volume plugin on this node can mount it`);
 }
 
+/** SetVolumeOwnership: everything in dir gets group gid; directories setgid and group-accessible, files group-readable (and writable unless readOnly) */
+export function setOwnership(dir: string, gid: number, readOnly: boolean): void {
+  const walk = (p: string) => {
+    const st = lstatSync(p);
+    lchownSync(p, st.uid, gid);
+    if (st.isSymbolicLink()) return;
+    const mask = st.isDirectory() ? 0o2000 | (readOnly ? 0o550 : 0o770) : (readOnly ? 0o440 : 0o660);
+    chmodSync(p, (st.mode & 0o7777) | mask);
+    if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+  };
+  walk(dir);
+}
+
 export interface VolumeState {
   /** the host path of each volume set up */
   paths: Map<string, string>;
@@ -190,17 +203,23 @@ export async function setUpVolume(pod: KObject, vol: any, podDir: string, src: V
   }
   const dir = volumeDir(podDir, plugin, vol.name);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const fsGroup: number | undefined = pod.spec?.securityContext?.fsGroup;
+  // every volume directory is an emptyDir upstream (configMaps and the rest wrap one): 0777, and a
+  // tmpfs mounted on it keeps its own 1777 root
+  if (!isMountPoint(dir)) chmodSync(dir, 0o777);
   if (vol.emptyDir) {
     if (vol.emptyDir.medium === 'Memory') mountTmpfs(dir, tmpfsSize(pod, vol));
-    else chmodSync(dir, 0o777);
+    if (fsGroup !== undefined) setOwnership(dir, fsGroup, false);
     return dir;
   }
   // upstream keeps secrets and projected data (tokens) off the disk
   if (vol.secret || vol.projected) mountTmpfs(dir);
   const payload = await volumePayload(pod, vol, src);
+  // with an fsGroup the files are group-readable (SetVolumeOwnership's read-only mask)
+  if (fsGroup !== undefined) for (const f of payload.values()) f.mode |= 0o440;
   const digest = payloadDigest(payload);
   if (state.digests.get(vol.name) !== digest) {
-    writeAtomic(dir, payload);
+    if (writeAtomic(dir, payload) && fsGroup !== undefined) setOwnership(dir, fsGroup, true);
     state.digests.set(vol.name, digest);
   }
   return dir;

@@ -214,3 +214,22 @@ test('terminationMessage: the mounted file, else the log tail with FallbackToLog
     assert.equal(terminationMessage(custom, {}), 'custom');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('fsGroup: volume files group-readable and owned by the group, emptyDir setgid', { skip: process.getuid?.() !== 0 ? 'needs root (chown)' : false }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pod-'));
+  const p = { ...pod, spec: { ...pod.spec, securityContext: { fsGroup: 1234 } } };
+  const st: VolumeState = { paths: new Map(), digests: new Map() };
+  try {
+    const cfg = await setUpVolume(p, { name: 'cfg', configMap: { name: 'cfg', items: [{ key: 'color', path: 'c', mode: 0o400 }] } }, dir, sources(), st);
+    assert.equal(statSync(join(cfg, 'c')).mode & 0o7777, 0o440);
+    assert.equal(statSync(join(cfg, 'c')).gid, 1234);
+    assert.equal(statSync(join(cfg, readlinkSync(join(cfg, '..data')))).gid, 1234);
+    const ed = await setUpVolume(p, { name: 'e', emptyDir: {} }, dir, sources(), st);
+    assert.equal(statSync(ed).mode & 0o7777, 0o2777);
+    assert.equal(statSync(ed).gid, 1234);
+    // without fsGroup: the mode as given, root's group; volume dirs are world-accessible
+    const plain = await setUpVolume(pod, { name: 'cfg2', configMap: { name: 'cfg', items: [{ key: 'color', path: 'c', mode: 0o400 }] } }, dir, sources(), st);
+    assert.equal(statSync(join(plain, 'c')).mode & 0o7777, 0o400);
+    assert.equal(statSync(plain).mode & 0o777, 0o777);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
