@@ -25,6 +25,9 @@ const nodes = core('nodes', 'Node', false);
 interface PodState extends VolumeState { failed: string[] }
 interface Token { token: string; refreshAt: number }
 
+/** a volume that keeps failing is reported again after this long */
+const failureEventMs = 30_000;
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class PodConfig {
@@ -32,6 +35,8 @@ export class PodConfig {
   private recorder?: EventRecorder;
   private readonly pods = new Map<string, PodState>();
   private readonly tokens = new Map<string, Token>();
+  /** when a FailedMount event was last recorded, by pod uid, volume and message (a retry runs every resync) */
+  private readonly lastFailure = new Map<string, number>();
   /** until when the server is taken not to serve serviceaccounts/token */
   private tokenUnsupportedUntil = 0;
   private node?: { obj: KObject; at: number };
@@ -66,7 +71,11 @@ export class PodConfig {
       } catch (e) {
         const msg = `MountVolume.SetUp failed for volume "${vol.name}" : ${errText(e)}`;
         failed.push(vol.name);
-        this.events(pod).event(pod, 'Warning', 'FailedMount', msg);
+        const key = `${uid}/${vol.name}/${msg}`;
+        if (Date.now() - (this.lastFailure.get(key) ?? 0) >= failureEventMs) {
+          this.lastFailure.set(key, Date.now());
+          this.events(pod).event(pod, 'Warning', 'FailedMount', msg);
+        }
       }
     }
     if (failed.length && !st.failed.length) this.log(`kubelet: pod ${pod.metadata.namespace}/${pod.metadata.name}: unmounted volumes=[${failed.join(' ')}]`);
@@ -129,7 +138,7 @@ export class PodConfig {
   async release(uid: string): Promise<void> {
     unmountUnder(podDir(this.rt.podsDir, uid));
     this.pods.delete(uid);
-    for (const k of [...this.tokens.keys()]) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
+    for (const m of [this.tokens, this.lastFailure]) for (const k of [...m.keys()]) if (k.startsWith(`${uid}/`)) m.delete(k);
   }
 
   private events(pod: KObject): EventRecorder {
