@@ -163,6 +163,25 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       kc(kcfg, ['delete', 'service', 'rd']);
     });
 
+    await t.test('a failing postStart hook kills the container, which is restarted', async () => {
+      apply({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hook' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{
+            name: 'app', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'],
+            lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo nope; exit 1'] } } },
+          }],
+        },
+      });
+      const p = await until('hook restarted', () => { const x = getPod('hook'); return x.status?.containerStatuses?.[0]?.restartCount >= 1 ? x : undefined; }, 60_000);
+      assert.equal(p.status.containerStatuses[0].lastState.terminated?.exitCode, 137);
+      const evs = events('hook');
+      assert.ok(evs.some((e) => e.reason === 'FailedPostStartHook' && e.type === 'Warning' && e.message === 'PostStartHook failed'), JSON.stringify(evs.map((e) => e.reason)));
+      assert.ok(evs.some((e) => e.reason === 'Killing' && e.message === 'FailedPostStartHook'));
+      kc(kcfg, ['delete', 'pod', 'hook', '--grace-period=1']);
+    });
+
     await t.test('a sidecar (restartable init container) starts before the app container and keeps running', async () => {
       apply({
         apiVersion: 'v1', kind: 'Pod', metadata: { name: 'side' },
