@@ -66,7 +66,7 @@ export function containerGrace(pod: any, c: any, reason?: 'liveness' | 'startup'
  * Kills one container: a Killing event (message, default "Stopping container NAME"), its preStop
  * hook within the grace, then StopContainer with what is left of it (at least 2 s).
  */
-export async function killContainer(ctx: LifecycleContext, c: any, containerId: string, graceSeconds: number, message?: string): Promise<void> {
+export async function killContainer(ctx: LifecycleContext, c: any, containerId: string, graceSeconds: number, message?: string, waitTurn?: () => Promise<void>): Promise<void> {
   ctx.event(c, containerId, 'Normal', 'Killing', message || `Stopping container ${c.name}`);
   let grace = graceSeconds;
   const preStop = c.lifecycle?.preStop;
@@ -82,6 +82,14 @@ export async function killContainer(ctx: LifecycleContext, c: any, containerId: 
     ac.abort();
     grace -= Math.floor((Date.now() - start) / 1000);
   }
+  if (waitTurn && grace > 0) {
+    // a sidecar is stopped only after the containers that may still use it (within the same grace)
+    const start = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([waitTurn(), new Promise<void>((r) => { timer = setTimeout(r, grace * 1000); })]);
+    clearTimeout(timer);
+    grace -= Math.floor((Date.now() - start) / 1000);
+  }
   grace = Math.max(grace, minimumGraceSeconds);
   try {
     await ctx.cri.call('StopContainer', { containerId, timeout: grace }, { timeoutMs: (grace + 30) * 1000 });
@@ -91,6 +99,8 @@ export async function killContainer(ctx: LifecycleContext, c: any, containerId: 
 /**
  * Terminates a pod: every running container of every sandbox killed in parallel (preStop, SIGTERM,
  * SIGKILL after the grace), then the sandboxes stopped and removed and the pod's directory with them.
+ * Sidecars (restartable init containers) run their preStop hooks at once but get SIGTERM only after
+ * the regular containers and the sidecars declared after them have stopped, as upstream.
  * pod may be a bare reference when the spec is gone (orphans): containers then get no hooks.
  */
 export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, podsDir?: string): Promise<void> {
@@ -99,7 +109,21 @@ export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, 
   for (const c of [...(ctx.pod.spec?.initContainers ?? []), ...(ctx.pod.spec?.containers ?? [])]) specs.set(c.name, c);
   for (const sb of await podSandboxes(ctx.cri, uid)) {
     const running = (await sandboxContainers(ctx.cri, sb.id)).filter((x) => x.state === 'CONTAINER_RUNNING');
-    await Promise.all(running.map((x) => killContainer(ctx, specs.get(x.metadata.name) ?? { name: x.metadata.name }, x.id, graceSeconds)));
+    const sidecars: string[] = (ctx.pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name);
+    const stopped = new Map<string, { done: Promise<void>; resolve: () => void }>();
+    for (const x of running) {
+      let resolve!: () => void;
+      stopped.set(x.id, { done: new Promise<void>((r) => { resolve = r; }), resolve });
+    }
+    await Promise.all(running.map((x) => {
+      const name: string = x.metadata.name;
+      const i = sidecars.indexOf(name);
+      const waitTurn = i < 0 ? undefined : async () => {
+        const before = running.filter((y) => y !== x && (!sidecars.includes(y.metadata.name) || sidecars.indexOf(y.metadata.name) > i));
+        await Promise.all(before.map((y) => stopped.get(y.id)!.done));
+      };
+      return killContainer(ctx, specs.get(name) ?? { name }, x.id, graceSeconds, undefined, waitTurn).finally(() => stopped.get(x.id)!.resolve());
+    }));
     await ctx.cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
     await ctx.cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
   }

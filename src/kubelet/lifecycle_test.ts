@@ -103,3 +103,29 @@ test('terminatePod: running containers killed in parallel with their hooks, then
   assert.deepEqual(calls.slice(-2).map((x) => x[0]), ['StopPodSandbox', 'RemovePodSandbox']);
   assert.deepEqual(events.sort(), ['a Normal Killing Stopping container a', 'b Normal Killing Stopping container b']);
 });
+
+test('terminatePod: sidecars get SIGTERM only after the regular containers (and later sidecars) stopped', async () => {
+  const t0 = Date.now();
+  const stops: [string, number][] = [];
+  const cri = {
+    async call(method: string, req: any) {
+      if (method === 'ListPodSandbox') return { items: [{ id: 'sb1', metadata: { attempt: 0 }, state: 'SANDBOX_READY' }] };
+      if (method === 'ListContainers') {
+        return { containers: ['log', 'mesh', 'app'].map((n) => ({ id: n, metadata: { name: n }, state: 'CONTAINER_RUNNING' })) };
+      }
+      if (method === 'StopContainer') {
+        stops.push([req.containerId, Date.now() - t0]);
+        if (req.containerId === 'app') await new Promise((r) => setTimeout(r, 600)); // takes a while to exit
+      }
+      return {};
+    },
+  } as unknown as CriClient;
+  const p = pod({
+    initContainers: [{ name: 'log', restartPolicy: 'Always' }, { name: 'mesh', restartPolicy: 'Always' }],
+    containers: [{ name: 'app' }],
+  });
+  const { ctx } = context(cri, p);
+  await terminatePod(ctx, 10);
+  assert.deepEqual(stops.map((x) => x[0]), ['app', 'mesh', 'log']);
+  assert.ok(stops[1][1] >= 550, 'mesh stopped before app exited');
+});
