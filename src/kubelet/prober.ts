@@ -46,9 +46,11 @@ class Worker {
   private busy = false;
   private stopped = false;
 
-  constructor(readonly m: ProbeManager, readonly key: string, public pod: any, public container: any, readonly kind: ProbeKind, readonly label: string, readonly spec: string) {}
+  readonly probe: any;
 
-  get probe(): any { return JSON.parse(this.spec); }
+  constructor(readonly m: ProbeManager, readonly key: string, public pod: any, public container: any, readonly kind: ProbeKind, readonly label: string, readonly spec: string) {
+    this.probe = JSON.parse(spec);
+  }
 
   /** called when the kubelet reports the container; a new id resets the results and probes soon */
   see(state: RunningState | undefined, podIP: string): void {
