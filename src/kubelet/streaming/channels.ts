@@ -1,6 +1,7 @@
 // The channel framing of the websocket remotecommand protocols (k8s.io/apimachinery wsstream,
-// client-go remotecommand): each binary message is one channel byte and the data. v4 adds
-// metav1.Status on the error channel; v5 adds the close signal (255, then the closed channel).
+// client-go remotecommand): each binary message is one channel byte and the data. v4 carries a
+// metav1.Status on the error channel (with the exit code); v5 adds the close signal (255, then the
+// closed channel).
 export const channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 
 export const protocolV5 = 'v5.channel.k8s.io';
@@ -22,22 +23,4 @@ export function frame(ch: number, data: Buffer | string = Buffer.alloc(0)): Buff
 export function parseFrame(msg: Buffer): { ch: number; data: Buffer } | undefined {
   if (msg.length === 0) return undefined;
   return { ch: msg[0], data: msg.subarray(1) };
-}
-
-/** the v4+ error-channel Status for a finished command (upstream's v4WriteStatusFunc) */
-export function exitStatus(code: number): object {
-  if (code === 0) return { metadata: {}, status: 'Success' };
-  return {
-    metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [...], exit code ${code}`,
-    reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
-  };
-}
-
-/** the exit code a v4+ error-channel Status reports (0 for Success), or undefined if it carries none */
-export function statusExitCode(raw: Buffer | string): number | undefined {
-  let s: any;
-  try { s = JSON.parse(raw.toString()); } catch { return undefined; }
-  if (s?.status === 'Success') return 0;
-  const c = s?.details?.causes?.find((x: any) => x.reason === 'ExitCode');
-  return c && /^\d+$/.test(c.message) ? Number(c.message) : undefined;
 }
