@@ -1,9 +1,10 @@
 // End to end, as root, with real kubectl against a real `k8ts server` running the kubelet: what a
 // container is given from its pod. A ConfigMap as env (envFrom with a prefix, configMapKeyRef) and
 // as files, a Secret as a file (on a tmpfs), the downward API (env and volume), an emptyDir shared by
-// two containers, a memory-backed emptyDir, Service variables, $(VAR) in args; a ConfigMap edit
-// reaching the mounted file; a missing ConfigMap leaving the container in CreateContainerConfigError;
-// no mount left once the pods are deleted. Values are read from the containers' logs.
+// two containers, a memory-backed emptyDir, projected and hostPath volumes, Service variables,
+// $(VAR) in args; a ConfigMap edit reaching the mounted file (not a subPath); a claim's local-path
+// volume; a missing ConfigMap (CreateContainerConfigError) and a missing hostPath (FailedMount);
+// no mount left once the pods are deleted or the server stops. Values are read from the logs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -160,8 +161,24 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       assert.equal(p.status.phase, 'Pending');
       assert.equal(p.status.containerStatuses?.[0]?.state?.waiting?.reason ?? 'ContainerCreating', 'ContainerCreating');
     });
+    await t.test('a persistentVolumeClaim: the local-path volume is mounted', async () => {
+      apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+      apply({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pvc' },
+        spec: {
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+          containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo persisted > /data/f; sleep 3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        },
+      });
+      await until('pvc pod Running', () => (getPod('pvc').status?.phase === 'Running' ? true : undefined), 90_000);
+      const claim = JSON.parse(kc(kcfg, ['get', 'pvc', '-n', ns, 'data', '-o', 'json']));
+      assert.equal(claim.status.phase, 'Bound');
+      const pv = JSON.parse(kc(kcfg, ['get', 'pv', claim.spec.volumeName, '-o', 'json']));
+      await until('file in the volume', () => { try { return readFileSync(join(pv.spec.hostPath.path, 'f'), 'utf8'); } catch { return undefined; } }, 20_000);
+      assert.equal(readFileSync(join(pv.spec.hostPath.path, 'f'), 'utf8'), 'persisted\n');
+    });
     await t.test('deleting the pods leaves no mount behind', () => {
-      kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
+      kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', 'pvc', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
       assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
     });
     await t.test('stopping the server unmounts the volumes of the pods still running', async () => {
