@@ -90,8 +90,11 @@ export class PodConfig {
     if (st?.failed.length) throw new ContainerConfigError('', 'ContainerCreating');
     const node = await this.nodeObject(pod);
     const ns = pod.metadata.namespace!;
+    const hostIP = this.hostIP(pod, node);
+    // a host-network pod's IP is the node's
+    const ip = podIP || (pod.spec?.hostNetwork ? hostIP : '');
     const src: EnvSources = {
-      podIP, podIPs: podIP ? [podIP] : [], hostIP: this.hostIP(pod, node), allocatable: node?.status?.allocatable ?? {},
+      podIP: ip, podIPs: ip ? [ip] : [], hostIP, allocatable: node?.status?.allocatable ?? {},
       configMap: (name) => this.lookup('configMaps', configMaps, ns, name),
       secret: (name) => this.lookup('secrets', secrets, ns, name),
       services: this.informers.services.lister.list(),
