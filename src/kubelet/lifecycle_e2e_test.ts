@@ -136,6 +136,7 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'rd' }, spec: { selector: { app: 'rd' }, ports: [{ port: 80, targetPort: 8080 }] } });
       apply(pod('rd-ok', { tcpSocket: { port: 8080 }, periodSeconds: 1 }));
       apply(pod('rd-never', { exec: { command: ['cat', '/nonexistent'] }, periodSeconds: 1 }));
+      apply(pod('rd-slow', { exec: { command: ['sleep', '5'] }, periodSeconds: 2, timeoutSeconds: 1 }));
       const ok = await until('rd-ok Ready', () => { const x = getPod('rd-ok'); return x.status?.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True' ? x : undefined; }, 60_000);
       const never = await until('rd-never running', () => { const x = getPod('rd-never'); return x.status?.containerStatuses?.[0]?.state?.running ? x : undefined; }, 60_000);
       await sleep(4000);
@@ -151,6 +152,10 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       assert.equal(unhealthy.length, 1, JSON.stringify(unhealthy));
       assert.match(unhealthy[0].message, /^Readiness probe failed: cat: can't open '\/nonexistent'/);
       assert.ok(unhealthy[0].count >= 3, `count ${unhealthy[0].count}`);
+      // an exec probe outliving timeoutSeconds fails
+      const slow = await until('rd-slow Unhealthy', () => events('rd-slow').find((e) => e.reason === 'Unhealthy'), 30_000);
+      assert.equal(slow.message, 'Readiness probe failed: command "sleep 5" timed out');
+      assert.equal(getPod('rd-slow').status.containerStatuses[0].ready, false);
       const slices = await until('slice with both pods', () => {
         const items = JSON.parse(kc(kcfg, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=rd', '-o', 'json'])).items as any[];
         const eps = items.flatMap((s) => s.endpoints ?? []);
@@ -159,7 +164,7 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       const readyIPs = slices.filter((e: any) => e.conditions?.ready !== false).flatMap((e: any) => e.addresses);
       assert.deepEqual(readyIPs, [ok.status.podIP]);
       assert.ok(!readyIPs.includes(never.status.podIP));
-      kc(kcfg, ['delete', 'pod', 'rd-ok', 'rd-never', '--grace-period=1']);
+      kc(kcfg, ['delete', 'pod', 'rd-ok', 'rd-never', 'rd-slow', '--grace-period=1']);
       kc(kcfg, ['delete', 'service', 'rd']);
     });
 
