@@ -2,7 +2,8 @@
 // whose kubelet runs busybox httpd. kubectl 1.32 first tries the WebSocket tunnel
 // (SPDY/3.1+portforward.k8s.io), passed through the API server to the kubelet; with
 // KUBECTL_PORT_FORWARD_WEBSOCKETS=false, and with kubectl 1.27, it is a plain SPDY/3.1 upgrade.
-// HTTP through the forwarded port: sequential and concurrent connections, and a 2 MiB file intact.
+// HTTP through the forwarded port: sequential and concurrent connections, and a 2 MiB file intact;
+// also @kubernetes/client-node's PortForward (a websocket with v4 channels per connection).
 // kubectl and the server are stopped, and everything torn down, even on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
+import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { startK8ts, kc, kubectlPath, type ServerHandle } from '../e2e/harness.js';
 import { kubeletPrereqs, sleep, until } from './testing/e2e.js';
 import { forceCleanup } from './cleanup.js';
@@ -133,6 +135,25 @@ test('kubectl port-forward to a real pod through the kubelet (1.32 websocket tun
       await exercise(f, port, bigSha);
       if (v.env) assert.doesNotMatch(f.out(), /websocket/i);
       await f.stop();
+    }
+
+    // @kubernetes/client-node: a websocket with v4 channels per local connection, as its docs show
+    const config = new KubeConfig();
+    config.loadFromFile(kcfg);
+    const pf = new PortForward(config);
+    const local = net.createServer((sock) => {
+      pf.portForward('default', 'web', [80], sock, null, sock).catch(() => sock.destroy());
+    });
+    await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
+    try {
+      const lport = (local.address() as net.AddressInfo).port;
+      const shaFile = (await get(lport, '/big.sha')).body.toString();
+      const index = await get(lport, '/index.html');
+      assert.equal(index.body.toString(), 'hello-from-web\n');
+      const big = await get(lport, '/big.bin');
+      assert.equal(createHash('sha256').update(big.body).digest('hex'), shaFile.split(/\s+/)[0]);
+    } finally {
+      local.close();
     }
 
     // a port nothing listens on: kubectl reports the kubelet's error for that connection

@@ -5,7 +5,8 @@
 // per forwarded connection, `streamtype: error` and `streamtype: data`, with `port` and
 // `requestid`. Once both are there we connect to the port in the pod and copy between the data
 // stream and that connection (half-closes both ways); a failure is written as text to the error
-// stream, which is closed when the forwarding ends.
+// stream, which is closed when the forwarding ends. WebSocket clients without the tunnel
+// subprotocol (client-node: v4.channel.k8s.io) get channels instead (portforward_ws.ts).
 //
 // Upstream (the CRI runtime) enters the pod's network namespace and dials localhost:PORT there, so
 // ports bound to 127.0.0.1 inside the pod are reachable too. We dial the pod IP from the host
@@ -18,6 +19,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { KObject } from '../../api/types.js';
 import { SpdySession, headerValue, RstStatus, type SpdyStream } from './spdy.js';
 import { rejectUpgrade, registerStreamHandler, StreamError, type StreamContext } from './routes.js';
+import { ChannelProtocols, queryPorts, serveChannelPortForward } from './portforward_ws.js';
 
 export const PortForwardProtocolV1Name = 'portforward.k8s.io';
 /** the WebSocket subprotocol kubectl >= 1.30 tries first (tunnelled SPDY) */
@@ -154,20 +156,28 @@ function reject(socket: Duplex, code: number, message: string, headers: Record<s
 const placeholderProtocol = 'k8ts.spdy-tunnel.portforward';
 const wss = new WebSocketServer({
   noServer: true, perMessageDeflate: false,
-  handleProtocols: (protocols) => (protocols.has(placeholderProtocol) ? WebsocketTunnelProtocol : false),
+  handleProtocols: (protocols) => (protocols.has(placeholderProtocol) ? WebsocketTunnelProtocol : ChannelProtocols.find((p) => protocols.has(p)) ?? false),
 });
 
 /**
  * Completes a port-forward upgrade request (from the server's 'upgrade' event) and serves it:
- * a WebSocket with the tunnelling subprotocol, or SPDY/3.1 with the portforward.k8s.io protocol.
+ * a WebSocket with the tunnelling subprotocol, a WebSocket with channels (portforward_ws.ts), or
+ * SPDY/3.1 with the portforward.k8s.io protocol.
  * Anything else is answered with upstream's errors.
  */
 export function handlePortForwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: PortForwardTarget, opts: PortForwardOptions = {}): void {
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
   if (upgrade === 'websocket') {
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
     if (!offered.includes(WebsocketTunnelProtocol)) {
-      reject(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${WebsocketTunnelProtocol}]`);
+      // channels (portforward_ws.ts): v4 binary or base64, or binary without a subprotocol
+      if (offered.length && !offered.some((p) => ChannelProtocols.includes(p))) {
+        reject(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${[WebsocketTunnelProtocol, ...ChannelProtocols].join(' ')}]`);
+        return;
+      }
+      const ports = queryPorts(new URL(req.url ?? '/', 'http://kubelet').searchParams);
+      if (typeof ports === 'string') { reject(socket, 400, ports); return; }
+      wss.handleUpgrade(req, socket, head, (ws) => serveChannelPortForward(ws, ws.protocol, ports, target, opts));
       return;
     }
     req.headers['sec-websocket-protocol'] = placeholderProtocol;

@@ -191,3 +191,43 @@ test('port-forward upgrade errors as upstream', async () => {
     res.resume();
   } finally { f.close(); }
 });
+
+/** a channel websocket (v4.channel.k8s.io or base64): messages by channel, as client-node reads them */
+async function channelSocket(port: number, path: string, protocol: string) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocol ? [protocol] : []);
+  const channels = new Map<number, Buffer[]>();
+  ws.on('message', (m: Buffer, isBinary: boolean) => {
+    const ch = isBinary ? m[0] : m.toString('latin1').charCodeAt(0) - 48;
+    const payload = isBinary ? m.subarray(1) : Buffer.from(m.toString('latin1').slice(1), 'base64');
+    channels.set(ch, [...(channels.get(ch) ?? []), payload]);
+  });
+  const closed = once(ws, 'close');
+  await once(ws, 'open');
+  return { ws, channels, closed, text: (ch: number) => Buffer.concat(channels.get(ch) ?? []) };
+}
+
+test('port-forward over a channel websocket (v4 binary, v4 base64): port prefixes, data, errors, close', async () => {
+  const f = await fixture();
+  try {
+    for (const protocol of ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io']) {
+      const c = await channelSocket(f.port, '/portForward/default/web?port=80&port=81', protocol);
+      assert.equal(c.ws.protocol, protocol);
+      const send = (ch: number, s: string) => c.ws.send(protocol.includes('base64') ? String(ch) + Buffer.from(s).toString('base64') : Buffer.concat([Buffer.from([ch]), Buffer.from(s)]));
+      send(0, 'size 200000\n');
+      await c.closed; // both ports' connections ended: the app answered, 81 was refused
+      const port80 = Buffer.from([80, 0]);
+      const port81 = Buffer.from([81, 0]);
+      for (const [ch, prefix] of [[0, port80], [1, port80], [2, port81], [3, port81]] as const) assert.deepEqual(c.channels.get(ch)?.[0], prefix, `channel ${ch} starts with its port`);
+      const data = c.text(0).subarray(2);
+      assert.equal(data.length, 200000);
+      assert.ok(data.every((b, i) => b === i % 251));
+      assert.equal(c.text(1).length, 2, 'no error for port 80');
+      assert.match(c.text(3).subarray(2).toString(), /^error forwarding port 81 to pod default\/web, uid u-1: connect ECONNREFUSED/);
+    }
+    const noPort = new WebSocket(`ws://127.0.0.1:${f.port}/portForward/default/web`, ['v4.channel.k8s.io']);
+    noPort.on('error', () => undefined);
+    const [, res] = await once(noPort, 'unexpected-response') as [unknown, http.IncomingMessage];
+    assert.equal(res.statusCode, 400);
+    assert.equal((await readAll(res)).toString(), 'query parameter "port" is required');
+  } finally { f.close(); }
+});
