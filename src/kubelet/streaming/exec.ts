@@ -48,6 +48,10 @@ async function serve(kind: 'exec' | 'attach', ctx: StreamContext): Promise<void>
   const cmd = url.searchParams.getAll('command');
   if (kind === 'exec' && cmd.length === 0) throw new StreamError(400, 'you must specify at least one command for the container');
   const containerId = runningContainerId(pod, container);
+  // the pod status can lag a container that just exited: ask the runtime (as upstream's findContainer
+  // asks its runtime cache), so `kubectl run -i` of a short command falls back to the logs
+  const state = (await ctx.cri.call('ContainerStatus', { containerId }).catch(() => undefined))?.status?.state;
+  if (state !== 'CONTAINER_RUNNING') throw new StreamError(404, `container not found ("${container}")`);
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   const isWebsocket = upgrade === 'websocket';
   if (!isWebsocket && !upgrade.startsWith('spdy/')) throw new StreamError(400, 'Upgrade request required');
