@@ -28,6 +28,9 @@ interface Token { token: string; refreshAt: number }
 /** a volume that keeps failing is reported again after this long */
 const failureEventMs = 30_000;
 
+/** the event's object (list items may come without kind) */
+const podRef = (pod: KObject) => ({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace, name: pod.metadata.name!, uid: pod.metadata.uid });
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class PodConfig {
@@ -74,7 +77,7 @@ export class PodConfig {
         const key = `${uid}/${vol.name}/${msg}`;
         if (Date.now() - (this.lastFailure.get(key) ?? 0) >= failureEventMs) {
           this.lastFailure.set(key, Date.now());
-          this.events(pod).event(pod, 'Warning', 'FailedMount', msg);
+          this.events(pod).event(podRef(pod), 'Warning', 'FailedMount', msg);
         }
       }
     }
@@ -98,7 +101,7 @@ export class PodConfig {
       configMap: (name) => this.lookup('configMaps', configMaps, ns, name),
       secret: (name) => this.lookup('secrets', secrets, ns, name),
       services: this.informers.services.lister.list(),
-      warn: (reason, message) => this.events(pod).event(pod, 'Warning', reason, message),
+      warn: (reason, message) => this.events(pod).event(podRef(pod), 'Warning', reason, message),
     };
     const env = await makeEnvironment(pod, c, src);
     const dir = podDir(this.rt.podsDir, uid);
