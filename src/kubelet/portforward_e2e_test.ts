@@ -112,8 +112,8 @@ test('kubectl port-forward to a real pod through the kubelet (1.32 websocket tun
       const p = JSON.parse(kc(kcfg, ['get', 'pod', 'web', '-o', 'json']));
       return p.status?.phase === 'Running' && p.status?.podIP ? true : undefined;
     }, 90_000);
-    const variants: { version?: string; env?: NodeJS.ProcessEnv; name: string }[] = [
-      { version: '1.32', name: 'kubectl 1.32 (websocket tunnel)' },
+    const variants: { version?: string; env?: NodeJS.ProcessEnv; name: string; tunnel?: boolean }[] = [
+      { version: '1.32', name: 'kubectl 1.32 (websocket tunnel)', tunnel: true },
       { version: '1.32', env: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }, name: 'kubectl 1.32 (SPDY)' },
       { version: '1.27', name: 'kubectl 1.27 (SPDY)' },
     ].filter((v) => existsSync(kubectlPath(v.version)));
@@ -133,7 +133,9 @@ test('kubectl port-forward to a real pod through the kubelet (1.32 websocket tun
       const bigSha = shaFile.split(/\s+/)[0];
       assert.match(bigSha, /^[0-9a-f]{64}$/);
       await exercise(f, port, bigSha);
-      if (v.env) assert.doesNotMatch(f.out(), /websocket/i);
+      // which transport ran: the tunnel was negotiated (no fallback), or no websocket was tried
+      if (v.tunnel) assert.match(f.out(), /tunneling_dialer.*negotiated protocol: portforward\.k8s\.io/);
+      else assert.doesNotMatch(f.out(), /websocket|tunneling/i);
       await f.stop();
     }
 
