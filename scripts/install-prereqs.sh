@@ -10,6 +10,9 @@ command -v runc >/dev/null 2>&1 || need="$need runc"
 [ -x /usr/lib/cni/bridge ] || need="$need containernetworking-plugins"
 dpkg -s busybox-static >/dev/null 2>&1 || need="$need busybox-static"
 command -v iptables >/dev/null 2>&1 || need="$need iptables"
+# image pulls from a local registry with auth (tests)
+command -v docker-registry >/dev/null 2>&1 || need="$need docker-registry"
+command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-prereqs: missing:$need (run as root on Debian to install them)" >&2

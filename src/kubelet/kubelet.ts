@@ -21,7 +21,7 @@ import { Pleg } from './pleg.js';
 import { criExec, type ExecFn } from './execsync.js';
 import { ProbeManager, type RunningState } from './prober.js';
 import { containerGrace, killContainer, runHandler, shortenTermination, terminatePod, type LifecycleContext } from './lifecycle.js';
-import { pullImage } from './pull.js';
+import { ImageManager } from './images.js';
 import { EventSpamFilter } from './eventfilter.js';
 
 const nodes = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
@@ -53,6 +53,7 @@ export class Kubelet {
   private readonly rt: RuntimeOptions;
   private readonly podConfig: PodConfig;
   private readonly pleg: Pleg;
+  private readonly images: ImageManager;
   private nodeConditions?: any[];
   private nodeStatusKey = '';
   private nodeStatusAt = 0;
@@ -72,6 +73,7 @@ export class Kubelet {
     this.rt = { podsDir: o.podsDir ?? `${o.dataDir}/agent/pods`, clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' };
     this.podConfig = new PodConfig(o.client, this.rt, this.log);
     this.podInformer = new SharedInformer(o.client, pods, { fieldSelector: `spec.nodeName=${o.name}` });
+    this.images = new ImageManager(o.cri, o.client);
     this.pleg = new Pleg(o.cri, (uid) => {
       const p = this.podInformer.lister.list().find((x) => x.metadata.uid === uid);
       if (p) this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
@@ -94,8 +96,11 @@ export class Kubelet {
     await this.register(signal);
     await this.renewLease(signal);
     const key = (p: KObject) => `${p.metadata.namespace}/${p.metadata.name}`;
+    // as upstream, a change to a pod's status alone (mostly this kubelet's own writes) is no reason to sync it
+    const specChanged = (o: KObject, n: KObject) => canon(o.spec) !== canon(n.spec)
+      || canon({ ...o.metadata, resourceVersion: undefined, managedFields: undefined }) !== canon({ ...n.metadata, resourceVersion: undefined, managedFields: undefined });
     const un = this.podInformer.addEventHandler({
-      add: (p) => this.queue.add(key(p)), update: (_o, p) => this.queue.add(key(p)),
+      add: (p) => this.queue.add(key(p)), update: (o, p) => { if (specChanged(o, p)) this.queue.add(key(p)); },
       // gone from the API without us (force-deleted, or terminal and deleted at once): stop what is left
       delete: (p) => this.terminate(p, false),
     });
@@ -185,6 +190,7 @@ export class Kubelet {
       this.log(`kubelet: removing sandboxes of deleted pod ${uid}`);
       await killPod(this.o.cri, uid, 0, this.rt.podsDir);
       await this.podConfig.release(uid);
+      this.images.forget(uid);
     }
   }
 
@@ -234,6 +240,7 @@ export class Kubelet {
     const task = (async () => {
       await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir);
       await this.podConfig.release(uid);
+      this.images.forget(uid);
       if (!deleteObject) return;
       try {
         await this.o.client.delete(pods, name, { namespace, gracePeriodSeconds: 0, preconditions: { uid } });
@@ -376,13 +383,13 @@ export class Kubelet {
     }
     if (attempt === undefined) return this.probed(s, c, latest, previous);
 
-    const err = await pullImage(cri, c.image, c.imagePullPolicy ?? 'IfNotPresent', s.sandboxConfig, (type, reason, message) => {
-      if (type === 'Warning') this.repeatingEvent(pod, c, type, reason, message);
+    const err = await this.images.ensure(pod, c, s.sandboxConfig, (type, reason, message) => {
+      if (type === 'Warning' || reason === 'BackOff') this.repeatingEvent(pod, c, type, reason, message);
       else this.containerEvent(pod, c, type, reason, message);
     });
     if (err) {
-      wake(10_000);
-      return { status: latest, previous: latest, waiting: err };
+      wake(err.retryAfterMs);
+      return { status: latest, previous: latest, waiting: { reason: err.reason, message: err.message } };
     }
     let config: any;
     try {

@@ -2,11 +2,12 @@
 // "Successfully pulled image", Failed, ErrImageNeverPull). As runtime.ts's ensureImage, with no
 // reachable registry policy Always falls back to a local copy.
 import type { CriClient } from './cri/client.js';
+import type { RegistryAuth } from './credentials.js';
 
 export type ImageEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
 /** makes the image present; returns the waiting reason and message when it cannot */
-export async function pullImage(cri: CriClient, image: string, policy: string, sandbox: any, event: ImageEvent): Promise<{ reason: string; message: string } | undefined> {
+export async function pullImage(cri: CriClient, image: string, policy: string, sandbox: any, event: ImageEvent, auths: RegistryAuth[] = []): Promise<{ reason: string; message: string } | undefined> {
   const present = (await cri.image('ImageStatus', { image: { image } })).image;
   if (present && policy !== 'Always') {
     event('Normal', 'Pulled', `Container image ${JSON.stringify(image)} already present on machine`);
@@ -23,7 +24,13 @@ export async function pullImage(cri: CriClient, image: string, policy: string, s
   const pulling = () => event('Normal', 'Pulling', `Pulling image ${JSON.stringify(image)}`);
   const start = Date.now();
   try {
-    await cri.image('PullImage', { image: { image }, sandboxConfig: sandbox });
+    // each matching credential in turn, then anonymously (upstream's keyring order)
+    let err: unknown;
+    let pulled = false;
+    for (const auth of [...auths, undefined]) {
+      try { await cri.image('PullImage', { image: { image }, auth, sandboxConfig: sandbox }); pulled = true; break; } catch (e) { err ??= e; }
+    }
+    if (!pulled) throw err;
     pulling();
     const s = ((Date.now() - start) / 1000).toFixed(3);
     const size = (await cri.image('ImageStatus', { image: { image } })).image?.size;
