@@ -309,7 +309,10 @@ export class Kubelet {
         : this.prober.result(uid, c.name, 'startup', latest.id) === false ? 'startup' : undefined;
       if (!failed) continue;
       const restart = isSidecar(c) || policy !== 'Never';
-      await killContainer(s.ctx, c, latest.id, containerGrace(pod, c, failed), `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
+      await killContainer(s.ctx, {
+        container: c, containerId: latest.id, graceSeconds: containerGrace(pod, c, failed),
+        message: `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`,
+      });
       byName.get(c.name)![0] = (await cri.call('ContainerStatus', { containerId: latest.id })).status;
     }
 
@@ -409,10 +412,10 @@ export class Kubelet {
     // keep only the attempt before, for lastState and --previous logs
     for (const old of ((list as any).all ?? []).slice(1)) await cri.call('RemoveContainer', { containerId: old.id });
     if (c.lifecycle?.postStart) {
-      const hookErr = await runHandler(s.ctx, c, containerId, c.lifecycle.postStart);
+      const hookErr = await runHandler(s.ctx, { container: c, containerId, handler: c.lifecycle.postStart });
       if (hookErr) {
         this.containerEvent(pod, c, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
-        await killContainer(s.ctx, c, containerId, containerGrace(pod, c), 'FailedPostStartHook');
+        await killContainer(s.ctx, { container: c, containerId, graceSeconds: containerGrace(pod, c), message: 'FailedPostStartHook' });
         wake(1000);
         const now = (await cri.call('ContainerStatus', { containerId })).status;
         return { status: now, previous: latest, waiting: { reason: 'PostStartHookError', message: hookErr } };

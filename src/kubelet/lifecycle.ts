@@ -26,8 +26,11 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
 });
 
+export interface HandlerRun { container: any; containerId: string; handler: any; signal?: AbortSignal }
+
 /** runs a lifecycle handler; resolves to an error message, or undefined when it succeeded */
-export async function runHandler(ctx: LifecycleContext, c: any, containerId: string, h: any, signal?: AbortSignal): Promise<string | undefined> {
+export async function runHandler(ctx: LifecycleContext, run: HandlerRun): Promise<string | undefined> {
+  const { container: c, containerId, handler: h, signal } = run;
   if (h.exec) {
     const cmd: string[] = h.exec.command ?? [];
     try {
@@ -62,18 +65,29 @@ export function containerGrace(pod: any, c: any, reason?: 'liveness' | 'startup'
   return grace;
 }
 
+export interface ContainerKill {
+  container: any;
+  containerId: string;
+  graceSeconds: number;
+  /** the Killing event's message; default "Stopping container NAME" */
+  message?: string;
+  /** resolves when it is this container's turn to get SIGTERM (sidecars wait for the others) */
+  waitTurn?: () => Promise<void>;
+}
+
 /**
- * Kills one container: a Killing event (message, default "Stopping container NAME"), its preStop
- * hook within the grace, then StopContainer with what is left of it (at least 2 s).
+ * Kills one container: a Killing event, its preStop hook within the grace, then StopContainer with
+ * what is left of it (at least 2 s).
  */
-export async function killContainer(ctx: LifecycleContext, c: any, containerId: string, graceSeconds: number, message?: string, waitTurn?: () => Promise<void>): Promise<void> {
+export async function killContainer(ctx: LifecycleContext, kill: ContainerKill): Promise<void> {
+  const { container: c, containerId, graceSeconds, message, waitTurn } = kill;
   ctx.event(c, containerId, 'Normal', 'Killing', message || `Stopping container ${c.name}`);
   let grace = graceSeconds;
   const preStop = c.lifecycle?.preStop;
   if (preStop && grace > 0) {
     const start = Date.now();
     const ac = new AbortController();
-    const hook = runHandler(ctx, c, containerId, preStop, ac.signal).then((err) => {
+    const hook = runHandler(ctx, { container: c, containerId, handler: preStop, signal: ac.signal }).then((err) => {
       if (err) ctx.event(c, containerId, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
     });
     let timer: NodeJS.Timeout | undefined;
@@ -122,7 +136,7 @@ export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, 
         const before = running.filter((y) => y !== x && (!sidecars.includes(y.metadata.name) || sidecars.indexOf(y.metadata.name) > i));
         await Promise.all(before.map((y) => stopped.get(y.id)!.done));
       };
-      return killContainer(ctx, specs.get(name) ?? { name }, x.id, graceSeconds, undefined, waitTurn).finally(() => stopped.get(x.id)!.resolve());
+      return killContainer(ctx, { container: specs.get(name) ?? { name }, containerId: x.id, graceSeconds, waitTurn }).finally(() => stopped.get(x.id)!.resolve());
     }));
     await ctx.cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
     await ctx.cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });

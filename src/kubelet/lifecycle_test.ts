@@ -46,18 +46,18 @@ test('runHandler: exec (exit code), httpGet (status, named port), sleep; failure
     const ran: string[][] = [];
     const { ctx } = context(fakeCri().cri, pod({}), async (_id, cmd) => { ran.push(cmd); return { stdout: 'out', stderr: '', exitCode: cmd[0] === 'false' ? 1 : 0 }; });
     const c = { name: 'web', ports: [{ name: 'http', containerPort: port }] };
-    assert.equal(await runHandler(ctx, c, 'cid', { exec: { command: ['true'] } }), undefined);
-    assert.match((await runHandler(ctx, c, 'cid', { exec: { command: ['false'] } }))!, /^Exec lifecycle hook \(\["false"\]\) for Container "web" in Pod "p_ns\(u1\)" failed - error: command 'false' exited with 1/);
-    assert.equal(await runHandler(ctx, c, 'cid', { httpGet: { path: '/ok', port: 'http' } }), undefined);
-    assert.equal(await runHandler(ctx, c, 'cid', { httpGet: { path: '/bad', port: 'http' } }),
+    assert.equal(await runHandler(ctx, { container: c, containerId: 'cid', handler: { exec: { command: ['true'] } } }), undefined);
+    assert.match((await runHandler(ctx, { container: c, containerId: 'cid', handler: { exec: { command: ['false'] } } }))!, /^Exec lifecycle hook \(\["false"\]\) for Container "web" in Pod "p_ns\(u1\)" failed - error: command 'false' exited with 1/);
+    assert.equal(await runHandler(ctx, { container: c, containerId: 'cid', handler: { httpGet: { path: '/ok', port: 'http' } } }), undefined);
+    assert.equal(await runHandler(ctx, { container: c, containerId: 'cid', handler: { httpGet: { path: '/bad', port: 'http' } } }),
       'HTTP lifecycle hook (/bad) for Container "web" in Pod "p_ns(u1)" failed - error: HTTP probe failed with statuscode: 500');
     const t = Date.now();
-    assert.equal(await runHandler(ctx, c, 'cid', { sleep: { seconds: 1 } }), undefined);
+    assert.equal(await runHandler(ctx, { container: c, containerId: 'cid', handler: { sleep: { seconds: 1 } } }), undefined);
     assert.ok(Date.now() - t >= 950);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const t2 = Date.now();
-    await runHandler(ctx, c, 'cid', { sleep: { seconds: 30 } }, ac.signal);
+    await runHandler(ctx, { container: c, containerId: 'cid', handler: { sleep: { seconds: 30 } }, signal: ac.signal });
     assert.ok(Date.now() - t2 < 1000, 'an aborted sleep hook ends early');
   } finally { srv.close(); }
 });
@@ -66,7 +66,7 @@ test('killContainer: Killing event, preStop first, then StopContainer with the g
   const { cri, calls } = fakeCri();
   const c = { name: 'app', lifecycle: { preStop: { sleep: { seconds: 2 } } } };
   const { ctx, events } = context(cri, pod({}));
-  await killContainer(ctx, c, 'cid', 5);
+  await killContainer(ctx, { container: c, containerId: 'cid', graceSeconds: 5 });
   assert.deepEqual(events, ['app Normal Killing Stopping container app']);
   const stop = calls.find((x) => x[0] === 'StopContainer')!;
   assert.deepEqual(stop[1], { containerId: 'cid', timeout: 3 });
@@ -76,14 +76,14 @@ test('killContainer: Killing event, preStop first, then StopContainer with the g
   const k2 = fakeCri();
   const { ctx: ctx2 } = context(k2.cri, pod({}));
   const t = Date.now();
-  await killContainer(ctx2, { name: 'app', lifecycle: { preStop: { sleep: { seconds: 30 } } } }, 'cid', 1, 'Container app failed liveness probe, will be restarted');
+  await killContainer(ctx2, { container: { name: 'app', lifecycle: { preStop: { sleep: { seconds: 30 } } } }, containerId: 'cid', graceSeconds: 1, message: 'Container app failed liveness probe, will be restarted' });
   assert.ok(Date.now() - t < 2000);
   assert.deepEqual(k2.calls.find((x) => x[0] === 'StopContainer')![1], { containerId: 'cid', timeout: 2 });
 
   // a failing preStop hook: a FailedPreStopHook event, and the container is stopped anyway
   const k3 = fakeCri();
   const { ctx: ctx3, events: ev3 } = context(k3.cri, pod({}), async () => ({ stdout: '', stderr: 'boom', exitCode: 1 }));
-  await killContainer(ctx3, { name: 'app', lifecycle: { preStop: { exec: { command: ['x'] } } } }, 'cid', 10);
+  await killContainer(ctx3, { container: { name: 'app', lifecycle: { preStop: { exec: { command: ['x'] } } } }, containerId: 'cid', graceSeconds: 10 });
   assert.deepEqual(ev3, ['app Normal Killing Stopping container app', 'app Warning FailedPreStopHook PreStopHook failed']);
   assert.deepEqual(k3.calls.find((x) => x[0] === 'StopContainer')![1], { containerId: 'cid', timeout: 10 });
 });
