@@ -64,7 +64,7 @@ export class PodConfig {
   async prepare(pod: KObject): Promise<void> {
     const uid = pod.metadata.uid!;
     let st = this.pods.get(uid);
-    if (!st) this.pods.set(uid, (st = { paths: new Map(), digests: new Map(), failed: [] }));
+    if (!st) this.pods.set(uid, (st = { paths: new Map(), digests: new Map(), ready: new Set(), failed: [] }));
     const src = await this.volumeSources(pod);
     const dir = podDir(this.rt.podsDir, uid);
     const failed: string[] = [];

@@ -10,7 +10,7 @@ import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
 import { writeAtomic, type Payload } from './atomicwriter.js';
 import { podFieldValue, resourceFieldValue, type Allocatable, type FieldContext } from './env.js';
-import { isMountPoint, mountTmpfs } from './hostmount.js';
+import { mountTmpfs } from './hostmount.js';
 
 /** what volumes are built from; lookups resolve to undefined when the object is not found */
 export interface VolumeSources extends FieldContext {
@@ -186,6 +186,8 @@ export interface VolumeState {
   paths: Map<string, string>;
   /** digest of what each file volume last held */
   digests: Map<string, string>;
+  /** volumes whose directory (and tmpfs) is set up */
+  ready: Set<string>;
 }
 
 /**
@@ -202,18 +204,17 @@ export async function setUpVolume(pod: KObject, vol: any, podDir: string, src: V
     return claimPath(pod, vol.persistentVolumeClaim?.claimName ?? `${pod.metadata.name}-${vol.name}`, src);
   }
   const dir = volumeDir(podDir, plugin, vol.name);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o750 });
   const fsGroup: number | undefined = pod.spec?.securityContext?.fsGroup;
-  // every volume directory is an emptyDir upstream (configMaps and the rest wrap one): 0777, and a
-  // tmpfs mounted on it keeps its own 1777 root
-  if (!isMountPoint(dir)) chmodSync(dir, 0o777);
-  if (vol.emptyDir) {
-    if (vol.emptyDir.medium === 'Memory') mountTmpfs(dir, tmpfsSize(pod, vol));
-    if (fsGroup !== undefined) setOwnership(dir, fsGroup, false);
-    return dir;
+  if (!state.ready.has(vol.name)) {
+    // every volume directory is an emptyDir upstream (configMaps and the rest wrap one): 0777; a
+    // tmpfs mounted on it keeps its own 1777 root. Secrets and projected data (tokens) stay off the disk.
+    if (!existsSync(dir)) { mkdirSync(dir, { recursive: true, mode: 0o750 }); chmodSync(dir, 0o777); }
+    if (vol.emptyDir?.medium === 'Memory') mountTmpfs(dir, tmpfsSize(pod, vol));
+    else if (vol.secret || vol.projected) mountTmpfs(dir);
+    if (vol.emptyDir && fsGroup !== undefined) setOwnership(dir, fsGroup, false);
+    state.ready.add(vol.name);
   }
-  // upstream keeps secrets and projected data (tokens) off the disk
-  if (vol.secret || vol.projected) mountTmpfs(dir);
+  if (vol.emptyDir) return dir;
   const payload = await volumePayload(pod, vol, src);
   // with an fsGroup the files are group-readable (SetVolumeOwnership's read-only mask)
   if (fsGroup !== undefined) for (const f of payload.values()) f.mode |= 0o440;

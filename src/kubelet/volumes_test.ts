@@ -93,7 +93,7 @@ test('checkHostPathType accepts a socket', async () => {
 test('setUpVolume: configMap files update in place (new ..data) only when the content changes; emptyDir is 0777', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pod-'));
   const src = sources();
-  const st: VolumeState = { paths: new Map(), digests: new Map() };
+  const st: VolumeState = { paths: new Map(), digests: new Map(), ready: new Set() };
   try {
     const vol = { name: 'cfg', configMap: { name: 'cfg' } };
     const path = await setUpVolume(pod, vol, dir, src, st);
@@ -122,7 +122,7 @@ test('setUpVolume: a claim resolves to its bound hostPath volume (created when D
   const src = sources();
   src.claim = async (_ns, n) => (n === 'bound' ? { metadata: { name: n }, spec: { volumeName: 'pv1' }, status: { phase: 'Bound' } } : { metadata: { name: n }, spec: {}, status: { phase: 'Pending' } });
   src.persistentVolume = async () => ({ metadata: { name: 'pv1' }, spec: { hostPath: { path: join(dir, 'storage/pv1'), type: 'DirectoryOrCreate' } } });
-  const st: VolumeState = { paths: new Map(), digests: new Map() };
+  const st: VolumeState = { paths: new Map(), digests: new Map(), ready: new Set() };
   try {
     assert.equal(await setUpVolume(pod, { name: 'data', persistentVolumeClaim: { claimName: 'bound' } }, dir, src, st), join(dir, 'storage/pv1'));
     assert.ok(statSync(join(dir, 'storage/pv1')).isDirectory());
@@ -177,13 +177,13 @@ test('hostsFileContent: managed file with the pod hostname (FQDN with a subdomai
 test('memory-backed emptyDir is a sized tmpfs; unmountUnder removes it', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pod-'));
   try {
-    const st: VolumeState = { paths: new Map(), digests: new Map() };
+    const st: VolumeState = { paths: new Map(), digests: new Map(), ready: new Set() };
     const p = await setUpVolume(pod, { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }, dir, sources(), st);
     assert.ok(isMountPoint(p));
     const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === p)!;
     assert.match(line, / - tmpfs tmpfs .*size=8192k/);
-    // a second setup does not stack another mount
-    await setUpVolume(pod, { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }, dir, sources(), st);
+    // a second setup (as after a kubelet restart: no state) does not stack another mount
+    await setUpVolume(pod, { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }, dir, sources(), { paths: new Map(), digests: new Map(), ready: new Set() });
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === p).length, 1);
     const sec = await setUpVolume(pod, { name: 's', secret: { secretName: 'creds' } }, dir, sources(), st);
     assert.ok(isMountPoint(sec));
@@ -218,7 +218,7 @@ test('terminationMessage: the mounted file, else the log tail with FallbackToLog
 test('fsGroup: volume files group-readable and owned by the group, emptyDir setgid', { skip: process.getuid?.() !== 0 ? 'needs root (chown)' : false }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pod-'));
   const p = { ...pod, spec: { ...pod.spec, securityContext: { fsGroup: 1234 } } };
-  const st: VolumeState = { paths: new Map(), digests: new Map() };
+  const st: VolumeState = { paths: new Map(), digests: new Map(), ready: new Set() };
   try {
     const cfg = await setUpVolume(p, { name: 'cfg', configMap: { name: 'cfg', items: [{ key: 'color', path: 'c', mode: 0o400 }] } }, dir, sources(), st);
     assert.equal(statSync(join(cfg, 'c')).mode & 0o7777, 0o440);
