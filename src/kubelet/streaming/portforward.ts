@@ -26,6 +26,8 @@ export const PortForwardProtocolV1Name = 'portforward.k8s.io';
 export const WebsocketTunnelProtocol = `SPDY/3.1+${PortForwardProtocolV1Name}`;
 /** upstream's DefaultStreamCreationTimeout */
 const streamCreationTimeoutMs = 30_000;
+/** upstream kubelet's --streaming-connection-idle-timeout default */
+const idleTimeoutMs = 4 * 60 * 60 * 1000;
 
 export interface PortForwardTarget {
   /** the pod as named in error messages */
@@ -184,7 +186,7 @@ export function handlePortForwardUpgrade(req: IncomingMessage, socket: Duplex, h
     wss.handleUpgrade(req, socket, head, (ws) => {
       const tunnel = createWebSocketStream(ws);
       tunnel.on('error', () => undefined);
-      servePortForward(new SpdySession(tunnel, { server: true }), target, opts);
+      servePortForward(new SpdySession(tunnel, { server: true, idleTimeoutMs }), target, opts);
     });
     return;
   }
@@ -208,7 +210,7 @@ export function handlePortForwardUpgrade(req: IncomingMessage, socket: Duplex, h
   (socket as net.Socket).setNoDelay?.(true);
   socket.on('error', () => undefined);
   if (head.length) socket.unshift(head);
-  servePortForward(new SpdySession(socket, { server: true }), target, opts);
+  servePortForward(new SpdySession(socket, { server: true, idleTimeoutMs }), target, opts);
 }
 
 /** the kubelet's /portForward/{ns}/{pod}[/{uid}] (upstream getPortForward) */

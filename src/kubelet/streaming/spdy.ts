@@ -40,6 +40,8 @@ export interface SpdySessionOptions {
   sessionWindowSize?: number;
   /** largest DATA payload we send (default 32 KiB) */
   maxFrameSize?: number;
+  /** close the session after this long without a frame either way (upstream kubelet: 4h) */
+  idleTimeoutMs?: number;
 }
 
 export interface OpenStreamOptions {
@@ -158,6 +160,8 @@ export class SpdySession extends EventEmitter {
   private sessionUnacked = 0;
   private waiters: (() => void)[] = [];
   private blocked = new Set<SpdyStream>();
+  private lastActivity = Date.now();
+  private idleTimer?: NodeJS.Timeout;
 
   constructor(readonly socket: Duplex, opts: SpdySessionOptions) {
     super();
@@ -167,6 +171,13 @@ export class SpdySession extends EventEmitter {
     this.recvWindowSize = Math.min(opts.initialWindowSize ?? DEFAULT_WINDOW, MAX_WINDOW);
     this.sessionWindowSize = Math.max(Math.min(opts.sessionWindowSize ?? 1024 * 1024, MAX_WINDOW), DEFAULT_WINDOW);
     this.maxFrame = Math.max(1, Math.min(opts.maxFrameSize ?? 32 * 1024, 0xffffff));
+    if (opts.idleTimeoutMs) {
+      const idle = opts.idleTimeoutMs;
+      this.idleTimer = setInterval(() => {
+        if (Date.now() - this.lastActivity >= idle) this.destroy(new Error(`spdy: idle for ${idle} ms`));
+      }, Math.max(10, Math.min(idle / 4, 60_000)));
+      this.idleTimer.unref();
+    }
     socket.on('data', (d: Buffer) => { this.inq.push(d); void this.process(); });
     // the peer's EOF ends the session once the frames before it are handled
     socket.on('end', () => { this.inputEnded = true; if (!this.processing) this.teardown(); });
@@ -231,6 +242,7 @@ export class SpdySession extends EventEmitter {
   }
 
   private write(frame: Buffer): boolean {
+    this.lastActivity = Date.now();
     if (this.closed || this.socket.destroyed || this.socket.writableEnded) return false;
     return this.socket.write(frame);
   }
@@ -328,6 +340,7 @@ export class SpdySession extends EventEmitter {
   private teardown(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.idleTimer);
     this.inflater.close();
     for (const s of [...this.streams.values()]) s.destroy();
     this.streams.clear();
@@ -349,6 +362,7 @@ export class SpdySession extends EventEmitter {
         const len = head.readUInt32BE(4) & 0xffffff;
         if (this.inq.length < 8 + len) break;
         const frame = this.inq.take(8 + len);
+        this.lastActivity = Date.now();
         const flags = frame[4];
         const body = frame.subarray(8);
         if (frame[0] & 0x80) await this.onControl(frame.readUInt16BE(2), flags, body);

@@ -189,6 +189,19 @@ test('reset, refused streams, ping, goaway and close', async () => {
   } finally { close(); }
 });
 
+test('an idle session is closed after idleTimeoutMs; traffic keeps it open', async () => {
+  const { a, b, close } = await socketPair();
+  try {
+    const client = new SpdySession(a, { server: false });
+    const server = new SpdySession(b, { server: true, idleTimeoutMs: 300 });
+    for (let i = 0; i < 4; i++) { await sleep(150); await client.ping(); }
+    assert.equal(server.closed, false, 'pings every 150 ms keep it open');
+    const [err] = await once(server, 'close') as [Error];
+    assert.match(err.message, /idle for 300 ms/);
+    await once(client, 'close');
+  } finally { close(); }
+});
+
 test('the peer closing the socket ends the session and its streams', async () => {
   const { client, server, close } = await sessions();
   try {
