@@ -44,34 +44,19 @@ export function dialSpdy(target: URL, timeoutMs = 30_000): Promise<net.Socket> {
 }
 
 /**
- * Two adjustments of what spdy.ts writes, for moby/spdystream peers (containerd), until spdy.ts
- * makes them itself; each stays correct after that:
- * - Go's spdy framer reads each header block with one persistent flate reader that must not need
- *   bytes past the frame: data is only handed out at a block boundary it can see, which zlib's
- *   Z_SYNC_FLUSH marker (an empty stored block) provides. spdy.ts ends its blocks without one, so
- *   every SYN_STREAM after the first fails to decode ("timed out waiting for client to create
- *   streams"). We append the marker (an empty stored block is valid at any block boundary).
- * - spdystream does no flow control and stops reading once its handler closes the connection;
- *   WINDOW_UPDATEs we send for output still arriving then are unread data at its close(), so its
- *   kernel answers with RST and ours drops the tail of the output. We leave them out (spdystream
- *   ignores them anyway).
+ * moby/spdystream (containerd's stream server) does no flow control and stops reading once its
+ * handler closes the connection; WINDOW_UPDATEs spdy.ts sends for output still arriving then are
+ * unread data at its close(), so its kernel answers with RST and ours drops the tail of the output
+ * (seen as truncated `kubectl exec -- cat` and `kubectl cp` from a pod). spdystream ignores them
+ * anyway, so we leave them out on this connection.
  */
-function spdystreamCompat(sock: net.Socket): void {
+function withoutWindowUpdates(sock: net.Socket): void {
   const write = sock.write.bind(sock) as (b: Buffer, ...rest: unknown[]) => boolean;
-  const marker = Buffer.from([0, 0, 0, 0xff, 0xff]);
   (sock as any).write = (b: unknown, ...rest: unknown[]) => {
-    if (Buffer.isBuffer(b) && b.length >= 8 && b[0] === 0x80 && b[1] === 3 && (b.readUInt32BE(4) & 0xffffff) === b.length - 8) {
-      const type = b.readUInt16BE(2);
-      if (type === 9) {
-        const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
-        if (cb) process.nextTick(cb);
-        return true;
-      }
-      if (type === 1) {
-        const f = Buffer.concat([b, marker]);
-        f.writeUInt32BE(((f[4] << 24) | (f.length - 8)) >>> 0, 4);
-        return write(f, ...rest);
-      }
+    if (Buffer.isBuffer(b) && b.length >= 8 && b[0] === 0x80 && b[1] === 3 && b.readUInt16BE(2) === 9 && (b.readUInt32BE(4) & 0xffffff) === b.length - 8) {
+      const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
+      if (cb) process.nextTick(cb);
+      return true;
     }
     return write(b as Buffer, ...rest);
   };
@@ -82,7 +67,7 @@ function spdystreamCompat(sock: net.Socket): void {
  * The error channel gets the runtime's Status as one message, after stdout and stderr have drained.
  */
 export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOptions, log?: (m: string) => void): Promise<void> {
-  spdystreamCompat(sock);
+  withoutWindowUpdates(sock);
   const session = new SpdySession(sock, { server: false });
   sock.resume();
   const open = (type: string) => session.openStream({ streamtype: type });
