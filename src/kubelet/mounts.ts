@@ -72,14 +72,20 @@ export function hostsFileContent(pod: KObject, podIPs: string[], clusterDomain: 
   return s + extra;
 }
 
-/** writes <pod dir>/etc-hosts once (as upstream's ensureHostsFile); returns its path */
+/**
+ * writes <pod dir>/etc-hosts (upstream's ensureHostsFile); unlike upstream it is rewritten in place
+ * when the pod's IP changed (a new sandbox), so running containers see the current one. Returns its path.
+ */
 export function ensureHostsFile(pod: KObject, podDir: string, podIPs: string[], clusterDomain: string): string | undefined {
   if (!podIPs.length && !pod.spec?.hostNetwork) return undefined;
   const file = join(podDir, 'etc-hosts');
-  if (!existsSync(file)) {
+  const exists = existsSync(file);
+  if (exists && pod.spec?.hostNetwork) return file;
+  const nodeHosts = pod.spec?.hostNetwork ? readFileSync('/etc/hosts', 'utf8') : undefined;
+  const want = hostsFileContent(pod, podIPs, clusterDomain, nodeHosts);
+  if (!exists || readFileSync(file, 'utf8') !== want) {
     mkdirSync(podDir, { recursive: true });
-    const nodeHosts = pod.spec?.hostNetwork ? readFileSync('/etc/hosts', 'utf8') : undefined;
-    writeFileSync(file, hostsFileContent(pod, podIPs, clusterDomain, nodeHosts), { mode: 0o644 });
+    writeFileSync(file, want, { mode: 0o644 });
   }
   return file;
 }

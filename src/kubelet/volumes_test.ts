@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { isMountPoint, unmountUnder } from './hostmount.js';
-import { containerMounts, hostsFileContent, terminationMessage } from './mounts.js';
+import { containerMounts, ensureHostsFile, hostsFileContent, terminationMessage } from './mounts.js';
 import { checkHostPathType, setUpVolume, volumeDir, volumePayload, type VolumeSources, type VolumeState } from './volumes.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -231,5 +231,18 @@ test('fsGroup: volume files group-readable and owned by the group, emptyDir setg
     const plain = await setUpVolume(pod, { name: 'cfg2', configMap: { name: 'cfg', items: [{ key: 'color', path: 'c', mode: 0o400 }] } }, dir, sources(), st);
     assert.equal(statSync(join(plain, 'c')).mode & 0o7777, 0o400);
     assert.equal(statSync(plain).mode & 0o777, 0o777);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('ensureHostsFile writes the pod IP and rewrites the file in place when it changes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pod-'));
+  try {
+    assert.equal(ensureHostsFile(pod, dir, [], 'cluster.local'), undefined);
+    const f = ensureHostsFile(pod, dir, ['10.42.0.7'], 'cluster.local')!;
+    assert.match(readFileSync(f, 'utf8'), /\n10\.42\.0\.7\tp\n$/);
+    const ino = statSync(f).ino;
+    ensureHostsFile(pod, dir, ['10.42.0.8'], 'cluster.local');
+    assert.match(readFileSync(f, 'utf8'), /\n10\.42\.0\.8\tp\n$/);
+    assert.equal(statSync(f).ino, ino, 'same inode: a bind mount of it sees the new content');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
