@@ -34,7 +34,10 @@ spec:
   containers:
   - name: c
     image: busybox
-    command: [sh, -c, 'echo "run $(cat /proc/sys/kernel/random/uuid)"; sleep 1; exit 3']
+    # the first run crashes; the restarted one stays up (the kubelet restarts the first crash at once)
+    command: [sh, -c, 'echo "run $(cat /proc/sys/kernel/random/uuid)"; if [ -e /d/ran ]; then exec sleep 3600; fi; touch /d/ran; sleep 1; exit 3']
+    volumeMounts: [{name: d, mountPath: /d}]
+  volumes: [{name: d, emptyDir: {}}]
 ---
 apiVersion: v1
 kind: Pod
