@@ -10,6 +10,8 @@ import { SpdySession, type SpdyStream } from './spdy.js';
 import type { StreamOptions } from './exec.js';
 
 const runtimeProtocol = 'v4.channel.k8s.io';
+/** how much output may wait unsent to the client before the runtime's streams are paused */
+const highWater = 1 << 20;
 
 /** the upgraded connection to target (101 Switching Protocols to SPDY/3.1), paused */
 export function dialSpdy(target: URL, timeoutMs = 30_000): Promise<net.Socket> {
@@ -87,7 +89,14 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
   client.on('message', (data: Buffer, isBinary: boolean) => {
     const f = isBinary ? parseFrame(data) : undefined;
     if (!f) return;
-    if (f.ch === channel.stdin && stdin && !stdin.writableEnded) stdin.write(f.data);
+    if (f.ch === channel.stdin && stdin && !stdin.writableEnded) {
+      // backpressure: stop reading the client while the runtime's stdin is behind
+      if (!stdin.write(f.data) && !client.isPaused) {
+        client.pause();
+        stdin.once('drain', () => client.resume());
+        stdin.once('close', () => client.resume());
+      }
+    }
     else if (f.ch === channel.resize && resize && !resize.writableEnded) resize.write(f.data);
     else if (f.ch === channel.close && f.data[0] === channel.stdin && stdin && !stdin.writableEnded) stdin.end();
   });
@@ -97,7 +106,20 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
     s.once('end', resolve);
     s.once('close', resolve);
   });
-  for (const [s, ch] of outputs) s.on('data', (d: Buffer) => send(frame(ch, d)));
+  // backpressure: output waits while the client has more than highWater unsent
+  let waiting: NodeJS.Timeout | undefined;
+  const onOutput = (ch: number) => (d: Buffer) => {
+    send(frame(ch, d));
+    if (waiting || client.bufferedAmount < highWater) return;
+    for (const [s] of outputs) s.pause();
+    waiting = setInterval(() => {
+      if (client.readyState === WebSocket.OPEN && client.bufferedAmount > highWater / 4) return;
+      clearInterval(waiting);
+      waiting = undefined;
+      for (const [s] of outputs) s.resume();
+    }, 10);
+  };
+  for (const [s, ch] of outputs) s.on('data', onOutput(ch));
   const status: Buffer[] = [];
   error.on('data', (d: Buffer) => status.push(d));
 
@@ -106,6 +128,7 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
     const finish = () => {
       if (finished) return;
       finished = true;
+      clearInterval(waiting);
       const st = Buffer.concat(status);
       if (st.length) send(frame(channel.error, st));
       if (client.readyState === WebSocket.OPEN) client.close(1000);
