@@ -112,6 +112,19 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       },
     });
 
+    apply({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'nonroot' },
+      spec: {
+        securityContext: { runAsUser: 1000, fsGroup: 2000 },
+        volumes: [{ name: 's', secret: { secretName: 'app-secret', defaultMode: 0o400 } }, { name: 'e', emptyDir: {} }],
+        containers: [{
+          name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent',
+          command: ['sh', '-c', 'echo "ID=`id -u` GROUPS=`id -G`"; echo "SECRET=`cat /s/password`"; echo "MODE=`stat -L -c %a:%g /s/password` DIR=`stat -c %a:%g /e`"; touch /e/f && echo WROTE; sleep 3600'],
+          volumeMounts: [{ name: 's', mountPath: '/s' }, { name: 'e', mountPath: '/e' }],
+        }],
+      },
+    });
+
     const pod = await until('pod cfg Running', () => { const p = getPod('cfg'); return p.status?.phase === 'Running' && p.status.podIP ? p : undefined; }, 90_000);
     const out = await until('main printed everything', () => { const l = logs('cfg', 'main'); return /FILE_COLOR=/.test(l) ? l : undefined; }, 60_000);
 
@@ -152,6 +165,13 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope' }, data: { X: '1' } });
       await until('missing pod Running', () => (getPod('missing').status?.phase === 'Running' ? true : undefined), 60_000);
     });
+    await t.test('fsGroup: a non-root container reads a 0400 secret through its group and writes the emptyDir', async () => {
+      const l = await until('nonroot output', () => { const x = logs('nonroot', 'main'); return /WROTE|DIR=/.test(x) ? x : undefined; }, 60_000);
+      assert.match(l, /^ID=1000 GROUPS=.*\b2000\b/m);
+      assert.match(l, /^SECRET=s3cret$/m);
+      assert.match(l, /^MODE=440:2000 DIR=2777:2000$/m);
+      assert.match(l, /^WROTE$/m);
+    });
     await t.test('a failing volume: ContainerCreating and a FailedMount event', async () => {
       const ev = await until('FailedMount event', () => (JSON.parse(kc(kcfg, ['get', 'events', '-n', ns, '-o', 'json'])).items as any[])
         .find((e) => e.involvedObject?.name === 'badhost' && e.reason === 'FailedMount'), 30_000);
@@ -178,7 +198,7 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       assert.equal(readFileSync(join(pv.spec.hostPath.path, 'f'), 'utf8'), 'persisted\n');
     });
     await t.test('deleting the pods leaves no mount behind', () => {
-      kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', 'pvc', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
+      kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', 'pvc', 'nonroot', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
       assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
     });
     await t.test('stopping the server unmounts the volumes of the pods still running', async () => {
