@@ -9,7 +9,7 @@ import {
   WorkQueue, type RestClient,
 } from '../client/index.js';
 import { type CriClient } from './cri/client.js';
-import { nodeObject, type NodeFacts } from './node.js';
+import { memoryKi, nodeObject, type NodeFacts } from './node.js';
 import { currentNodeStatus } from './nodestatus.js';
 import {
   killPod, podDir, podSandboxes, podUidLabel, recordNetns, sandboxConfig, sandboxContainers,
@@ -18,6 +18,7 @@ import {
 import { isSidecar, podStatus, type ContainerView } from './status.js';
 import { ContainerConfigError, PodConfig } from './podconfig.js';
 import { Pleg } from './pleg.js';
+import { linuxResources } from './resources.js';
 import { criExec, type ExecFn } from './execsync.js';
 import { ProbeManager, type RunningState } from './prober.js';
 import { containerGrace, killContainer, runHandler, shortenTermination, terminatePod, type LifecycleContext } from './lifecycle.js';
@@ -397,6 +398,7 @@ export class Kubelet {
     let config: any;
     try {
       config = await this.podConfig.containerConfig(pod, c, attempt, s.podIP);
+      config.linux = { ...config.linux, resources: linuxResources(pod, c, memoryKi() * 1024) };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // volumes not set up (yet): ContainerCreating as upstream, FailedMount events tell why
