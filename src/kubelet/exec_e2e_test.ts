@@ -70,6 +70,11 @@ test('kubectl exec, attach, run -it --rm and cp on real containers', { skip, tim
     assert.match(r.stderr, /^err\n/);
     assert.match(r.stderr, /command terminated with exit code 3/);
     assert.equal(kc(kcfg, ['exec', 'box', '--', 'cat', '/etc/hostname']), 'box\n');
+    // kubectl 1.32 used the websocket (v5), with no fall back to SPDY
+    r = kubectl(kcfg, ['exec', '-v=6', 'box', '--', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /The subprotocol is v5\.channel\.k8s\.io/);
+    assert.doesNotMatch(r.stderr, /fallback/i);
     // -c picks the container (its own pid namespace is not shared: its sleep is pid 1 too)
     assert.equal(kc(kcfg, ['exec', 'box', '-c', 'side', '--', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']), 'sleep 3600 ');
     // stdin until EOF (v5's close signal)
