@@ -73,7 +73,8 @@ export class PodConfig {
         st.paths.set(vol.name, await setUpVolume(pod, vol, dir, src, st));
       } catch (e) {
         const msg = `MountVolume.SetUp failed for volume "${vol.name}" : ${errText(e)}`;
-        failed.push(vol.name);
+        // a volume set up before keeps its last content (a failed refresh holds nothing back, as upstream)
+        if (!st.paths.has(vol.name)) failed.push(vol.name);
         const key = `${uid}/${vol.name}/${msg}`;
         if (Date.now() - (this.lastFailure.get(key) ?? 0) >= failureEventMs) {
           this.lastFailure.set(key, Date.now());

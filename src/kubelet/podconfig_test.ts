@@ -96,6 +96,12 @@ test('PodConfig builds env, args and mounts from the API and reports what is mis
     api.put(core('configmaps'), { metadata: { namespace: 'ns', name: 'missing' }, data: { a: '1' } });
     await pc.prepare(pod2);
     assert.ok((await pc.containerConfig(pod2, pod2.spec.containers[0], 0, '10.42.0.10')).mounts);
+    // deleted again: the volume keeps its files and a restarted container is not held back
+    api.remove(core('configmaps'), 'ns', 'missing');
+    await new Promise((r) => setTimeout(r, 300));
+    await pc.prepare(pod2);
+    assert.equal(readFileSync(join(podsDir, 'uid-p2/volumes/kubernetes.io~configmap/v/a'), 'utf8'), '1');
+    assert.ok((await pc.containerConfig(pod2, pod2.spec.containers[0], 1, '10.42.0.10')).mounts);
 
     await pc.release('uid-p');
     if (root) assert.ok(!isMountPoint(join(dir, 'volumes/kubernetes.io~projected/proj')));
