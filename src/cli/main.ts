@@ -24,6 +24,7 @@ Server flags:
   --service-cidr CIDR          (default 10.43.0.0/16)
   --cluster-cidr CIDR          (default 10.42.0.0/16)
   --simulated-nodes N          register N simulated nodes
+  --container-runtime-endpoint SOCKET  the kubelet uses this CRI (unix socket) instead of starting its own containerd
 `);
   process.exit(2);
 }
@@ -50,7 +51,7 @@ function parseFlags(args: string[]): Map<string, string[]> {
 
 async function server(args: string[]): Promise<void> {
   const f = parseFlags(args);
-  const known = ['data-dir', 'bind-address', 'https-listen-port', 'datastore-endpoint', 'disable', 'write-kubeconfig', 'service-cidr', 'cluster-cidr', 'simulated-nodes'];
+  const known = ['data-dir', 'bind-address', 'https-listen-port', 'datastore-endpoint', 'disable', 'write-kubeconfig', 'service-cidr', 'cluster-cidr', 'simulated-nodes', 'container-runtime-endpoint'];
   for (const k of f.keys()) if (!known.includes(k)) { console.error(`unknown flag: --${k}`); usage(); }
   const one = (k: string) => f.get(k)?.at(-1);
   const disable = (f.get('disable') ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -67,6 +68,7 @@ async function server(args: string[]): Promise<void> {
     serviceCidr: one('service-cidr') ?? '10.43.0.0/16',
     clusterCidr: one('cluster-cidr') ?? '10.42.0.0/16',
     simulatedNodes: Number(one('simulated-nodes') ?? 0),
+    containerRuntimeEndpoint: one('container-runtime-endpoint'),
     log,
   });
   log(`k8ts server is ready at ${s.url} (started in ${Date.now() - t0} ms)`);

@@ -1,5 +1,8 @@
 // Starts the in-process components (each a plain API client using the admin kubeconfig).
-export interface ComponentOptions { kubeconfigPath: string; dataDir: string; disable: string[]; log: (msg: string) => void; simulatedNodes?: number }
+export interface ComponentOptions {
+  kubeconfigPath: string; dataDir: string; disable: string[]; log: (msg: string) => void; simulatedNodes?: number;
+  containerRuntimeEndpoint?: string;
+}
 
 export async function startControllers(opts: ComponentOptions): Promise<() => Promise<void>> {
   const stops: (() => Promise<void> | void)[] = [];
@@ -35,7 +38,7 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     else {
       // a node agent that cannot start (containerd refusing, say) must not take the control plane down
       try {
-        const stopKubelet = await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log });
+        const stopKubelet = await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, containerRuntimeEndpoint: opts.containerRuntimeEndpoint });
         stops.push(async () => {
           // an orderly stop leaves the pods running for the next start (or removes them when asked
           // to); if a removing stop hangs, tear the runtime down so nothing is left behind
@@ -52,6 +55,13 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
       } catch (e) {
         opts.log(`kubelet: failed to start, the server runs without a node agent: ${(e as Error)?.message ?? e}`);
       }
+    }
+    // the service proxy is the other half of the node agent (nftables, as root)
+    if (!why && !opts.disable.includes('proxy')) {
+      const { proxyUnavailable, runProxy } = await import('../proxy/index.js');
+      const whyNot = proxyUnavailable();
+      if (whyNot) opts.log(`proxy: not started: ${whyNot} (--disable proxy silences this)`);
+      else stops.push(await runProxy({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, serviceCIDR: opts.serviceCidr, clusterCIDR: opts.clusterCidr }));
     }
   }
   return async () => { for (const s of stops.reverse()) await s(); };

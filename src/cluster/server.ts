@@ -23,6 +23,8 @@ export interface ServerConfig {
   serviceCidr: string;
   clusterCidr: string;
   simulatedNodes: number;
+  /** an existing CRI socket for the kubelet instead of its own containerd */
+  containerRuntimeEndpoint?: string;
   log: (msg: string) => void;
 }
 
@@ -52,7 +54,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.serverCa.cert, clientCertPem: pki.admin.cert, clientKeyPem: pki.admin.key });
   const stops: (() => Promise<void> | void)[] = [];
   const { startControllers } = await import('./components.js');
-  stops.push(await startControllers({ kubeconfigPath, dataDir: cfg.dataDir, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes }));
+  stops.push(await startControllers({ kubeconfigPath, dataDir: cfg.dataDir, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes, containerRuntimeEndpoint: cfg.containerRuntimeEndpoint }));
   return {
     api, backend, kubeconfigPath, url,
     async stop() {

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../client/index.js';
 import { which } from '../util/prereq.js';
-import { sandboxImage, startContainerd } from './containerd.js';
+import { sandboxImage, startContainerd, type Containerd } from './containerd.js';
+import { CriClient } from './cri/client.js';
 import { cniNetwork, removeCniNetwork, writeCniConfig } from './cni.js';
 import { Kubelet } from './kubelet.js';
 import { internalIP } from './node.js';
@@ -39,8 +40,19 @@ export interface RunKubeletOptions {
    * serving-kubelet.key and client-ca.crt (as k3s), which `k8ts server` writes; not served without them.
    */
   tls?: { certFile: string; keyFile: string; clientCAFile: string };
+  /** an existing CRI endpoint (unix socket) instead of our own containerd (upstream --container-runtime-endpoint) */
+  containerRuntimeEndpoint?: string;
   /** its port; default K8TS_KUBELET_PORT or 10250 (0: any free port, reported in the Node status) */
   port?: number;
+}
+
+/** a runtime someone else runs: used as it is, never stopped by us */
+async function externalRuntime(endpoint: string, dataDir: string): Promise<Containerd> {
+  const socket = endpoint.replace(/^unix:\/\//, '');
+  const cri = new CriClient(socket);
+  await cri.waitReady(10_000);
+  const paths = { ...containerdPaths(dataDir), socket };
+  return { paths, snapshotter: 'overlayfs', cri, proc: undefined as any, stop: async () => { cri.close(); } };
 }
 
 /** why the kubelet cannot run here, or undefined */
@@ -58,10 +70,11 @@ export interface RunningKubelet {
 }
 
 export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubelet> {
-  const ctrd = await startContainerd(opts.dataDir, { log: opts.log });
+  const ctrd = opts.containerRuntimeEndpoint ? await externalRuntime(opts.containerRuntimeEndpoint, opts.dataDir) : await startContainerd(opts.dataDir, { log: opts.log });
   const podCIDR = opts.podCIDR ?? process.env.K8TS_POD_CIDR ?? '10.42.0.0/24';
   const net = cniNetwork(opts.dataDir, ctrd.paths.cniConfDir, podCIDR);
-  writeCniConfig(net);
+  // an existing runtime brings its own CNI configuration
+  if (!opts.containerRuntimeEndpoint) writeCniConfig(net);
   const cleanup = opts.cleanupOnExit ?? process.env.K8TS_KUBELET_CLEANUP_ON_EXIT === 'true';
   try {
     const have = (await ctrd.cri.image('ImageStatus', { image: { image: sandboxImage } })).image;
@@ -111,7 +124,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
       }
     }
     await ctrd.stop();
-    if (cleanup) removeCniNetwork(net);
+    if (cleanup && !opts.containerRuntimeEndpoint) removeCniNetwork(net);
   }, { cleanupOnExit: cleanup });
 }
 
