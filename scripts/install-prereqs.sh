@@ -10,6 +10,7 @@ command -v runc >/dev/null 2>&1 || need="$need runc"
 [ -x /usr/lib/cni/bridge ] || need="$need containernetworking-plugins"
 dpkg -s busybox-static >/dev/null 2>&1 || need="$need busybox-static"
 command -v iptables >/dev/null 2>&1 || need="$need iptables"
+command -v nft >/dev/null 2>&1 || need="$need nftables"
 # image pulls from a local registry with auth (tests)
 command -v docker-registry >/dev/null 2>&1 || need="$need docker-registry"
 command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"

@@ -2,6 +2,8 @@
 export interface ComponentOptions {
   kubeconfigPath: string; dataDir: string; disable: string[]; log: (msg: string) => void; simulatedNodes?: number;
   containerRuntimeEndpoint?: string;
+  /** for the service proxy (defaults 10.43.0.0/16, 10.42.0.0/16) */
+  serviceCidr?: string; clusterCidr?: string;
 }
 
 export async function startControllers(opts: ComponentOptions): Promise<() => Promise<void>> {

@@ -54,7 +54,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.serverCa.cert, clientCertPem: pki.admin.cert, clientKeyPem: pki.admin.key });
   const stops: (() => Promise<void> | void)[] = [];
   const { startControllers } = await import('./components.js');
-  stops.push(await startControllers({ kubeconfigPath, dataDir: cfg.dataDir, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes, containerRuntimeEndpoint: cfg.containerRuntimeEndpoint }));
+  stops.push(await startControllers({ kubeconfigPath, dataDir: cfg.dataDir, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes, containerRuntimeEndpoint: cfg.containerRuntimeEndpoint,
+    serviceCidr: cfg.serviceCidr, clusterCidr: cfg.clusterCidr }));
   return {
     api, backend, kubeconfigPath, url,
     async stop() {

@@ -52,5 +52,8 @@ export function forceCleanup(dataDir: string): void {
     try { execFileSync('umount', ['-l', ns], { stdio: 'ignore' }); } catch { /* not mounted */ }
     try { execFileSync('rm', ['-f', ns]); } catch { /* gone */ }
   }
-  removeCniNetwork(cniNetwork(dir, p.cniConfDir));
+  const net = cniNetwork(dir, p.cniConfDir);
+  removeCniNetwork(net);
+  // the service proxy's nftables table has the CNI network's name (src/proxy/index.ts proxyNames)
+  try { execFileSync('nft', ['delete', 'table', 'inet', net.name], { stdio: 'ignore' }); } catch { /* none */ }
 }

@@ -1,0 +1,59 @@
+// Starts the service proxy of this node: one nftables table per cluster (named from the data dir,
+// as the CNI bridge is), created on start and deleted on stop.
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import { resolve } from 'node:path';
+import { RestClient } from '../client/index.js';
+import { which } from '../util/prereq.js';
+import { deleteTable } from './nft.js';
+import { Proxier } from './proxy.js';
+
+export { Proxier } from './proxy.js';
+
+/** the table and bridge names of a data dir: `k8ts-<hash>` and `k8ts<hash>` (src/kubelet/cni.ts uses the same hash) */
+export function proxyNames(dataDir: string): { table: string; bridge: string } {
+  const h = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
+  return { table: `k8ts-${h}`, bridge: `k8ts${h}` };
+}
+
+/** removes the data dir's nftables table (for forced cleanups) */
+export function cleanupProxy(dataDir: string): void { deleteTable(proxyNames(dataDir).table); }
+
+/** why the proxy cannot run here, or undefined */
+export function proxyUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root';
+  if (!which('nft')) return 'nft not found (apt-get install nftables)';
+  return undefined;
+}
+
+export interface RunProxyOptions {
+  kubeconfigPath: string;
+  dataDir: string;
+  log: (msg: string) => void;
+  /** default 10.43.0.0/16 */
+  serviceCIDR?: string;
+  /** default 10.42.0.0/16 */
+  clusterCIDR?: string;
+  /** default K8TS_NODE_NAME or os.hostname() */
+  nodeName?: string;
+}
+
+export async function runProxy(opts: RunProxyOptions): Promise<() => Promise<void>> {
+  const { table, bridge } = proxyNames(opts.dataDir);
+  const client = RestClient.fromKubeconfig(opts.kubeconfigPath, { userAgent: 'k8ts-proxy/v0.1.0' });
+  const proxier = new Proxier({
+    client, table, bridge, log: opts.log,
+    nodeName: opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(),
+    serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', clusterCIDR: opts.clusterCIDR ?? '10.42.0.0/16',
+    nodeIP: process.env.K8TS_NODE_IP || undefined,
+  });
+  const ac = new AbortController();
+  const done = proxier.run(ac.signal).catch((e) => opts.log(`proxy: ${e instanceof Error ? e.stack : e}`));
+  opts.log(`proxy: programming nftables table inet ${table}`);
+  return async () => {
+    ac.abort();
+    await done;
+    client.close();
+    deleteTable(table);
+  };
+}
