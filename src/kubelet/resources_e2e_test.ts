@@ -1,6 +1,6 @@
 // End to end, as root: container resources become cgroup limits (the container reads its own
 // memory limit and CFS quota), and a container that outgrows its memory limit is OOM-killed and
-// shows reason OOMKilled with exit code 137.
+// shows reason OOMKilled with exit code 137; termination messages from the file or the log tail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
@@ -30,6 +30,15 @@ spec:
     image: busybox
     resources: {limits: {memory: 20Mi}}
     command: [sh, -c, 'a=$(head -c 200000000 /dev/zero | tr "\\\\0" x); echo survived']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: msg}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: file, image: busybox, command: [sh, -c, 'echo "bye now" > /dev/termination-log; exit 2']}
+  - {name: logs, image: busybox, terminationMessagePolicy: FallbackToLogsOnError, command: [sh, -c, 'echo from-log; exit 1']}
 `;
 
 test('cgroup limits from resources; OOMKilled', { skip, timeout: 180_000 }, async () => {
@@ -55,6 +64,16 @@ test('cgroup limits from resources; OOMKilled', { skip, timeout: 180_000 }, asyn
     assert.equal(term.exitCode, 137);
     assert.equal(kc(kcfg, ['get', 'pod', 'hog', '-o', 'jsonpath={.status.phase}']), 'Failed');
     assert.match(kc(kcfg, ['get', 'pod', 'hog']), /OOMKilled/);
+
+    // termination messages: the file at terminationMessagePath, or the log tail on error
+    const msgs = await until('msg terminated', () => {
+      const p = JSON.parse(kc(kcfg, ['get', 'pod', 'msg', '-o', 'json']));
+      const t = Object.fromEntries((p.status?.containerStatuses ?? []).map((c: any) => [c.name, c.state?.terminated]));
+      return t.file && t.logs ? t : undefined;
+    }, 60_000);
+    assert.equal(msgs.file.message, 'bye now\n');
+    assert.equal(msgs.file.exitCode, 2);
+    assert.equal(msgs.logs.message, 'from-log\n');
   } finally {
     if (srv) { await srv.stop({ keepData: true }); forceCleanup(srv.dataDir); await srv.stop(); }
   }

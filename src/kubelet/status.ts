@@ -1,6 +1,7 @@
 // Pod status from what the CRI reports and the probes say: container and init container states
 // (running / terminated / waiting with a reason), ready and started, restart counts, lastState,
 // pod phase (upstream's getPhase) and conditions (Initialized, Ready, ContainersReady), pod IP.
+import { terminationMessage } from './mounts.js';
 import type { KObject } from '../api/types.js';
 import { rfc3339 } from '../client/index.js';
 
@@ -21,13 +22,15 @@ export interface ContainerView {
 
 export const isSidecar = (c: any) => c?.restartPolicy === 'Always';
 
-function state(s: any): any {
+function state(s: any, c?: any): any {
   if (!s) return undefined;
   if (s.state === 'CONTAINER_RUNNING') return { running: { startedAt: nsToTime(s.startedAt) } };
   if (s.state === 'CONTAINER_EXITED') {
+    // the container's own termination message (its terminationMessagePath, or its log tail)
+    const message = terminationMessage(s, c, s.logPath) || s.message;
     return {
       terminated: {
-        exitCode: s.exitCode, reason: s.reason || (s.exitCode === 0 ? 'Completed' : 'Error'), ...(s.message ? { message: s.message } : {}),
+        exitCode: s.exitCode, reason: s.reason || (s.exitCode === 0 ? 'Completed' : 'Error'), ...(message ? { message } : {}),
         startedAt: nsToTime(s.startedAt), finishedAt: nsToTime(s.finishedAt), containerID: `containerd://${s.id}`,
       },
     };
@@ -39,7 +42,7 @@ function state(s: any): any {
 export function containerStatus(c: any, v: ContainerView, defaultWaiting = 'ContainerCreating', init = false): any {
   const s = v.status;
   const st = v.waiting ? { waiting: { reason: v.waiting.reason, ...(v.waiting.message ? { message: v.waiting.message } : {}) } }
-    : state(s) ?? { waiting: { reason: defaultWaiting } };
+    : state(s, c) ?? { waiting: { reason: defaultWaiting } };
   const running = !!st.running;
   const started = running && (v.started ?? true);
   let ready = started && (v.ready ?? true);
@@ -47,7 +50,7 @@ export function containerStatus(c: any, v: ContainerView, defaultWaiting = 'Cont
   return {
     name: c.name, image: c.image, imageID: s?.imageRef ?? '',
     ...(s ? { containerID: `containerd://${s.id}` } : {}),
-    state: st, lastState: state(v.previous) ?? {},
+    state: st, lastState: state(v.previous, c) ?? {},
     ready, started, restartCount: s?.metadata?.attempt ?? 0,
   };
 }
