@@ -1,4 +1,5 @@
 // The `k8ts` command (k3s-style subcommands and flags).
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer } from '../cluster/server.js';
@@ -110,10 +111,33 @@ async function image(args: string[]): Promise<void> {
   } else usage();
 }
 
+/** pids of `k8ts server` processes using dataDir */
+function serverPids(dataDir: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    let argv: string[];
+    try { argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    const i = argv.findIndex((a) => /k8ts(\.js)?$/.test(a));
+    if (i < 0 || argv[i + 1] !== 'server') continue;
+    const flag = argv.findIndex((a) => a === '--data-dir' || a.startsWith('--data-dir='));
+    let cwd = '/';
+    try { cwd = readlinkSync(`/proc/${d}/cwd`); } catch { /* gone */ }
+    const dir = flag < 0 ? defaultDataDir() : argv[flag].includes('=') ? argv[flag].split('=')[1] : argv[flag + 1];
+    if (resolve(cwd, dir) === dataDir) out.push(Number(d));
+  }
+  return out;
+}
+
 async function killall(args: string[]): Promise<void> {
   const f = parseFlags(args);
   for (const k of f.keys()) if (k !== 'data-dir') { console.error(`unknown flag: --${k}`); usage(); }
   const dataDir = resolve(f.get('data-dir')?.at(-1) ?? defaultDataDir());
+  const running = serverPids(dataDir);
+  if (running.length > 0) {
+    console.error(`a k8ts server is running on ${dataDir} (pid ${running.join(', ')}); stop it first`);
+    process.exit(1);
+  }
   const { forceCleanup } = await import('../kubelet/index.js');
   forceCleanup(dataDir);
   console.log(`stopped the containers, containerd, pod network and mounts of ${dataDir}`);
