@@ -31,6 +31,16 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     informers.start(ac.signal);
     stops.push(async () => { ac.abort(); await informers.stop(); client.close(); });
   }
+  if (!opts.disable.includes('dns')) {
+    // cluster DNS runs in this process (not as a pod) and publishes itself as kube-system/kube-dns
+    const { startDns } = await import('../dns/index.js');
+    try {
+      const dns = await startDns({ kubeconfigPath: opts.kubeconfigPath, log: opts.log });
+      stops.push(() => dns.stop());
+    } catch (e) {
+      opts.log(`dns: not started: ${(e as Error)?.message ?? e} (--disable dns silences this)`);
+    }
+  }
   if (!opts.disable.includes('kubelet') && !simulated) {
     // the real node agent: our own containerd + CNI, only as root with containerd installed
     // (not beside simulated nodes: those clusters are for scale tests of the control plane)
