@@ -89,17 +89,19 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
       const clusterIP = opts.clusterIP ?? clusterDnsIP(kubernetes?.spec?.clusterIP ?? '10.43.0.1');
       const pub = { clusterIP, address: host, port: listener.port, nodeName: process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(), signal: ac.signal };
       // level-based with one run at a time; a failed run is tried again after a back-off
-      let running = false, again = false, timer: NodeJS.Timeout | undefined;
+      let running = false, again = false, timer: NodeJS.Timeout | undefined, backoff = 1_000, lastLog = '';
+      const say = (line: string) => { if (line !== lastLog) log(`dns: ${(lastLog = line)}`); };
       const run = async (): Promise<void> => {
         if (running) { again = true; return; }
         running = true;
         try {
-          for (const line of await publishKubeDns(client, pub)) log(`dns: ${line}`);
+          for (const line of await publishKubeDns(client, pub)) say(line);
+          backoff = 1_000;
         } catch (e) {
           if (!ac.signal.aborted) {
-            log(`dns: publishing ${dnsNamespace}/${dnsServiceName}: ${(e as Error)?.message ?? e}`);
+            say(`publishing ${dnsNamespace}/${dnsServiceName}: ${(e as Error)?.message ?? e}`);
             clearTimeout(timer);
-            timer = setTimeout(() => void run(), 2_000);
+            timer = setTimeout(() => void run(), (backoff = Math.min(backoff * 2, 60_000)));
           }
         } finally {
           running = false;
