@@ -162,3 +162,53 @@ test('deletes are followed; a deleted kube-dns EndpointSlice is put back', async
   });
   assert.equal(back.ports[0].port, dnsPort);
 });
+
+test('StatefulSet pods get <hostname>.<service> records through the EndpointSlice controller (simulated node)', async () => {
+  const srv = await startK8ts({ args: ['--simulated-nodes', '1'], env: { K8TS_DNS_PORT: '0', K8TS_NODE_IP: '127.0.0.1', K8TS_DNS_UPSTREAM: `127.0.0.1:${upstream.port}` } });
+  try {
+    kc(srv.kubeconfig, ['apply', '-f', '-'], {
+      input: `
+apiVersion: v1
+kind: Service
+metadata: {name: pets, namespace: default}
+spec:
+  clusterIP: None
+  selector: {app: pets}
+  ports: [{name: web, port: 80}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pet, namespace: default}
+spec:
+  serviceName: pets
+  replicas: 2
+  selector: {matchLabels: {app: pets}}
+  template:
+    metadata: {labels: {app: pets}}
+    spec: {containers: [{name: c, image: busybox, ports: [{name: web, containerPort: 80}]}]}
+`,
+    });
+    const slice = await eventually('the kube-dns EndpointSlice', () => {
+      const r = kubectl(srv.kubeconfig, ['get', 'endpointslice', 'kube-dns', '-n', 'kube-system', '-o', 'json']);
+      return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    });
+    const port = slice.ports[0].port;
+    const ips = await eventually('two ready pods with IPs', () => {
+      const pods = JSON.parse(kc(srv.kubeconfig, ['get', 'pods', '-l', 'app=pets', '-o', 'json'])).items;
+      const ready = pods.filter((p: any) => p.status?.podIP && p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+      return ready.length === 2 ? Object.fromEntries(ready.map((p: any) => [p.metadata.name, p.status.podIP])) : undefined;
+    }, 30_000);
+    for (const name of ['pet-0', 'pet-1']) {
+      const r = await eventually(`${name} A`, async () => {
+        const m = await query('127.0.0.1', port, `${name}.pets.default.svc.cluster.local`, 'A');
+        return m.answers?.length ? m : undefined;
+      });
+      assert.deepEqual(data(r), [ips[name]], name);
+      assert.deepEqual(data(await query('127.0.0.1', port, reverseName(ips[name]), 'PTR')), [`${name}.pets.default.svc.cluster.local`]);
+    }
+    const srv2 = await query('127.0.0.1', port, '_web._tcp.pets.default.svc.cluster.local', 'SRV', { transport: 'tcp' });
+    assert.deepEqual(data(srv2).map((d: any) => `${d.port} ${d.target}`).sort(), ['80 pet-0.pets.default.svc.cluster.local', '80 pet-1.pets.default.svc.cluster.local']);
+  } finally {
+    await srv.stop();
+  }
+});
