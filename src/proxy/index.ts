@@ -34,6 +34,8 @@ export interface RunProxyOptions {
   serviceCIDR?: string;
   /** default 10.42.0.0/16 */
   clusterCIDR?: string;
+  /** this node's pod range (the Node's spec.podCIDR wins); default K8TS_POD_CIDR or 10.42.0.0/24, as the kubelet */
+  podCIDR?: string;
   /** default K8TS_NODE_NAME or os.hostname() */
   nodeName?: string;
 }
@@ -45,7 +47,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<() => Promise<voi
     client, table, bridge, log: opts.log,
     nodeName: opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(),
     serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', clusterCIDR: opts.clusterCIDR ?? '10.42.0.0/16',
-    nodeIP: process.env.K8TS_NODE_IP || undefined,
+    nodeIP: process.env.K8TS_NODE_IP || undefined, podCIDR: opts.podCIDR ?? process.env.K8TS_POD_CIDR ?? '10.42.0.0/24',
   });
   const ac = new AbortController();
   const done = proxier.run(ac.signal).catch((e) => opts.log(`proxy: ${e instanceof Error ? e.stack : e}`));

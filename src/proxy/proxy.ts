@@ -16,7 +16,10 @@ const nodesRef = { group: '', version: 'v1', plural: 'nodes', namespaced: false,
 export interface ProxierOptions {
   client: RestClient;
   table: string;
+  /** for route_localnet (NodePorts on 127.0.0.1) */
   bridge: string;
+  /** this node's pod range until its Node object says otherwise */
+  podCIDR: string;
   nodeName: string;
   serviceCIDR: string;
   clusterCIDR: string;
@@ -40,6 +43,7 @@ export class Proxier {
   private dirty = new Set<string>();
   private needFull = true;
   private nodeIP?: string;
+  private podCIDR: string;
   private readonly queue: WorkQueue<string>;
   private readonly lbQueue: WorkQueue<string>;
   private readonly apply: Apply;
@@ -49,6 +53,7 @@ export class Proxier {
   constructor(private readonly o: ProxierOptions) {
     this.apply = o.apply ?? nftApply;
     this.nodeIP = o.nodeIP;
+    this.podCIDR = o.podCIDR;
     this.services = new SharedInformer(o.client, servicesRef);
     this.slices = new SharedInformer(o.client, slicesRef);
     this.node = new SharedInformer(o.client, nodesRef, { fieldSelector: `metadata.name=${o.nodeName}` });
@@ -59,7 +64,7 @@ export class Proxier {
 
   config(): RulesConfig {
     const ips = [...new Set([this.nodeIP, '127.0.0.1'].filter((x): x is string => !!x))];
-    return { table: this.o.table, bridge: this.o.bridge, serviceCIDR: this.o.serviceCIDR, clusterCIDR: this.o.clusterCIDR, nodePortIPs: ips };
+    return { table: this.o.table, podCIDR: this.podCIDR, serviceCIDR: this.o.serviceCIDR, clusterCIDR: this.o.clusterCIDR, nodePortIPs: ips };
   }
 
   private touch(key: string): void { this.dirty.add(key); this.queue.add('sync'); }
@@ -108,8 +113,10 @@ export class Proxier {
 
   private nodeChanged(n: KObject): void {
     const ip = ((n as any).status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address as string | undefined;
-    if (!ip || ip === this.nodeIP) return;
-    this.nodeIP = ip;
+    const cidr = (n as any).spec?.podCIDR as string | undefined;
+    if ((!ip || ip === this.nodeIP) && (!cidr || cidr === this.podCIDR)) return;
+    if (ip) this.nodeIP = ip;
+    if (cidr) this.podCIDR = cidr;
     this.needFull = true;
     this.queue.add('sync');
     for (const s of this.services.lister.list()) this.lbQueue.add(keyOf(s));

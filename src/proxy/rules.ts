@@ -15,8 +15,12 @@ export interface RulesConfig {
   serviceCIDR: string;
   /** traffic from outside this range to a ClusterIP is masqueraded */
   clusterCIDR: string;
-  /** the pod bridge: pod traffic to ClusterIPs is taken from here only, so clusters sharing a host do not see each other's pods */
-  bridge: string;
+  /**
+   * this node's pod range: pod traffic to ClusterIPs is taken from here only (matched by source, as
+   * br_netfilter shows bridged packets with the bridge port as input), so clusters sharing a host
+   * do not take each other's pods' traffic
+   */
+  podCIDR: string;
   /** addresses that accept NodePort traffic (node IP, 127.0.0.1) */
   nodePortIPs: string[];
 }
@@ -85,7 +89,7 @@ export function baseRuleset(c: RulesConfig): string {
     `add rule ${t} filter-input ct state new jump service-endpoints-check`,
     `add rule ${t} filter-output ct state new jump service-endpoints-check`,
     `add rule ${t} filter-output ct state new jump cluster-ips-check`,
-    `add rule ${t} nat-prerouting iifname "${c.bridge}" jump services`,
+    `add rule ${t} nat-prerouting ip saddr ${c.podCIDR} jump services`,
     `add rule ${t} nat-prerouting ip daddr @nodeport-ips jump services`,
     `add rule ${t} nat-output jump services`,
     `add rule ${t} nat-postrouting jump masquerading`,
