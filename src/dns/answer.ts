@@ -67,6 +67,11 @@ export function answerQuestion(q: Question, view: ClusterView, opts: ZoneOptions
     return reply(wants('TXT') ? [{ name: q.name, type: 'TXT', ttl, data: [schemaVersion] }] : []);
   }
   const n = rel.length;
+  if (n === 2 && rel[0] === 'ns' && rel[1] === 'dns') {
+    // the name server named in the SOA and NS records: the kube-dns Service's address
+    const dns = view.service('kube-system', 'kube-dns');
+    return reply(addressRecords(q.name, (dns?.spec?.clusterIPs ?? [dns?.spec?.clusterIP]).filter((ip: string | undefined) => ip && ip !== 'None')));
+  }
   if (rel[n - 1] === 'pod') {
     // pods insecure (k3s's default Corefile): any well-formed dashed IP answers with that IP
     const ip = n === 3 ? ipFromDashed(rel[0]) : undefined;

@@ -90,6 +90,23 @@ test('headless Service: one A per ready endpoint; endpoint names by hostname or 
   assert.equal(ask(v, 'db-9.db.default.svc.cluster.local', 'A')!.rcode, 'NXDOMAIN');
 });
 
+test('a headless Service without ready endpoints is an empty answer, not NXDOMAIN', () => {
+  const services = new Store<KObject>();
+  services.set(svc('empty', { clusterIP: 'None' }));
+  const v = new ClusterView(new Lister(services), new Lister(new Store<KObject>()));
+  const r = ask(v, 'empty.default.svc.cluster.local', 'A')!;
+  assert.equal(r.rcode, 'NOERROR');
+  assert.equal(r.answers!.length, 0);
+  assert.equal(r.authorities![0].type, 'SOA');
+});
+
+test('ns.dns.<zone> resolves to the kube-dns Service', () => {
+  const services = new Store<KObject>();
+  services.set(svc('kube-dns', { clusterIP: '10.43.0.10', clusterIPs: ['10.43.0.10'] }, 'kube-system'));
+  const v = new ClusterView(new Lister(services), new Lister(new Store<KObject>()));
+  assert.deepEqual(data(ask(v, 'ns.dns.cluster.local', 'A')), ['10.43.0.10']);
+});
+
 test('headless Service with publishNotReadyAddresses includes endpoints that are not ready', () => {
   const services = new Store<KObject>();
   const slices = new Store<KObject>();
