@@ -22,6 +22,10 @@ import { updateManagedFields } from './patch/index.js';
 import { CustomResources } from './crd.js';
 import type { KubeletConnection } from './podlogs.js';
 import { setUpgrade, upgradeTaken } from './podstream.js';
+import type { KeyObject } from 'node:crypto';
+import { DEFAULT_API_AUDIENCES, ServiceAccountTokens, type ObjectGetter } from './auth/satoken.js';
+import { handleSelfSubjectReview, handleTokenRequest, selfSubjectReviewPath } from './tokenrequest.js';
+import { admitServiceAccount } from './admission/serviceaccount.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -37,6 +41,15 @@ export interface ApiServerOptions {
   compactionIntervalMs?: number;
   /** PEM: client certificate and key for kubelets, and the CA of their serving certificates (pods/log) */
   kubeletClient?: { cert: string; key: string; ca?: string };
+  /**
+   * the service account token signing key: enables serviceaccounts/token, service account bearer
+   * tokens (when authn is set) and ServiceAccount admission on pod create
+   */
+  serviceAccountKey?: KeyObject;
+  /** --service-account-issuer (default https://kubernetes.default.svc.cluster.local) */
+  serviceAccountIssuer?: string;
+  /** --api-audiences (default: the issuer and k3s, as k3s) */
+  apiAudiences?: string[];
 }
 
 export const serverVersion = {
@@ -58,6 +71,8 @@ export class ApiServer {
   private readonly kubelet: KubeletConnection;
   /** connections taken over by upgrades (exec, attach, port-forward), closed on stop */
   private readonly upgraded = new Set<Duplex>();
+  /** issues and checks service account tokens; absent without a signing key */
+  readonly serviceAccountTokens?: ServiceAccountTokens;
   address = '';
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -69,6 +84,9 @@ export class ApiServer {
       beforeCreate: async (r, obj) => {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
+        if (r.group === '' && r.plural === 'pods' && this.serviceAccountTokens) {
+          await admitServiceAccount(obj, { getServiceAccount: (ns, name) => this.getObject('serviceaccounts', ns, name) });
+        }
       },
       beforeUpdate: async (r, obj, old) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old); },
       manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
@@ -76,10 +94,19 @@ export class ApiServer {
     for (const r of builtinResources) this.registry.add(r);
     this.kubelet = { nodes: () => this.registry.find('', 'nodes')!, tls: opts.kubeletClient };
     this.crds = new CustomResources(this.registry);
+    if (opts.serviceAccountKey) {
+      this.serviceAccountTokens = new ServiceAccountTokens({
+        key: opts.serviceAccountKey, issuer: opts.serviceAccountIssuer, audiences: opts.apiAudiences ?? DEFAULT_API_AUDIENCES, get: this.getObject,
+      });
+      // k8ts has no authorization (RBAC) yet: a service account token authenticates a user that may do everything
+      opts.authn?.tokenAuthenticators.push((t) => this.serviceAccountTokens!.authenticate(t));
+    }
     collectDefaultMetrics({ register: this.metrics });
     this.requests = new Counter({ name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, group, version, resource and HTTP response code.', labelNames: ['verb', 'group', 'version', 'resource', 'code'], registers: [this.metrics] });
     this.latency = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, group, version and resource.', labelNames: ['verb', 'group', 'version', 'resource'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.metrics] });
   }
+
+  private readonly getObject: ObjectGetter = (resource, ns, name) => this.registry.find('', resource)!.tryGet(ns, name);
 
   private async checkNamespace(ns: string): Promise<void> {
     const nss = this.registry.find('', 'namespaces')!;
@@ -180,9 +207,11 @@ export class ApiServer {
         if (p.startsWith('/readyz') && !this.ready) return sendText(res, 500, '[-]ready failed: reason withheld\nreadyz check failed\n');
         return sendText(res, 200, 'ok');
       }
-      const user = this.opts.authn ? authenticate(req, this.opts.authn) : anonymous;
+      const user = this.opts.authn ? await authenticate(req, this.opts.authn) : anonymous;
       if (!user) throw errors.unauthorized();
       if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);
+      const ssr = selfSubjectReviewPath.exec(p);
+      if (ssr) return await handleSelfSubjectReview(req, res, user, ssr[1]);
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
       if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index(this.resources()));
       if (p.startsWith('/openapi/v3/')) {
@@ -232,6 +261,9 @@ export class ApiServer {
       if (!rp || !store) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       labels = { verb: req.method ?? 'GET', group: parsed.group, version: parsed.version, resource: rp.plural };
       if (store.resource.namespaced === false && rp.ns) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      if (parsed.group === '' && rp.plural === 'serviceaccounts' && rp.sub === 'token' && rp.ns && rp.name && this.serviceAccountTokens) {
+        return await handleTokenRequest(req, res, { tokens: this.serviceAccountTokens, get: this.getObject, ns: rp.ns, name: rp.name });
+      }
       await handleResource(req, res, {
         verb: parsed.watchPrefix ? 'watch' : '', store, ns: store.resource.namespaced ? rp.ns : undefined,
         name: rp.name, sub: rp.sub, query: url.searchParams, user, kubelet: this.kubelet,

@@ -8,6 +8,7 @@ import { bootstrap } from '../apiserver/bootstrap.js';
 import { ensurePki } from '../apiserver/auth/pki.js';
 import { createHttpsServerOptions } from '../apiserver/auth/tls.js';
 import { createAuthnContext } from '../apiserver/auth/authn.js';
+import { ensureServiceAccountKey } from '../apiserver/auth/sakey.js';
 import { nthAddress } from '../apiserver/allocator.js';
 import { writeKubeconfig } from '../util/kubeconfig.js';
 import { issueKubeletTls } from './kubelet_tls.js';
@@ -42,9 +43,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const pki = await ensurePki(join(cfg.dataDir, 'tls'), { hosts: [cfg.bindAddress].filter((h) => h !== '0.0.0.0') });
   // the kubelet's serving certificate and the API server's client certificate for kubelets
   const kubeletTls = await issueKubeletTls(pki, cfg.dataDir);
+  // the service account token signing key (DIR/tls/service.key, as k3s)
+  const serviceAccountKey = await ensureServiceAccountKey(pki.dir);
   const api = new ApiServer({
     backend, tls: createHttpsServerOptions(pki), authn: createAuthnContext(pki),
     host: cfg.bindAddress, port: cfg.port, serviceCidr: cfg.serviceCidr, kubeletClient: kubeletTls.apiserverClient,
+    serviceAccountKey,
   });
   await api.start();
   const advertise = cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress;

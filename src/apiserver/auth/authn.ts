@@ -1,12 +1,12 @@
 // Request authentication, as upstream's union of the x509 and bearer-token authenticators.
 //
-//   authenticate(req, ctx) -> UserInfo | undefined
+//   authenticate(req, ctx) -> Promise<UserInfo | undefined>
 //     1. x509: a client certificate the TLS layer verified against the client CA (socket.authorized;
 //        the server runs with requestCert: true, rejectUnauthorized: false) and that allows client
 //        auth (extended key usage). CN -> name, O -> groups.
 //     2. bearer token: `Authorization: Bearer <token>`, or for WebSockets the subprotocol
 //        `base64url.bearer.authorization.k8s.io.<base64url token>`; looked up in ctx.tokens, then in
-//        ctx.tokenAuthenticators (e.g. service account JWTs, added later).
+//        ctx.tokenAuthenticators (e.g. service account JWTs, satoken.ts), which may be async.
 //     Authenticated users always carry the group system:authenticated.
 //     undefined means anonymous or invalid credentials: the server answers 401 Unauthorized.
 //   createAuthnContext(pki) -> AuthnContext   the server token maps to system:admin / system:masters.
@@ -15,9 +15,9 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket, PeerCertificate } from 'node:tls';
 import type { Pki } from './pki.js';
 
-export interface UserInfo { name: string; uid?: string; groups: string[] }
+export interface UserInfo { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }
 
-export type TokenAuthenticator = (token: string) => UserInfo | undefined;
+export type TokenAuthenticator = (token: string) => UserInfo | undefined | Promise<UserInfo | undefined>;
 
 export class TokenTable {
   private readonly users = new Map<string, UserInfo>();
@@ -41,8 +41,8 @@ export function createAuthnContext(pki: Pick<Pki, 'token'>): AuthnContext {
   return { tokens, tokenAuthenticators: [] };
 }
 
-export function authenticate(req: IncomingMessage, ctx: AuthnContext): UserInfo | undefined {
-  const user = fromClientCert(req.socket as TLSSocket) ?? fromToken(req, ctx);
+export async function authenticate(req: IncomingMessage, ctx: AuthnContext): Promise<UserInfo | undefined> {
+  const user = fromClientCert(req.socket as TLSSocket) ?? await fromToken(req, ctx);
   return user && withAuthenticatedGroup(user);
 }
 
@@ -83,13 +83,13 @@ function all(v: string | string[] | undefined): string[] {
 
 const WS_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 
-function fromToken(req: IncomingMessage, ctx: AuthnContext): UserInfo | undefined {
+async function fromToken(req: IncomingMessage, ctx: AuthnContext): Promise<UserInfo | undefined> {
   const token = bearerToken(req);
   if (!token) return undefined;
   const user = ctx.tokens.lookup(token);
   if (user) return user;
   for (const a of ctx.tokenAuthenticators) {
-    const u = a(token);
+    const u = await a(token);
     if (u) return u;
   }
   return undefined;

@@ -30,8 +30,8 @@ before(async () => {
   ctx = createAuthnContext(pki);
   ctx.tokens.add('sa-token-1', { name: 'system:serviceaccount:default:builder', uid: 'u-1', groups: ['system:serviceaccounts'] });
   ctx.tokenAuthenticators.push((tok) => (tok === 'dynamic-xyz' ? { name: 'dyn', groups: [] } : undefined));
-  server = createServer(createHttpsServerOptions(pki), (req, res) => {
-    const user = authenticate(req, ctx);
+  server = createServer(createHttpsServerOptions(pki), async (req, res) => {
+    const user = await authenticate(req, ctx);
     res.setHeader('Content-Type', 'application/json');
     if (!user) {
       res.writeHead(401);

@@ -1,0 +1,132 @@
+// Bound service account tokens (upstream pkg/serviceaccount: claims.go, jwt.go, the bound-token validator).
+//
+//   new ServiceAccountTokens({key, issuer?, audiences?, get})
+//     issue({serviceAccount, audiences, expirationSeconds, pod?, secret?, node?}) -> {token, expiresAt}
+//       a JWT (RS256/ES256, see jwt.ts) with iss, sub system:serviceaccount:<ns>:<name>, aud, iat,
+//       nbf, exp, jti and the `kubernetes.io` claim {namespace, serviceaccount, pod?, secret?, node?}.
+//     authenticate(token) -> UserInfo | undefined   (a TokenAuthenticator for authn.ts)
+//       the token must carry our issuer, verify with our key, be within nbf..exp (60 s leeway, as
+//       go-jose), name one of the API audiences, and its service account (and bound pod or secret;
+//       node when bound to a node) must still exist with the same uid (deleting: for up to a minute past its deletionTimestamp).
+//       The user is system:serviceaccount:<ns>:<name> (uid: the service account's) in the groups
+//       system:serviceaccounts and system:serviceaccounts:<ns>, with upstream's extra keys.
+//   k8ts has no authorization yet: an authenticated service account may do everything.
+import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import type { KObject } from '../../api/types.js';
+import { decodeJwt, verifyJwt, signJwt, type JwtClaims } from './jwt.js';
+import type { UserInfo } from './authn.js';
+
+export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+/** k3s runs kube-apiserver with --api-audiences=<issuer>,k3s */
+export const DEFAULT_API_AUDIENCES: readonly string[] = [DEFAULT_ISSUER, 'k3s'];
+export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
+export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
+const LEEWAY_SECONDS = 60;
+
+export type ObjectGetter = (resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes', ns: string | undefined, name: string) => Promise<KObject | undefined>;
+
+export interface ServiceAccountTokensOptions {
+  /** the private signing key (RSA or EC P-256) */
+  key: KeyObject;
+  issuer?: string;
+  /** the API server's audiences: what issued tokens default to, and what presented tokens must name one of */
+  audiences?: readonly string[];
+  /** reads live objects (service accounts, pods, secrets, nodes) */
+  get: ObjectGetter;
+  /** milliseconds since the epoch (tests) */
+  now?: () => number;
+}
+
+export interface IssueRequest {
+  serviceAccount: KObject;
+  audiences: string[];
+  expirationSeconds: number;
+  pod?: KObject;
+  secret?: KObject;
+  node?: { name: string; uid?: string };
+}
+
+interface Ref { name: string; uid: string }
+
+export function serviceAccountUsername(ns: string, name: string): string {
+  return `${SERVICE_ACCOUNT_USER_PREFIX}${ns}:${name}`;
+}
+
+export class ServiceAccountTokens {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  private readonly publicKey: KeyObject;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: ServiceAccountTokensOptions) {
+    this.issuer = opts.issuer ?? DEFAULT_ISSUER;
+    this.audiences = opts.audiences?.length ? opts.audiences : [this.issuer];
+    this.publicKey = createPublicKey(opts.key);
+    this.now = opts.now ?? Date.now;
+  }
+
+  issue(req: IssueRequest): { token: string; expiresAt: Date } {
+    const sa = req.serviceAccount;
+    const ns = sa.metadata.namespace!;
+    const iat = Math.floor(this.now() / 1000);
+    const exp = iat + req.expirationSeconds;
+    const k8s: Record<string, unknown> = { namespace: ns };
+    if (req.node) k8s.node = req.node.uid ? { name: req.node.name, uid: req.node.uid } : { name: req.node.name };
+    if (req.pod) k8s.pod = ref(req.pod);
+    if (req.secret) k8s.secret = ref(req.secret);
+    k8s.serviceaccount = ref(sa);
+    const claims: JwtClaims = {
+      aud: req.audiences.length ? req.audiences : [...this.audiences],
+      exp, iat, iss: this.issuer, jti: randomUUID(), 'kubernetes.io': k8s, nbf: iat,
+      sub: serviceAccountUsername(ns, sa.metadata.name!),
+    };
+    return { token: signJwt(claims, this.opts.key), expiresAt: new Date(exp * 1000) };
+  }
+
+  /** the user a token stands for; undefined when it is not ours or not valid (the server answers 401) */
+  async authenticate(token: string): Promise<UserInfo | undefined> {
+    const d = decodeJwt(token);
+    if (!d || d.claims.iss !== this.issuer) return undefined; // not a token of ours
+    const c = verifyJwt(token, [this.publicKey]);
+    if (!c) return undefined;
+    const now = this.now() / 1000;
+    if (typeof c.exp !== 'number' || now > c.exp + LEEWAY_SECONDS) return undefined;
+    if (typeof c.nbf === 'number' && now < c.nbf - LEEWAY_SECONDS) return undefined;
+    if (typeof c.iat === 'number' && now < c.iat - LEEWAY_SECONDS) return undefined;
+    const aud = typeof c.aud === 'string' ? [c.aud] : Array.isArray(c.aud) ? c.aud : [];
+    if (!aud.some((a) => this.audiences.includes(a))) return undefined;
+    const k = c['kubernetes.io'] as { namespace?: string; serviceaccount?: Ref; pod?: Ref; secret?: Ref; node?: Partial<Ref> } | undefined;
+    const ns = k?.namespace;
+    if (!ns || !k.serviceaccount?.name || c.sub !== serviceAccountUsername(ns, k.serviceaccount.name)) return undefined;
+
+    if (!live(await this.opts.get('serviceaccounts', ns, k.serviceaccount.name), k.serviceaccount.uid, now * 1000)) return undefined;
+    if (k.pod && !live(await this.opts.get('pods', ns, k.pod.name), k.pod.uid, now * 1000)) return undefined;
+    if (k.secret && !live(await this.opts.get('secrets', ns, k.secret.name), k.secret.uid, now * 1000)) return undefined;
+    if (k.node?.name && !k.pod && !live(await this.opts.get('nodes', undefined, k.node.name), k.node.uid ?? '', now * 1000)) return undefined;
+
+    const extra: Record<string, string[]> = {};
+    if (typeof c.jti === 'string') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${c.jti}`];
+    if (k.node?.name) extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+    if (k.node?.uid) extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+    if (k.pod) {
+      extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+      extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+    }
+    return {
+      name: serviceAccountUsername(ns, k.serviceaccount.name), uid: k.serviceaccount.uid,
+      groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${ns}`],
+      ...(Object.keys(extra).length ? { extra } : {}),
+    };
+  }
+}
+
+function ref(o: KObject): Ref {
+  return { name: o.metadata.name!, uid: o.metadata.uid! };
+}
+
+/** the object exists with that uid, and if it is being deleted, its deletionTimestamp is less than a minute past (as upstream) */
+function live(o: KObject | undefined, uid: string, nowMs: number): boolean {
+  if (!o || o.metadata.uid !== uid) return false;
+  const del = o.metadata.deletionTimestamp ? Date.parse(o.metadata.deletionTimestamp) : NaN;
+  return Number.isNaN(del) || del >= nowMs - LEEWAY_SECONDS * 1000;
+}
