@@ -1,0 +1,84 @@
+// The Proxier against the fake API server, with the nft transactions recorded instead of applied:
+// a full table first, then only the changed Service per event; ServiceLB writes the node's
+// InternalIP through services/status; a failed transaction makes the next sync a full one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RestClient } from '../client/index.js';
+import { FakeApiServer } from '../client/testing/fakeapi.js';
+import { Proxier } from './proxy.js';
+
+const core = (plural: string) => ({ group: '', plural });
+const disc = { group: 'discovery.k8s.io', plural: 'endpointslices' };
+const slice = (svc: string, ips: string[]) => ({
+  metadata: { namespace: 'ns', name: `${svc}-x`, labels: { 'kubernetes.io/service-name': svc } },
+  addressType: 'IPv4', ports: [{ name: '', port: 80, protocol: 'TCP' }],
+  endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, f: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !f();) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await sleep(20); }
+}
+
+test('Proxier: full sync, then per-service transactions; ServiceLB status; full sync after a failure', async () => {
+  const api = new FakeApiServer();
+  await api.start();
+  const client = new RestClient({ server: api.url });
+  const scripts: string[] = [];
+  let failNext = false;
+  const proxier = new Proxier({
+    client, table: 'k8ts-unit', bridge: 'k8tsunit', podCIDR: '10.42.0.0/24', nodeName: 'n1', serviceCIDR: '10.43.0.0/16', clusterCIDR: '10.42.0.0/16', log: () => {},
+    apply: async (s) => { if (failNext) { failNext = false; throw new Error('nft: boom'); } scripts.push(s); },
+  });
+  const ac = new AbortController();
+  let run: Promise<void> | undefined;
+  try {
+    api.put(core('nodes'), { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.5' }] } });
+    api.put(core('services'), { metadata: { namespace: 'ns', name: 'web', creationTimestamp: '2024-01-01T00:00:00Z' }, spec: { type: 'ClusterIP', clusterIP: '10.43.0.20', ports: [{ port: 80, protocol: 'TCP' }] } });
+    api.put(core('services'), { metadata: { namespace: 'ns', name: 'other', creationTimestamp: '2024-01-01T00:00:01Z' }, spec: { type: 'ClusterIP', clusterIP: '10.43.0.21', ports: [{ port: 80, protocol: 'TCP' }] } });
+    api.put(core('services'), { metadata: { namespace: 'ns', name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } });
+    api.put(disc, slice('web', ['10.42.0.5', '10.42.0.6']));
+    api.put(disc, slice('other', ['10.42.0.7']));
+    run = proxier.run(ac.signal);
+    await until('first sync', () => proxier.stats.full >= 1 && scripts.some((s) => s.includes('192.168.1.5')));
+    const full = scripts.at(-1)!;
+    assert.match(full, /^add table inet k8ts-unit\ndelete table inet k8ts-unit\n/);
+    assert.match(full, /service-ips \{ 10\.43\.0\.20 \. tcp \. 80 : goto service-\S+-ns\/web\/tcp\/ \}/);
+    assert.match(full, /service-ips \{ 10\.43\.0\.21 \. tcp \. 80 : goto service-\S+-ns\/other\/tcp\/ \}/);
+    assert.match(full, /numgen random mod 2 vmap/);
+    assert.ok(!full.includes('headless'));
+
+    // one endpoint goes: only web's chains change, in a partial transaction
+    const before = scripts.length;
+    api.put(disc, slice('web', ['10.42.0.5']));
+    await until('partial sync', () => scripts.length > before);
+    const part = scripts.slice(before).join('');
+    assert.ok(!part.includes('table'), part);
+    assert.ok(!part.includes('ns/other/'), part);
+    assert.match(part, /flush chain inet k8ts-unit service-\S+-ns\/web\/tcp\/\n/);
+    assert.match(part, /delete chain inet k8ts-unit endpoint-\S+-ns\/web\/tcp\/__10\.42\.0\.6\/80\n/);
+    assert.match(part, /numgen random mod 1 vmap/);
+
+    // a LoadBalancer service: ServiceLB publishes the node IP, then its port on that IP is programmed
+    api.put(core('services'), { metadata: { namespace: 'ns', name: 'lb' }, spec: { type: 'LoadBalancer', clusterIP: '10.43.0.22', ports: [{ port: 8080, protocol: 'TCP', nodePort: 30080 }] } });
+    api.put(disc, slice('lb', ['10.42.0.8']));
+    await until('LB programmed', () => scripts.some((s) => s.includes('service-ips { 192.168.1.5 . tcp . 8080 : goto external-')));
+    const st = api.requests.find((r) => r.method === 'PUT' && r.path === '/api/v1/namespaces/ns/services/lb/status');
+    assert.deepEqual(st?.body?.status?.loadBalancer?.ingress, [{ ip: '192.168.1.5' }]);
+    assert.ok(scripts.some((s) => s.includes('service-nodeports { tcp . 30080 : goto external-')));
+
+    // a failed transaction: the next one rewrites the whole table
+    const fulls = proxier.stats.full;
+    failNext = true;
+    api.remove(core('services'), 'ns', 'other');
+    await until('full resync', () => proxier.stats.full > fulls);
+    assert.equal(proxier.stats.failed, 1);
+    const again = scripts.at(-1)!;
+    assert.match(again, /^add table inet k8ts-unit\ndelete table inet k8ts-unit\n/);
+    assert.ok(!again.includes('ns/other/') && again.includes('ns/web/') && again.includes('ns/lb/'));
+  } finally {
+    ac.abort();
+    await run;
+    client.close();
+    await api.stop();
+  }
+});
