@@ -1,5 +1,5 @@
 // What the API server itself keeps in place, as upstream's kube-apiserver does:
-// the default namespaces and the `kubernetes` Service with its Endpoints.
+// the default namespaces and the `kubernetes` Service with its Endpoints and EndpointSlice.
 import { StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import type { Registry } from './registry/registry.js';
@@ -44,5 +44,20 @@ export async function bootstrap(registry: Registry, opts: { serviceIP: string; a
     const o: KObject = cur ?? { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } } };
     o.subsets = subsets;
     return o;
+  }, { allowCreate: true, fieldManager: 'kube-apiserver' });
+  // and its EndpointSlice, which the apiserver writes itself (the Endpoints carry skip-mirror)
+  const family = opts.advertiseAddress.includes(':') ? 'IPv6' : 'IPv4';
+  const slice = {
+    addressType: family,
+    endpoints: [{ addresses: [opts.advertiseAddress], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }],
+  };
+  await registry.find('discovery.k8s.io', 'endpointslices')!.guaranteedUpdate('default', 'kubernetes', (cur) => {
+    if (cur && JSON.stringify({ addressType: cur.addressType, endpoints: cur.endpoints, ports: cur.ports }) === JSON.stringify(slice)) return undefined;
+    return {
+      ...(cur ?? {}), apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: { ...(cur?.metadata ?? {}), name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+      ...slice,
+    };
   }, { allowCreate: true, fieldManager: 'kube-apiserver' });
 }

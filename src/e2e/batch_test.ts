@@ -116,6 +116,14 @@ test('a */1 CronJob creates Jobs on schedule', async () => {
   k('patch', 'cronjob', 'tick', '-p', '{"spec":{"suspend":true}}');
 });
 
+test('the kubernetes Service has an EndpointSlice with the API server address', () => {
+  const slice = json('get', 'endpointslice', 'kubernetes', '-n', 'default') as KObject;
+  assert.equal(slice.metadata.labels!['kubernetes.io/service-name'], 'kubernetes');
+  const url = new URL(srv.url);
+  assert.deepEqual(slice.endpoints, [{ addresses: [url.hostname], conditions: { ready: true } }]);
+  assert.deepEqual(slice.ports, [{ name: 'https', port: Number(url.port), protocol: 'TCP' }]);
+});
+
 test("a Service's Endpoints and EndpointSlice list ready pods only", async () => {
   kc(srv.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ready-a', labels: { app: 'ep' } }, spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ name: 'http', containerPort: 8080 }] }] } },
