@@ -7,6 +7,7 @@ import { ClusterView } from './view.js';
 import { Forwarder, parseUpstreams, resolvConfUpstreams, type Upstream } from './forward.js';
 import { Resolver } from './resolver.js';
 import { listenDns } from './server.js';
+import { localServiceAcl } from './acl.js';
 import { clusterDnsIP, dnsNamespace, dnsServiceName, endpointSlicesResource, publishKubeDns, servicesResource } from './publish.js';
 
 export { ClusterView } from './view.js';
@@ -31,6 +32,11 @@ export interface DnsOptions {
   /** cluster domain (default cluster.local) and TTL (default 5 s) */
   zone?: string;
   ttl?: number;
+  /**
+   * clients served besides loopback and the node's own subnets (default: $K8TS_CLUSTER_CIDR, else
+   * 10.42.0.0/16, the pod network); ['0.0.0.0/0', '::/0'] serves everyone
+   */
+  allowCidrs?: string[];
   /** publish the kube-dns Service and EndpointSlice (default true) */
   publish?: boolean;
   log?: (msg: string) => void;
@@ -80,7 +86,8 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
     const upstreams = opts.upstreams
       ?? (process.env.K8TS_DNS_UPSTREAM ? parseUpstreams(process.env.K8TS_DNS_UPSTREAM) : resolvConfUpstreams(self, process.env.K8TS_RESOLV_CONF || '/etc/resolv.conf'));
     const resolver = new Resolver(view, { zone, ttl: opts.ttl, forwarder: new Forwarder(upstreams) });
-    const listener = await listenDns({ host, port, handler: (m, t) => resolver.handle(m, t), log });
+    const allow = localServiceAcl(opts.allowCidrs ?? (process.env.K8TS_CLUSTER_CIDR || '10.42.0.0/16').split(',').map((c) => c.trim()).filter(Boolean));
+    const listener = await listenDns({ host, port, handler: (m, t) => resolver.handle(m, t), log, allow });
     log(`dns: serving ${zone} on ${host}:${listener.port} (udp, tcp); upstream ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ') || 'none (SERVFAIL for other names)'}`);
 
     let publishing: Promise<void> = Promise.resolve();

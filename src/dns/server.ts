@@ -5,7 +5,20 @@ import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 
 export type Handler = (msg: Buffer, transport: 'udp' | 'tcp') => Promise<Buffer | undefined>;
 
-export interface ListenOptions { host: string; port: number; handler: Handler; log?: (msg: string) => void }
+export interface ListenOptions {
+  host: string; port: number; handler: Handler; log?: (msg: string) => void;
+  /** which client addresses are served (default all); others get REFUSED over UDP, a closed connection over TCP */
+  allow?: (ip: string) => boolean;
+}
+
+/** a header-only REFUSED reply to a query message (undefined for responses and scraps) */
+export function refused(msg: Buffer): Buffer | undefined {
+  if (msg.length < 12 || msg[2] & 0x80) return undefined;
+  const r = Buffer.alloc(12);
+  r.writeUInt16BE(msg.readUInt16BE(0), 0);
+  r.writeUInt16BE(0x8000 | (msg.readUInt16BE(2) & 0x7900) | 5, 2);
+  return r;
+}
 
 export interface DnsListener { host: string; port: number; close(): Promise<void> }
 
@@ -18,7 +31,12 @@ export async function listenDns(o: ListenOptions): Promise<DnsListener> {
     await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(o.port, o.host, () => { udp.off('error', reject); resolve(); }); });
     const port = udp.address().port;
     const conns = new Set<Socket>();
-    const tcp = createServer((s) => { conns.add(s); s.on('close', () => conns.delete(s)); serveTcp(s, o.handler); });
+    const tcp = createServer((s) => {
+      if (o.allow && !o.allow(s.remoteAddress ?? '')) { s.destroy(); return; }
+      conns.add(s);
+      s.on('close', () => conns.delete(s));
+      serveTcp(s, o.handler);
+    });
     try {
       await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, o.host, () => { tcp.off('error', reject); resolve(); }); });
     } catch (e) {
@@ -26,14 +44,19 @@ export async function listenDns(o: ListenOptions): Promise<DnsListener> {
       if (o.port === 0 && attempt < 5 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
       throw e;
     }
-    serveUdp(udp, o.handler, o.log);
+    serveUdp(udp, o.handler, o.log, o.allow);
     return { host: o.host, port, close: () => closeBoth(udp, tcp, conns) };
   }
 }
 
-function serveUdp(udp: UdpSocket, handler: Handler, log?: (msg: string) => void): void {
+function serveUdp(udp: UdpSocket, handler: Handler, log?: (msg: string) => void, allow?: (ip: string) => boolean): void {
   udp.on('error', (e) => log?.(`dns: udp: ${e.message}`));
   udp.on('message', (msg, rinfo) => {
+    if (allow && !allow(rinfo.address)) {
+      const r = refused(msg);
+      if (r) udp.send(r, rinfo.port, rinfo.address, () => {});
+      return;
+    }
     handler(msg, 'udp').then((reply) => {
       if (reply) udp.send(reply, rinfo.port, rinfo.address, () => { /* a lost UDP reply is retried by the client */ });
     }, (e) => log?.(`dns: ${e?.message ?? e}`));
