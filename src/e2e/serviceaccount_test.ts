@@ -1,0 +1,186 @@
+// Service account tokens end to end (API only): TokenRequest via `kubectl create token`, bearer
+// authentication with those tokens (kubectl auth whoami, @kubernetes/client-node, python), 401 for
+// expired / tampered / orphaned tokens, and the kube-api-access volume added to new pods.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startK8ts, kubectl, kc, kubectlPath, type ServerHandle } from './harness.js';
+import { decodeJwt, signJwt } from '../apiserver/auth/jwt.js';
+import { requirePrereq } from '../util/prereq.js';
+
+const NS = 'sa-e2e';
+
+describe('service account tokens', () => {
+  let srv: ServerHandle;
+  let caData: string;
+  let n = 0;
+
+  /** a kubeconfig that authenticates with `token` only */
+  function tokenKubeconfig(token: string): string {
+    const path = join(srv.dataDir, `token-${++n}.kubeconfig`);
+    writeFileSync(path, stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 't',
+      clusters: [{ name: 't', cluster: { server: srv.url, 'certificate-authority-data': caData } }],
+      users: [{ name: 't', user: { token } }],
+      contexts: [{ name: 't', context: { cluster: 't', user: 't', namespace: NS } }],
+    }));
+    return path;
+  }
+
+  function createToken(args: string[] = []): string {
+    return kc(srv.kubeconfig, ['-n', NS, 'create', 'token', 'default', ...args]).trim();
+  }
+
+  before(async () => {
+    srv = await startK8ts();
+    caData = parse(readFileSync(srv.kubeconfig, 'utf8')).clusters[0].cluster['certificate-authority-data'];
+    kc(srv.kubeconfig, ['create', 'namespace', NS]);
+    // the serviceaccount controller creates `default`
+    for (let i = 0; i < 100 && kubectl(srv.kubeconfig, ['-n', NS, 'get', 'sa', 'default']).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  });
+  after(async () => { await srv?.stop(); });
+
+  it('kubectl create token gives a signed JWT with upstream claims', () => {
+    const token = createToken();
+    const d = decodeJwt(token);
+    assert.ok(d, token);
+    assert.equal(d.header.alg, 'RS256');
+    const c = d.claims as any;
+    const uid = kc(srv.kubeconfig, ['-n', NS, 'get', 'sa', 'default', '-o', 'jsonpath={.metadata.uid}']);
+    assert.equal(c.iss, 'https://kubernetes.default.svc.cluster.local');
+    assert.equal(c.sub, `system:serviceaccount:${NS}:default`);
+    assert.deepEqual(c.aud, ['https://kubernetes.default.svc.cluster.local', 'k3s']);
+    assert.equal(c.exp - c.iat, 3600);
+    assert.deepEqual(c['kubernetes.io'], { namespace: NS, serviceaccount: { name: 'default', uid } });
+
+    const c2 = decodeJwt(createToken(['--duration=20m', '--audience=vault']))!.claims as any;
+    assert.equal(c2.exp - c2.iat, 1200);
+    assert.deepEqual(c2.aud, ['vault']);
+  });
+
+  it('kubectl auth whoami (1.32 and 1.27) and GETs authenticate as the service account', () => {
+    const cfg = tokenKubeconfig(createToken());
+    const uid = kc(srv.kubeconfig, ['-n', NS, 'get', 'sa', 'default', '-o', 'jsonpath={.metadata.uid}']);
+    for (const version of [undefined, '1.27']) {
+      if (version && !existsSync(kubectlPath(version))) continue;
+      const who = JSON.parse(kc(cfg, ['auth', 'whoami', '-o', 'json'], { version }));
+      assert.equal(who.kind, 'SelfSubjectReview');
+      assert.equal(who.status.userInfo.username, `system:serviceaccount:${NS}:default`);
+      assert.equal(who.status.userInfo.uid, uid);
+      assert.deepEqual(who.status.userInfo.groups, ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated']);
+      assert.match(who.status.userInfo.extra['authentication.kubernetes.io/credential-id'][0], /^JTI=/);
+    }
+    assert.match(kc(cfg, ['get', 'serviceaccounts', '-o', 'name']), /serviceaccount\/default/);
+    // k8ts has no RBAC yet: the account may write too
+    kc(cfg, ['create', 'configmap', 'from-sa', '--from-literal=a=b']);
+  });
+
+  it('expired, tampered, foreign-audience and orphaned tokens get 401', () => {
+    const good = createToken();
+    const [h, p, s] = good.split('.');
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'system:serviceaccount:kube-system:default' })).toString('base64url')}.${s}`;
+    // signed with the cluster's own key, but expired two minutes ago (past the one minute leeway)
+    const key = createPrivateKey(readFileSync(join(srv.dataDir, 'tls', 'service.key')));
+    const now = Math.floor(Date.now() / 1000);
+    const expired = signJwt({ ...claims, iat: now - 1000, nbf: now - 1000, exp: now - 120 }, key);
+    const stillValid = signJwt({ ...claims, iat: now - 1000, nbf: now - 1000, exp: now + 600 }, key);
+    const vault = createToken(['--audience=vault']);
+    assert.equal(kubectl(tokenKubeconfig(stillValid), ['get', 'sa']).code, 0, 'a token signed with service.key is accepted');
+    for (const [what, t] of [['expired', expired], ['tampered', tampered], ['audience', vault], ['garbage', 'a.b.c']]) {
+      const r = kubectl(tokenKubeconfig(t), ['get', 'sa']);
+      assert.notEqual(r.code, 0, what);
+      assert.match(r.stderr, /You must be logged in to the server|Unauthorized/, what);
+    }
+    // the service account is deleted and created again: its old tokens stop working
+    kc(srv.kubeconfig, ['-n', NS, 'create', 'sa', 'temp']);
+    const temp = kc(srv.kubeconfig, ['-n', NS, 'create', 'token', 'temp']).trim();
+    assert.equal(kubectl(tokenKubeconfig(temp), ['get', 'sa']).code, 0);
+    kc(srv.kubeconfig, ['-n', NS, 'delete', 'sa', 'temp']);
+    kc(srv.kubeconfig, ['-n', NS, 'create', 'sa', 'temp']);
+    assert.notEqual(kubectl(tokenKubeconfig(temp), ['get', 'sa']).code, 0);
+  });
+
+  it('TokenRequest errors as upstream; pod-bound tokens', () => {
+    let r = kubectl(srv.kubeconfig, ['-n', NS, 'create', 'token', 'ghost']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /serviceaccounts "ghost" not found/);
+    r = kubectl(srv.kubeconfig, ['-n', NS, 'create', 'token', 'default', '--duration=1m']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /may not specify a duration less than 10 minutes/);
+
+    kc(srv.kubeconfig, ['-n', NS, 'run', 'bound', '--image=busybox']);
+    const podUid = kc(srv.kubeconfig, ['-n', NS, 'get', 'pod', 'bound', '-o', 'jsonpath={.metadata.uid}']);
+    const t = kc(srv.kubeconfig, ['-n', NS, 'create', 'token', 'default', '--bound-object-kind=Pod', '--bound-object-name=bound', `--bound-object-uid=${podUid}`]).trim();
+    assert.deepEqual((decodeJwt(t)!.claims as any)['kubernetes.io'].pod, { name: 'bound', uid: podUid });
+    const who = JSON.parse(kc(tokenKubeconfig(t), ['auth', 'whoami', '-o', 'json']));
+    assert.deepEqual(who.status.userInfo.extra['authentication.kubernetes.io/pod-uid'], [podUid]);
+    r = kubectl(srv.kubeconfig, ['-n', NS, 'create', 'token', 'default', '--bound-object-kind=Pod', '--bound-object-name=bound', '--bound-object-uid=nope']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /the UID in the bound object reference \(nope\) does not match the UID in record/);
+    // the pod goes away: the bound token stops working
+    kc(srv.kubeconfig, ['-n', NS, 'delete', 'pod', 'bound', '--grace-period=0', '--force', '--wait=false']);
+    assert.notEqual(kubectl(tokenKubeconfig(t), ['get', 'sa']).code, 0);
+  });
+
+  it('new pods get the kube-api-access projected volume and mounts', () => {
+    kc(srv.kubeconfig, ['-n', NS, 'apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mounted' },
+        spec: { initContainers: [{ name: 'init', image: 'busybox' }], containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox' }] },
+      }),
+    });
+    const pod = JSON.parse(kc(srv.kubeconfig, ['-n', NS, 'get', 'pod', 'mounted', '-o', 'json']));
+    assert.equal(pod.spec.serviceAccountName, 'default');
+    const vols = pod.spec.volumes.filter((v: any) => v.name.startsWith('kube-api-access-'));
+    assert.equal(vols.length, 1);
+    assert.match(vols[0].name, /^kube-api-access-[a-z0-9]{5}$/);
+    assert.deepEqual(vols[0].projected.sources.map((s: any) => Object.keys(s)[0]), ['serviceAccountToken', 'configMap', 'downwardAPI']);
+    assert.deepEqual(vols[0].projected.sources[0].serviceAccountToken, { expirationSeconds: 3607, path: 'token' });
+    for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
+      assert.deepEqual(c.volumeMounts, [{ name: vols[0].name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }], c.name);
+    }
+    // the ConfigMap the volume reads is published in the namespace
+    assert.match(kc(srv.kubeconfig, ['-n', NS, 'get', 'configmap', 'kube-root-ca.crt', '-o', 'jsonpath={.data.ca\\.crt}']), /BEGIN CERTIFICATE/);
+
+    kc(srv.kubeconfig, ['-n', NS, 'run', 'quiet', '--image=busybox', '--overrides={"spec":{"automountServiceAccountToken":false}}']);
+    const quiet = JSON.parse(kc(srv.kubeconfig, ['-n', NS, 'get', 'pod', 'quiet', '-o', 'json']));
+    assert.equal(quiet.spec.volumes, undefined);
+    const r = kubectl(srv.kubeconfig, ['-n', NS, 'run', 'orphan', '--image=busybox', '--overrides={"spec":{"serviceAccountName":"ghost"}}']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /pods "orphan" is forbidden: error looking up service account sa-e2e\/ghost: serviceaccount "ghost" not found/);
+  });
+
+  it('@kubernetes/client-node authenticates with the token', async () => {
+    const cfg = new KubeConfig();
+    cfg.loadFromFile(tokenKubeconfig(createToken()));
+    const core = cfg.makeApiClient(CoreV1Api);
+    const sa = await core.readNamespacedServiceAccount({ name: 'default', namespace: NS });
+    assert.equal(sa.metadata?.name, 'default');
+    const bad = new KubeConfig();
+    bad.loadFromFile(tokenKubeconfig(createToken() + 'x'));
+    await assert.rejects(bad.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'default', namespace: NS }), (e: any) => e.code === 401);
+  });
+
+  it('python kubernetes client authenticates with the token', (t) => {
+    const python = '/usr/bin/python3';
+    const hasPy = existsSync(python) && spawnSync(python, ['-c', 'import kubernetes'], { encoding: 'utf8' }).status === 0;
+    const skip = requirePrereq(hasPy, 'python3-kubernetes (apt-get install python3-kubernetes)');
+    if (skip) return t.skip(skip);
+    const script = `
+import os, kubernetes
+from kubernetes import client, config
+config.load_kube_config(config_file=os.environ['TOKEN_KUBECONFIG'])
+v1 = client.CoreV1Api()
+print(v1.read_namespaced_service_account('default', '${NS}').metadata.name)
+`;
+    const r = spawnSync(python, ['-c', script], { encoding: 'utf8', env: { ...process.env, TOKEN_KUBECONFIG: tokenKubeconfig(createToken()) }, timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'default');
+  });
+});
