@@ -50,6 +50,8 @@ export interface ApiServerOptions {
   serviceAccountIssuer?: string;
   /** --api-audiences (default: the issuer and k3s, as k3s) */
   apiAudiences?: string[];
+  /** ServiceAccount admission on pod create (default: on when serviceAccountKey is set) */
+  serviceAccountAdmission?: boolean;
 }
 
 export const serverVersion = {
@@ -84,7 +86,7 @@ export class ApiServer {
       beforeCreate: async (r, obj) => {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
-        if (r.group === '' && r.plural === 'pods' && this.serviceAccountTokens) {
+        if (r.group === '' && r.plural === 'pods' && this.serviceAccountTokens && opts.serviceAccountAdmission !== false) {
           await admitServiceAccount(obj, { getServiceAccount: (ns, name) => this.getObject('serviceaccounts', ns, name) });
         }
       },

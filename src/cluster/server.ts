@@ -49,6 +49,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     backend, tls: createHttpsServerOptions(pki), authn: createAuthnContext(pki),
     host: cfg.bindAddress, port: cfg.port, serviceCidr: cfg.serviceCidr, kubeletClient: kubeletTls.apiserverClient,
     serviceAccountKey,
+    // without the controllers nothing creates the `default` ServiceAccounts, and ServiceAccount
+    // admission (which requires the pod's account to exist) would refuse every pod
+    serviceAccountAdmission: !cfg.disable.includes('controllers'),
   });
   await api.start();
   const advertise = cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress;
