@@ -105,12 +105,17 @@ export async function runPodStartupBench(opts: { n?: number; rate?: number; log?
       if (node?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')) break;
       await sleep(250);
     }
+    // each phase starts on a quiet runtime: no sandboxes left from the one before, and a pause
+    const quiesce = async () => {
+      for (let i = 0; i < 240 && (await cri.call('ListPodSandbox', {})).items.length > 0; i++) await sleep(500);
+      await sleep(5000);
+    };
+    log(`[pod startup] ${n} sandboxes+containers at ${rate}/s straight through containerd's CRI ...`);
+    const bare = await barePods(cri, n, rate, `${srv.dataDir}/bench-bare`);
+    await quiesce();
     log(`[pod startup] ${n} pods at ${rate}/s through the API (create -> Running seen by a watch) ...`);
     const api = await apiPods(client, n, rate);
     await client.deleteCollection(pods, { namespace: 'default', labelSelector: 'bench=startup', gracePeriodSeconds: 0 });
-    for (let i = 0; i < 240 && (await client.list(pods, { namespace: 'default' })).items.length > 0; i++) await sleep(500);
-    log(`[pod startup] ${n} sandboxes+containers at ${rate}/s straight through containerd's CRI ...`);
-    const bare = await barePods(cri, n, rate, `${srv.dataDir}/bench-bare`);
     return { api, bare };
   } finally {
     cri.close();
