@@ -35,7 +35,7 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     // cluster DNS runs in this process (not as a pod) and publishes itself as kube-system/kube-dns
     const { startDns } = await import('../dns/index.js');
     try {
-      const dns = await startDns({ kubeconfigPath: opts.kubeconfigPath, log: opts.log });
+      const dns = await startDns({ kubeconfigPath: opts.kubeconfigPath, log: opts.log, allowCidrs: opts.clusterCidr ? [opts.clusterCidr] : undefined });
       stops.push(() => dns.stop());
     } catch (e) {
       opts.log(`dns: not started: ${(e as Error)?.message ?? e} (--disable dns silences this)`);
