@@ -41,6 +41,16 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
       opts.log(`dns: not started: ${(e as Error)?.message ?? e} (--disable dns silences this)`);
     }
   }
+  if (!opts.disable.includes('ingress')) {
+    // the Ingress controller and its L7 proxy (ports 80/443, or $K8TS_INGRESS_HTTP(S)_PORT) run in this process
+    const { startIngress } = await import('../ingress/index.js');
+    try {
+      const ingress = await startIngress({ kubeconfigPath: opts.kubeconfigPath, log: opts.log });
+      stops.push(() => ingress.stop());
+    } catch (e) {
+      opts.log(`ingress: not started: ${(e as Error)?.message ?? e} (--disable ingress silences this)`);
+    }
+  }
   if (!opts.disable.includes('kubelet') && !simulated) {
     // the real node agent: our own containerd + CNI, only as root with containerd installed
     // (not beside simulated nodes: those clusters are for scale tests of the control plane)
