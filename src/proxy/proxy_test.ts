@@ -44,7 +44,7 @@ test('Proxier: full sync, then per-service transactions; ServiceLB status; full 
     assert.match(full, /^add table inet k8ts-unit\ndelete table inet k8ts-unit\n/);
     assert.match(full, /service-ips \{ 10\.43\.0\.20 \. tcp \. 80 : goto service-\S+-ns\/web\/tcp\/ \}/);
     assert.match(full, /service-ips \{ 10\.43\.0\.21 \. tcp \. 80 : goto service-\S+-ns\/other\/tcp\/ \}/);
-    assert.match(full, /numgen random mod 2 vmap/);
+    assert.match(full, /numgen random mod 2 == 0 goto endpoint-\S+-ns\/web\/tcp\/__10\.42\.0\.5\/80\n/);
     assert.ok(!full.includes('headless'));
 
     // one endpoint goes: only web's chains change, in a partial transaction
@@ -56,7 +56,7 @@ test('Proxier: full sync, then per-service transactions; ServiceLB status; full 
     assert.ok(!part.includes('ns/other/'), part);
     assert.match(part, /flush chain inet k8ts-unit service-\S+-ns\/web\/tcp\/\n/);
     assert.match(part, /delete chain inet k8ts-unit endpoint-\S+-ns\/web\/tcp\/__10\.42\.0\.6\/80\n/);
-    assert.match(part, /numgen random mod 1 vmap/);
+    assert.match(part, /add rule inet k8ts-unit service-\S+-ns\/web\/tcp\/ goto endpoint-\S+__10\.42\.0\.5\/80\n/);
 
     // a LoadBalancer service: ServiceLB publishes the node IP, then its port on that IP is programmed
     api.put(core('services'), { metadata: { namespace: 'ns', name: 'lb' }, spec: { type: 'LoadBalancer', clusterIP: '10.43.0.22', ports: [{ port: 8080, protocol: 'TCP', nodePort: 30080 }] } });

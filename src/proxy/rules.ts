@@ -1,13 +1,15 @@
 // The nftables ruleset, as kube-proxy's nftables mode lays it out (pure text generation):
 // base chains hook prerouting/output (nat, -100) into `services`, which looks the destination up in
 // verdict maps (service-ips: ip . proto . port, service-nodeports: proto . port) and jumps to one
-// chain per service port; that chain picks an endpoint chain with `numgen random mod N vmap`, and
-// the endpoint chain DNATs. Masquerading is a mark (0x4000) applied in postrouting. Filter chains
+// chain per service port; that chain picks an endpoint chain with `numgen random`, and the
+// endpoint chain DNATs. Masquerading is a mark (0x4000) applied in postrouting. Filter chains
 // reject service ports without endpoints and drop anything else addressed to the service CIDR.
 import { createHash } from 'node:crypto';
 import type { ServicePortInfo } from './model.js';
 
 export const masqMark = '0x4000';
+/** marks for masquerade in place (upstream jumps to mark-for-masquerade; thousands of jumps cost the kernel's loop checks) */
+const markMasq = `meta mark set meta mark or ${masqMark}`;
 
 export interface RulesConfig {
   /** nftables table name (family inet) */
@@ -74,7 +76,6 @@ export function baseRuleset(c: RulesConfig): string {
     `add chain ${t} nat-output { type nat hook output priority -100 ; }`,
     `add chain ${t} nat-postrouting { type nat hook postrouting priority 100 ; }`,
     `add chain ${t} services`,
-    `add chain ${t} mark-for-masquerade`,
     `add chain ${t} masquerading`,
     `add chain ${t} service-endpoints-check`,
     `add chain ${t} nodeport-endpoints-check`,
@@ -95,7 +96,6 @@ export function baseRuleset(c: RulesConfig): string {
     `add rule ${t} nat-postrouting jump masquerading`,
     `add rule ${t} services ip daddr . meta l4proto . th dport vmap @service-ips`,
     `add rule ${t} services ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports`,
-    `add rule ${t} mark-for-masquerade mark set mark or ${masqMark}`,
     `add rule ${t} masquerading mark and ${masqMark} == 0 return`,
     `add rule ${t} masquerading mark set mark xor ${masqMark}`,
     `add rule ${t} masquerading masquerade fully-random`,
@@ -122,7 +122,7 @@ export function serviceProgram(c: RulesConfig, ports: ServicePortInfo[]): Progra
       continue;
     }
     const svc = serviceChain(sp.key);
-    const rules = [`ip daddr ${sp.clusterIP} ip saddr != ${c.clusterCIDR} jump mark-for-masquerade`];
+    const rules = [`ip daddr ${sp.clusterIP} ip saddr != ${c.clusterCIDR} ${markMasq}`];
     const eps = sp.endpoints.map((e) => ({ ...e, chain: endpointChain(sp.key, e.ip, e.port), set: affinitySet(sp.key, e.ip, e.port) }));
     if (sp.affinityTimeout !== undefined) {
       for (const e of eps) {
@@ -130,10 +130,13 @@ export function serviceProgram(c: RulesConfig, ports: ServicePortInfo[]): Progra
         rules.push(`ip saddr @${q(e.set)} goto ${q(e.chain)}`);
       }
     }
-    rules.push(`numgen random mod ${eps.length} vmap { ${eps.map((e, i) => `${i} : goto ${q(e.chain)}`).join(' , ')} }`);
+    // the endpoint at random: each rule takes 1/(endpoints left) of what reaches it. Upstream uses one
+    // `numgen random mod N vmap { ... }`, but every such anonymous map costs the kernel a scan of the
+    // table's sets (quadratic over thousands of services)
+    eps.forEach((e, i) => rules.push(i === eps.length - 1 ? `goto ${q(e.chain)}` : `numgen random mod ${eps.length - i} == 0 goto ${q(e.chain)}`));
     p.chains.set(svc, rules);
     for (const e of eps) {
-      const r = [`ip saddr ${e.ip} jump mark-for-masquerade`];
+      const r = [`ip saddr ${e.ip} ${markMasq}`];
       if (sp.affinityTimeout !== undefined) r.push(`update @${q(e.set)} { ip saddr }`);
       r.push(`meta l4proto ${proto} dnat ip to ${e.ip}:${e.port}`);
       p.chains.set(e.chain, r);
@@ -142,7 +145,7 @@ export function serviceProgram(c: RulesConfig, ports: ServicePortInfo[]): Progra
     if (sp.externalIPs.length || sp.nodePort) {
       // traffic from outside the cluster's view (NodePort, LoadBalancer) is masqueraded, as upstream's Cluster policy
       const ext = externalChain(sp.key);
-      p.chains.set(ext, ['jump mark-for-masquerade', `goto ${q(svc)}`]);
+      p.chains.set(ext, [markMasq, `goto ${q(svc)}`]);
       for (const ip of sp.externalIPs) p.elements.set(`service-ips|${ip} . ${proto} . ${sp.port}`, `goto ${q(ext)}`);
       if (sp.nodePort) p.elements.set(`service-nodeports|${proto} . ${sp.nodePort}`, `goto ${q(ext)}`);
     }

@@ -47,10 +47,12 @@ test('a ClusterIP service: numgen over its ready endpoints, hairpin masquerade, 
   assert.match(sc, /^service-[A-Z2-7]{8}-ns1\/web\/tcp\/$/);
   const ep = (ip: string) => endpointChain('ns1/web/tcp/', ip, 8080);
   assert.deepEqual(l.filter((x) => x.includes(` ${sc} `) && x.startsWith('add rule')), [
-    `add rule inet k8ts-test00 ${sc} ip daddr 10.43.0.20 ip saddr != 10.42.0.0/16 jump mark-for-masquerade`,
-    `add rule inet k8ts-test00 ${sc} numgen random mod 3 vmap { 0 : goto ${ep('10.42.0.5')} , 1 : goto ${ep('10.42.0.6')} , 2 : goto ${ep('10.42.0.7')} }`,
+    `add rule inet k8ts-test00 ${sc} ip daddr 10.43.0.20 ip saddr != 10.42.0.0/16 meta mark set meta mark or 0x4000`,
+    `add rule inet k8ts-test00 ${sc} numgen random mod 3 == 0 goto ${ep('10.42.0.5')}`,
+    `add rule inet k8ts-test00 ${sc} numgen random mod 2 == 0 goto ${ep('10.42.0.6')}`,
+    `add rule inet k8ts-test00 ${sc} goto ${ep('10.42.0.7')}`,
   ]);
-  assert.ok(l.includes(`add rule inet k8ts-test00 ${ep('10.42.0.6')} ip saddr 10.42.0.6 jump mark-for-masquerade`));
+  assert.ok(l.includes(`add rule inet k8ts-test00 ${ep('10.42.0.6')} ip saddr 10.42.0.6 meta mark set meta mark or 0x4000`));
   assert.ok(l.includes(`add rule inet k8ts-test00 ${ep('10.42.0.6')} meta l4proto tcp dnat ip to 10.42.0.6:8080`));
   assert.ok(l.includes(`add element inet k8ts-test00 service-ips { 10.43.0.20 . tcp . 80 : goto ${sc} }`));
   assert.ok(l.includes('add element inet k8ts-test00 cluster-ips { 10.43.0.20 }'));
@@ -76,7 +78,7 @@ test('NodePort and LoadBalancer traffic goes through an external chain that masq
   const s = svc('lb', { type: 'LoadBalancer', clusterIP: '10.43.0.21', ports: [{ name: 'https', port: 8443, protocol: 'TCP', nodePort: 30123 }] }, { loadBalancer: { ingress: [{ ip: '192.168.1.5' }] } });
   const p = serviceProgram(cfg, servicePorts(s, [slice('lb', [{ ip: '10.42.0.5' }], 443, 'https')]));
   const ext = [...p.chains.keys()].find((c) => c.startsWith('external-'))!;
-  assert.deepEqual(p.chains.get(ext), ['jump mark-for-masquerade', `goto ${serviceChain('ns1/lb/tcp/https')}`]);
+  assert.deepEqual(p.chains.get(ext), ['meta mark set meta mark or 0x4000', `goto ${serviceChain('ns1/lb/tcp/https')}`]);
   assert.equal(p.elements.get('service-ips|192.168.1.5 . tcp . 8443'), `goto ${ext}`);
   assert.equal(p.elements.get('service-nodeports|tcp . 30123'), `goto ${ext}`);
   assert.ok(p.chains.get(endpointChain('ns1/lb/tcp/https', '10.42.0.5', 443))!.includes('meta l4proto tcp dnat ip to 10.42.0.5:443'));
@@ -96,7 +98,8 @@ test('ClientIP affinity: a timed set per endpoint, checked before numgen and upd
   for (const spec of p.sets.values()) assert.equal(spec, '{ type ipv4_addr ; flags dynamic,timeout ; timeout 600s ; }');
   const rules = p.chains.get(serviceChain('ns1/a/tcp/'))!;
   assert.match(rules[1]!, /^ip saddr @affinity-\S+__10\.42\.0\.5\/80 goto endpoint-\S+__10\.42\.0\.5\/80$/);
-  assert.match(rules[3]!, /^numgen random mod 2/);
+  assert.match(rules[3]!, /^numgen random mod 2 == 0 goto endpoint-\S+__10\.42\.0\.5\/80$/);
+  assert.match(rules[4]!, /^goto endpoint-\S+__10\.42\.0\.6\/80$/);
   assert.match(p.chains.get(endpointChain('ns1/a/tcp/', '10.42.0.6', 80))![1]!, /^update @affinity-\S+__10\.42\.0\.6\/80 \{ ip saddr \}$/);
 });
 
@@ -112,8 +115,8 @@ test('the diff of one service touches only what changed, in an order nft accepts
     `flush chain inet k8ts-test00 ${sc}`,
     `flush chain inet k8ts-test00 ${gone}`,
     `delete chain inet k8ts-test00 ${gone}`,
-    `add rule inet k8ts-test00 ${sc} ip daddr 10.43.0.20 ip saddr != 10.42.0.0/16 jump mark-for-masquerade`,
-    `add rule inet k8ts-test00 ${sc} numgen random mod 1 vmap { 0 : goto ${endpointChain('ns1/web/tcp/', '10.42.0.5', 80)} }`,
+    `add rule inet k8ts-test00 ${sc} ip daddr 10.43.0.20 ip saddr != 10.42.0.0/16 meta mark set meta mark or 0x4000`,
+    `add rule inet k8ts-test00 ${sc} goto ${endpointChain('ns1/web/tcp/', '10.42.0.5', 80)}`,
   ]);
   const down = programDiff(cfg.table, one, none);
   assert.equal(down[0], 'delete element inet k8ts-test00 service-ips { 10.43.0.20 . tcp . 80 }');
