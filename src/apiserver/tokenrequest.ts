@@ -6,6 +6,9 @@
 //     least 600, at most 2^32), spec.audiences to the API audiences; spec.boundObjectRef may name a
 //     Pod, Secret or Node (the pod must run as this service account; a uid that does not match is
 //     409). Answers 201 with the TokenRequest and status {token, expirationTimestamp}.
+//     As kube-apiserver's --service-account-extend-token-expiration (on by default): a pod-bound
+//     token for the API audiences asked for 3607 s (what the kubelet's kube-api-access volume asks)
+//     is valid for a year with `warnafter` at 3607 s; the status still reports 3607 s.
 //   handleSelfSubjectReview(req, res, user, version)   201 with status.userInfo of the caller.
 //   selfSubjectReviewPath                              /apis/authentication.k8s.io/<v1|v1beta1|v1alpha1>/selfsubjectreviews
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,6 +22,9 @@ export const AUTHN_GROUP = 'authentication.k8s.io';
 const MIN_EXPIRATION_SECONDS = 600;
 const MAX_EXPIRATION_SECONDS = 2 ** 32;
 const DEFAULT_EXPIRATION_SECONDS = 3600;
+/** upstream serviceaccount.WarnOnlyBoundTokenExpirationSeconds and ExpirationExtensionSeconds */
+const WARN_ONLY_EXPIRATION_SECONDS = 3607;
+const EXTENDED_EXPIRATION_SECONDS = 24 * 365 * 3600;
 
 export interface TokenRequestContext {
   tokens: ServiceAccountTokens;
@@ -83,13 +89,22 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
     }
   }
 
-  const { token, expiresAt } = ctx.tokens.issue({ serviceAccount: sa, audiences: spec.audiences, expirationSeconds: exp, pod, secret, node });
+  const extend = pod !== undefined && exp === WARN_ONLY_EXPIRATION_SECONDS && sameSet(spec.audiences, ctx.tokens.audiences);
+  const { token } = ctx.tokens.issue({
+    serviceAccount: sa, audiences: spec.audiences, expirationSeconds: extend ? EXTENDED_EXPIRATION_SECONDS : exp, pod, secret, node,
+    ...(extend ? { warnAfterSeconds: exp } : {}),
+  });
+  const expiresAt = new Date((Math.floor(Date.now() / 1000) + exp) * 1000);
   sendJSON(res, 201, {
     kind: 'TokenRequest', apiVersion: `${AUTHN_GROUP}/v1`,
     metadata: { ...(body.metadata && typeof body.metadata === 'object' ? body.metadata : {}), name, namespace: ns, creationTimestamp: null },
     spec,
     status: { token, expirationTimestamp: expiresAt.toISOString().replace(/\.\d+Z$/, 'Z') },
   });
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 function invalid(name: string, type: 'FieldValueInvalid' | 'FieldValueTooLong', field: string, value: unknown, detail: string): StatusError {

@@ -123,9 +123,28 @@ describe('service account tokens', () => {
     r = kubectl(srv.kubeconfig, ['-n', NS, 'create', 'token', 'default', '--bound-object-kind=Pod', '--bound-object-name=bound', '--bound-object-uid=nope']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /the UID in the bound object reference \(nope\) does not match the UID in record/);
+    // what the kubelet asks for a kube-api-access volume: 3607 s, pod-bound, the API audiences -> a
+    // token valid for a year that carries warnafter (--service-account-extend-token-expiration)
+    const tr = JSON.parse(kc(srv.kubeconfig, ['create', '--raw', `/api/v1/namespaces/${NS}/serviceaccounts/default/token`, '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3607, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'bound', uid: podUid } } }),
+    }));
+    assert.equal(tr.kind, 'TokenRequest');
+    assert.deepEqual(tr.spec.audiences, ['https://kubernetes.default.svc.cluster.local', 'k3s']);
+    const left = Date.parse(tr.status.expirationTimestamp) - Date.now();
+    assert.ok(left > 3500_000 && left <= 3608_000, tr.status.expirationTimestamp);
+    const ext = decodeJwt(tr.status.token)!.claims as any;
+    assert.equal(ext.exp - ext.iat, 365 * 24 * 3600);
+    assert.equal(ext['kubernetes.io'].warnafter, ext.iat + 3607);
+    const plain = JSON.parse(kc(srv.kubeconfig, ['create', '--raw', `/api/v1/namespaces/${NS}/serviceaccounts/default/token`, '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3607 } }),
+    }));
+    const pc = decodeJwt(plain.status.token)!.claims as any;
+    assert.equal(pc.exp - pc.iat, 3607, 'only pod-bound tokens are extended');
+    assert.equal(pc['kubernetes.io'].warnafter, undefined);
     // the pod goes away: the bound token stops working
     kc(srv.kubeconfig, ['-n', NS, 'delete', 'pod', 'bound', '--grace-period=0', '--force', '--wait=false']);
     assert.notEqual(kubectl(tokenKubeconfig(t), ['get', 'sa']).code, 0);
+    assert.notEqual(kubectl(tokenKubeconfig(tr.status.token), ['get', 'sa']).code, 0);
   });
 
   it('new pods get the kube-api-access projected volume and mounts', () => {

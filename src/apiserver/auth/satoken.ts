@@ -44,6 +44,8 @@ export interface IssueRequest {
   pod?: KObject;
   secret?: KObject;
   node?: { name: string; uid?: string };
+  /** the token's exp is extended to expirationSeconds; clients are warned after this many seconds (the `warnafter` claim) */
+  warnAfterSeconds?: number;
 }
 
 interface Ref { name: string; uid: string }
@@ -75,6 +77,7 @@ export class ServiceAccountTokens {
     if (req.pod) k8s.pod = ref(req.pod);
     if (req.secret) k8s.secret = ref(req.secret);
     k8s.serviceaccount = ref(sa);
+    if (req.warnAfterSeconds !== undefined) k8s.warnafter = iat + req.warnAfterSeconds;
     const claims: JwtClaims = {
       aud: req.audiences.length ? req.audiences : [...this.audiences],
       exp, iat, iss: this.issuer, jti: randomUUID(), 'kubernetes.io': k8s, nbf: iat,

@@ -77,6 +77,10 @@ test('issue: upstream claims; authenticate: the service account user', async () 
   assert.match(c.jti, /^[0-9a-f-]{36}$/);
   assert.deepEqual(c['kubernetes.io'], { namespace: 'ns1', node: { name: 'n1', uid: 'node-uid' }, pod: { name: 'web', uid: 'pod-uid' }, serviceaccount: { name: 'builder', uid: 'sa-uid' } });
 
+  const ext = decodeJwt(f.tokens.issue({ serviceAccount: sa, audiences: ['k3s'], expirationSeconds: 86400, pod, warnAfterSeconds: 3607 }).token)!.claims as any;
+  assert.equal(ext['kubernetes.io'].warnafter, ext.iat + 3607);
+  assert.equal(ext.exp, ext.iat + 86400);
+
   const user = await f.tokens.authenticate(token);
   assert.deepEqual(user, {
     name: 'system:serviceaccount:ns1:builder', uid: 'sa-uid', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns1'],
