@@ -12,6 +12,7 @@ import { etcdBinary, startEtcd, type EtcdProcess } from '../storage/testing/etcd
 import { benchApi, type ApiBenchResult } from './api.js';
 import { runSchedulerBench } from './scheduler.js';
 import { reportPodStartup, runPodStartupBench } from './podstartup.js';
+import { runDnsBench } from '../dns/bench.js';
 import { connect } from './https.js';
 import { ms, perSec, table, verdict } from './stats.js';
 
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
   await runSchedulerBench();
   const startup = await runPodStartupBench();
   if (startup) process.stdout.write(`\n${reportPodStartup(startup)}\n\n`);
+  process.stdout.write('== cluster DNS ==\n');
+  await runDnsBench();
   process.stdout.write(`total bench time ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
