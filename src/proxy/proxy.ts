@@ -92,8 +92,12 @@ export class Proxier {
     }
     const full = setInterval(() => { this.needFull = true; this.queue.add('sync'); }, this.o.fullSyncMs ?? 3_600_000);
     full.unref();
+    // the bridge appears with the first pod (and again after a cleanup): route_localnet as soon as it does
+    const localnet = setInterval(() => this.ensureRouteLocalnet(), 500);
+    localnet.unref();
     await new Promise<void>((r) => { if (signal.aborted) r(); else signal.addEventListener('abort', () => r(), { once: true }); });
     clearInterval(full);
+    clearInterval(localnet);
     unsub.forEach((u) => u());
     this.queue.shutDown();
     this.lbQueue.shutDown();
@@ -196,8 +200,9 @@ export class Proxier {
   }
 
   /**
-   * NodePorts and LoadBalancer ports on 127.0.0.1 are DNATed to pods: the bridge must route
-   * loopback-sourced packets (the table drops loopback destinations arriving from outside)
+   * NodePorts and LoadBalancer ports on 127.0.0.1 are DNATed to pods, and pods reach endpoints on
+   * the host's loopback (the in-process cluster DNS): the bridge must route loopback addresses
+   * (the table drops loopback destinations arriving from outside before any DNAT)
    */
   private ensureRouteLocalnet(): void {
     const f = `/proc/sys/net/ipv4/conf/${this.o.bridge}/route_localnet`;

@@ -104,6 +104,14 @@ test('service proxy: ClusterIP, hairpin, NodePort, LoadBalancer, no endpoints, u
     assert.ok(answers.every((a) => ready.has(a)), out);
     assert.ok(answers.includes(caller), `no hairpin answer in ${out}`);
 
+    // an endpoint on the host's loopback (the in-process cluster DNS publishes itself so) is reached from a pod
+    const dns = JSON.parse(kc(kcfg, ['get', 'svc', '-n', 'kube-system', '-o', 'json'])).items.find((x: any) => x.metadata.name === 'kube-dns');
+    if (dns) {
+      const kubernetesIP = JSON.parse(kc(kcfg, ['get', 'svc', 'kubernetes', '-o', 'json'])).spec.clusterIP;
+      const ns = kc(kcfg, ['exec', caller, '--', 'nslookup', 'kubernetes.default.svc.cluster.local', dns.spec.clusterIP]);
+      assert.ok(ns.includes(kubernetesIP), ns);
+    }
+
     // a port the ClusterIP does not serve is refused; an address nobody holds is dropped here
     const badPort = await get(ip, 81, 2000);
     assert.equal(badPort.err, 'ECONNREFUSED', JSON.stringify(badPort));
