@@ -17,14 +17,15 @@ import { handleResource } from './handlers.js';
 import { ServiceAllocator } from './allocator.js';
 import { openapiV3DocJSON, openapiV3Hash, openapiV3Index } from './openapi/v3.js';
 import { openapiV2ContentType, openapiV2Proto } from './openapi/v2.js';
-import { authenticate, type AuthnContext, type UserInfo } from './auth/authn.js';
+import { authenticate, type AuthnContext, type TokenAuthenticator, type UserInfo } from './auth/authn.js';
 import { updateManagedFields } from './patch/index.js';
 import { CustomResources } from './crd.js';
 import type { KubeletConnection } from './podlogs.js';
 import { setUpgrade, upgradeTaken } from './podstream.js';
 import type { KeyObject } from 'node:crypto';
 import { DEFAULT_API_AUDIENCES, ServiceAccountTokens, type ObjectGetter } from './auth/satoken.js';
-import { handleSelfSubjectReview, handleTokenRequest, selfSubjectReviewPath } from './tokenrequest.js';
+import { authenticationResources, handleSelfSubjectReview, handleTokenRequest, handleTokenReview, selfSubjectReviewPath, tokenReviewPath } from './tokenrequest.js';
+import { withAuthenticatedGroup } from './auth/authn.js';
 import { admitServiceAccount } from './admission/serviceaccount.js';
 
 export interface ApiServerOptions {
@@ -75,6 +76,7 @@ export class ApiServer {
   private readonly upgraded = new Set<Duplex>();
   /** issues and checks service account tokens; absent without a signing key */
   readonly serviceAccountTokens?: ServiceAccountTokens;
+  private saAuthenticator?: TokenAuthenticator;
   address = '';
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -101,7 +103,8 @@ export class ApiServer {
         key: opts.serviceAccountKey, issuer: opts.serviceAccountIssuer, audiences: opts.apiAudiences ?? DEFAULT_API_AUDIENCES, get: this.getObject,
       });
       // k8ts has no authorization (RBAC) yet: a service account token authenticates a user that may do everything
-      opts.authn?.tokenAuthenticators.push((t) => this.serviceAccountTokens!.authenticate(t));
+      this.saAuthenticator = (t) => this.serviceAccountTokens!.authenticate(t);
+      opts.authn?.tokenAuthenticators.push(this.saAuthenticator);
     }
     collectDefaultMetrics({ register: this.metrics });
     this.requests = new Counter({ name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, group, version, resource and HTTP response code.', labelNames: ['verb', 'group', 'version', 'resource', 'code'], registers: [this.metrics] });
@@ -109,6 +112,25 @@ export class ApiServer {
   }
 
   private readonly getObject: ObjectGetter = (resource, ns, name) => this.registry.find('', resource)!.tryGet(ns, name);
+
+  /**
+   * TokenReview: service account tokens are checked against the asked audiences (default: the API
+   * audiences); other tokens (static, or other authenticators) only against the API audiences
+   */
+  private async reviewToken(token: string, audiences: string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
+    const apiAuds = this.serviceAccountTokens?.audiences ?? this.opts.apiAudiences ?? DEFAULT_API_AUDIENCES;
+    const want = audiences.length ? audiences : [...apiAuds];
+    const sa = await this.serviceAccountTokens?.review(token, want);
+    if (sa) return { user: withAuthenticatedGroup(sa.user), audiences: sa.audiences };
+    const matched = want.filter((a) => apiAuds.includes(a));
+    if (!matched.length || !this.opts.authn) return undefined;
+    let user = this.opts.authn.tokens.lookup(token);
+    for (const a of this.opts.authn.tokenAuthenticators) {
+      if (user) break;
+      if (a !== this.saAuthenticator) user = await a(token);
+    }
+    return user && { user: withAuthenticatedGroup(user), audiences: matched };
+  }
 
   private async checkNamespace(ns: string): Promise<void> {
     const nss = this.registry.find('', 'namespaces')!;
@@ -214,6 +236,7 @@ export class ApiServer {
       if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);
       const ssr = selfSubjectReviewPath.exec(p);
       if (ssr) return await handleSelfSubjectReview(req, res, user, ssr[1]);
+      if (tokenReviewPath.test(p)) return await handleTokenReview(req, res, (t, auds) => this.reviewToken(t, auds));
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
       if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index(this.resources()));
       if (p.startsWith('/openapi/v3/')) {
@@ -235,7 +258,8 @@ export class ApiServer {
       if (p === '/' ) return sendJSON(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/metrics', '/openapi/v3', '/readyz', '/version'] });
       const parsed = parseApiPath(p);
       if (!parsed) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-      const resources = this.resources();
+      // discovery also lists authentication.k8s.io's create-only resources, which have no storage
+      const resources = [...this.resources(), ...authenticationResources];
       const accept = req.headers.accept ?? '';
       switch (parsed.kind) {
         case 'api':

@@ -11,9 +11,12 @@
 //     is valid for a year with `warnafter` at 3607 s; the status still reports 3607 s.
 //   handleSelfSubjectReview(req, res, user, version)   201 with status.userInfo of the caller.
 //   selfSubjectReviewPath                              /apis/authentication.k8s.io/<v1|v1beta1|v1alpha1>/selfsubjectreviews
+//   handleTokenReview(req, res, review)                POST authentication.k8s.io/v1 TokenReview: 201 with status
+//     {authenticated, user, audiences} (spec.audiences default to the API audiences), or {error}
+//   authenticationResources                            the group's create-only resources, for discovery
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, StatusError } from '../api/status.js';
-import type { KObject } from '../api/types.js';
+import type { KObject, ResourceInfo } from '../api/types.js';
 import { decodeBody, readBody, sendJSON } from './http.js';
 import type { ObjectGetter, ServiceAccountTokens } from './auth/satoken.js';
 import type { UserInfo } from './auth/authn.js';
@@ -122,3 +125,35 @@ export async function handleSelfSubjectReview(req: IncomingMessage, res: ServerR
   if (user.extra && Object.keys(user.extra).length) userInfo.extra = user.extra;
   sendJSON(res, 201, { kind: 'SelfSubjectReview', apiVersion: `${AUTHN_GROUP}/${version}`, metadata: { creationTimestamp: null }, status: { userInfo } });
 }
+
+export const tokenReviewPath = /^\/apis\/authentication\.k8s\.io\/v1\/tokenreviews\/?$/;
+
+/** reviews a bearer token for audiences (empty: the API audiences) */
+export type TokenReviewer = (token: string, audiences: string[]) => Promise<{ user: UserInfo; audiences: string[] } | undefined>;
+
+export async function handleTokenReview(req: IncomingMessage, res: ServerResponse, review: TokenReviewer): Promise<void> {
+  if (req.method !== 'POST') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  const body = decodeBody(await readBody(req), req.headers['content-type']);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the object provided is unrecognized (must be of type object)');
+  if (body.kind !== undefined && body.kind !== 'TokenReview') throw errors.badRequest(`no kind "${body.kind}" is registered for version "${body.apiVersion ?? ''}"`);
+  const spec = body.spec && typeof body.spec === 'object' ? body.spec : {};
+  if (typeof spec.token !== 'string' || !spec.token) throw errors.badRequest('token is required for TokenReview in authentication');
+  const audiences = Array.isArray(spec.audiences) ? spec.audiences.filter((a: unknown): a is string => typeof a === 'string') : [];
+  const r = await review(spec.token, audiences);
+  let status: Record<string, unknown>;
+  if (r) {
+    const user: Record<string, unknown> = { username: r.user.name };
+    if (r.user.uid) user.uid = r.user.uid;
+    user.groups = r.user.groups;
+    if (r.user.extra && Object.keys(r.user.extra).length) user.extra = r.user.extra;
+    status = { authenticated: true, user, audiences: r.audiences };
+  } else {
+    status = { user: {}, error: '[invalid bearer token, token lookup failed]' };
+  }
+  sendJSON(res, 201, { kind: 'TokenReview', apiVersion: `${AUTHN_GROUP}/v1`, metadata: { creationTimestamp: null }, spec, status });
+}
+
+export const authenticationResources: ResourceInfo[] = [
+  { group: AUTHN_GROUP, version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', singular: 'selfsubjectreview', namespaced: false, verbs: ['create'] },
+  { group: AUTHN_GROUP, version: 'v1', kind: 'TokenReview', plural: 'tokenreviews', singular: 'tokenreview', namespaced: false, verbs: ['create'] },
+];

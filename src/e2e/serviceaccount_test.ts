@@ -175,6 +175,26 @@ describe('service account tokens', () => {
     assert.match(r.stderr, /pods "orphan" is forbidden: error looking up service account sa-e2e\/ghost: serviceaccount "ghost" not found/);
   });
 
+  it('TokenReview and discovery of authentication.k8s.io', () => {
+    const listed = kc(srv.kubeconfig, ['api-resources', '--api-group=authentication.k8s.io', '-o', 'name']).trim().split('\n').sort();
+    assert.deepEqual(listed, ['selfsubjectreviews.authentication.k8s.io', 'tokenreviews.authentication.k8s.io']);
+    const review = (token: string, audiences?: string[]) => JSON.parse(kc(srv.kubeconfig, ['create', '-o', 'json', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } }),
+    })).status;
+    let st = review(createToken());
+    assert.equal(st.authenticated, true);
+    assert.equal(st.user.username, `system:serviceaccount:${NS}:default`);
+    assert.deepEqual(st.user.groups, ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated']);
+    assert.deepEqual(st.audiences, ['https://kubernetes.default.svc.cluster.local', 'k3s']);
+    st = review(createToken(['--audience=vault']), ['vault']);
+    assert.equal(st.authenticated, true);
+    assert.deepEqual(st.audiences, ['vault']);
+    st = review(createToken(), ['vault']);
+    assert.notEqual(st.authenticated, true);
+    assert.ok(st.error);
+    assert.notEqual(review('not-a-token').authenticated, true);
+  });
+
   it('@kubernetes/client-node authenticates with the token', async () => {
     const cfg = new KubeConfig();
     cfg.loadFromFile(tokenKubeconfig(createToken()));

@@ -114,7 +114,8 @@ function bearerToken(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-function withAuthenticatedGroup(user: UserInfo): UserInfo {
+/** the user with the group system:authenticated added (a copy) */
+export function withAuthenticatedGroup(user: UserInfo): UserInfo {
   if (user.groups.includes(SYSTEM_AUTHENTICATED)) return { ...user, groups: [...user.groups] };
   return { ...user, groups: [...user.groups, SYSTEM_AUTHENTICATED] };
 }

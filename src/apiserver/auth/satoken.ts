@@ -5,6 +5,7 @@
 //       a JWT (RS256/ES256, see jwt.ts) with iss, sub system:serviceaccount:<ns>:<name>, aud, iat,
 //       nbf, exp, jti and the `kubernetes.io` claim {namespace, serviceaccount, pod?, secret?, node?}.
 //     authenticate(token) -> UserInfo | undefined   (a TokenAuthenticator for authn.ts)
+//     review(token, audiences) -> {user, audiences} | undefined   the same for other audiences (TokenReview)
 //       the token must carry our issuer, verify with our key, be within nbf..exp (60 s leeway, as
 //       go-jose), name one of the API audiences, and its service account (and bound pod or secret;
 //       node when bound to a node) must still exist with the same uid (deleting: for up to a minute past its deletionTimestamp).
@@ -88,6 +89,11 @@ export class ServiceAccountTokens {
 
   /** the user a token stands for; undefined when it is not ours or not valid (the server answers 401) */
   async authenticate(token: string): Promise<UserInfo | undefined> {
+    return (await this.review(token, this.audiences))?.user;
+  }
+
+  /** as authenticate, for a token that must name one of `audiences`; also gives the audiences it names (TokenReview) */
+  async review(token: string, audiences: readonly string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
     const d = decodeJwt(token);
     if (!d || d.claims.iss !== this.issuer) return undefined; // not a token of ours
     const c = verifyJwt(token, [this.publicKey]);
@@ -97,7 +103,8 @@ export class ServiceAccountTokens {
     if (typeof c.nbf === 'number' && now < c.nbf - LEEWAY_SECONDS) return undefined;
     if (typeof c.iat === 'number' && now < c.iat - LEEWAY_SECONDS) return undefined;
     const aud = typeof c.aud === 'string' ? [c.aud] : Array.isArray(c.aud) ? c.aud : [];
-    if (!aud.some((a) => this.audiences.includes(a))) return undefined;
+    const matched = audiences.filter((a) => aud.includes(a));
+    if (!matched.length) return undefined;
     const k = c['kubernetes.io'] as { namespace?: string; serviceaccount?: Ref; pod?: Ref; secret?: Ref; node?: Partial<Ref> } | undefined;
     const ns = k?.namespace;
     if (!ns || !k.serviceaccount?.name || c.sub !== serviceAccountUsername(ns, k.serviceaccount.name)) return undefined;
@@ -115,11 +122,12 @@ export class ServiceAccountTokens {
       extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
     }
-    return {
+    const user: UserInfo = {
       name: serviceAccountUsername(ns, k.serviceaccount.name), uid: k.serviceaccount.uid,
       groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${ns}`],
       ...(Object.keys(extra).length ? { extra } : {}),
     };
+    return { user, audiences: matched };
   }
 }
 
