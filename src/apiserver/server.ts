@@ -235,7 +235,7 @@ export class ApiServer {
       if (!user) throw errors.unauthorized();
       if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);
       const ssr = selfSubjectReviewPath.exec(p);
-      if (ssr) return await handleSelfSubjectReview(req, res, user, ssr[1]);
+      if (ssr) return await handleSelfSubjectReview(req, res, { user, version: ssr[1] });
       if (tokenReviewPath.test(p)) return await handleTokenReview(req, res, (t, auds) => this.reviewToken(t, auds));
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
       if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index(this.resources()));

@@ -9,7 +9,7 @@
 //     As kube-apiserver's --service-account-extend-token-expiration (on by default): a pod-bound
 //     token for the API audiences asked for 3607 s (what the kubelet's kube-api-access volume asks)
 //     is valid for a year with `warnafter` at 3607 s; the status still reports 3607 s.
-//   handleSelfSubjectReview(req, res, user, version)   201 with status.userInfo of the caller.
+//   handleSelfSubjectReview(req, res, {user, version}) 201 with status.userInfo of the caller.
 //   selfSubjectReviewPath                              /apis/authentication.k8s.io/<v1|v1beta1|v1alpha1>/selfsubjectreviews
 //   handleTokenReview(req, res, review)                POST authentication.k8s.io/v1 TokenReview: 201 with status
 //     {authenticated, user, audiences} (spec.audiences default to the API audiences), or {error}
@@ -116,7 +116,7 @@ function invalid(name: string, type: 'FieldValueInvalid' | 'FieldValueTooLong', 
 
 export const selfSubjectReviewPath = /^\/apis\/authentication\.k8s\.io\/(v1|v1beta1|v1alpha1)\/selfsubjectreviews\/?$/;
 
-export async function handleSelfSubjectReview(req: IncomingMessage, res: ServerResponse, user: UserInfo, version: string): Promise<void> {
+export async function handleSelfSubjectReview(req: IncomingMessage, res: ServerResponse, { user, version }: { user: UserInfo; version: string }): Promise<void> {
   if (req.method !== 'POST') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   await readBody(req);
   const userInfo: Record<string, unknown> = { username: user.name };
