@@ -1,5 +1,5 @@
 // Runs one nftables transaction (`nft -f -`): all of the script applies, or none of it.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 
 export type Apply = (script: string) => Promise<void>;
 
@@ -16,3 +16,8 @@ export const nftApply: Apply = (script) => new Promise((resolve, reject) => {
 export function deleteTable(table: string): void {
   try { execFileSync('nft', ['delete', 'table', 'inet', table], { stdio: 'ignore' }); } catch { /* not there */ }
 }
+
+/** whether the table exists (`nft list tables`: cheap whatever the table holds); true when nft cannot tell */
+export const tableExists = (table: string): Promise<boolean> => new Promise((resolve) => {
+  execFile('nft', ['list', 'tables', 'inet'], (err, out) => resolve(!!err || out.split('\n').some((l) => l.trim() === `table inet ${table}`)));
+});

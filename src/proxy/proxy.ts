@@ -7,7 +7,7 @@ import type { KObject } from '../api/types.js';
 import { keyOf, splitKey, SharedInformer, WorkQueue, type RestClient } from '../client/index.js';
 import { publishIngress, servicesRef, wantedIngress } from './lbstatus.js';
 import { servicePorts, serviceNameLabel } from './model.js';
-import { nftApply, type Apply } from './nft.js';
+import { nftApply, tableExists, type Apply } from './nft.js';
 import { emptyProgram, fullRuleset, programDiff, serviceProgram, type Program, type RulesConfig } from './rules.js';
 
 const slicesRef = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true, kind: 'EndpointSlice' };
@@ -27,6 +27,8 @@ export interface ProxierOptions {
   nodeIP?: string;
   log: (msg: string) => void;
   apply?: Apply;
+  /** whether the table is still there (checked every 30 s; someone may delete it); default asks nft */
+  exists?: (table: string) => Promise<boolean>;
   /** a full rewrite of the table this often (default 1 h) */
   fullSyncMs?: number;
 }
@@ -95,9 +97,18 @@ export class Proxier {
     // the bridge appears with the first pod (and again after a cleanup): route_localnet as soon as it does
     const localnet = setInterval(() => this.ensureRouteLocalnet(), 500);
     localnet.unref();
+    // a table deleted behind our back (a cleanup, `nft flush ruleset`) is written anew
+    const exists = this.o.exists ?? (this.o.apply ? async () => true : tableExists);
+    const check = setInterval(() => {
+      if (this.installed.size || this.stats.full) {
+        void exists(this.o.table).then((ok) => { if (!ok && !signal.aborted) { this.o.log(`proxy: table inet ${this.o.table} is gone; writing it again`); this.needFull = true; this.queue.add('sync'); } });
+      }
+    }, 30_000);
+    check.unref();
     await new Promise<void>((r) => { if (signal.aborted) r(); else signal.addEventListener('abort', () => r(), { once: true }); });
     clearInterval(full);
     clearInterval(localnet);
+    clearInterval(check);
     unsub.forEach((u) => u());
     this.queue.shutDown();
     this.lbQueue.shutDown();
@@ -165,6 +176,7 @@ export class Proxier {
       this.installed = next;
       this.needFull = false;
       this.stats.full++;
+      this.o.log(`proxy: wrote table inet ${cfg.table} with ${next.size} services in ${Date.now() - t0} ms`);
     } else {
       const keys = [...this.dirty];
       this.dirty.clear();
