@@ -8,9 +8,14 @@ export const servicesRef = { group: '', version: 'v1', plural: 'services', names
 /** the ingress list the Service should have, or undefined when its status is already right */
 export function wantedIngress(svc: KObject, nodeIP: string | undefined): { ip: string }[] | undefined {
   const spec = (svc as any).spec ?? {};
-  if (spec.type !== 'LoadBalancer' || spec.loadBalancerClass || !nodeIP) return undefined;
+  if (!nodeIP) return undefined;
   const have = ((svc as any).status?.loadBalancer?.ingress ?? []) as { ip?: string }[];
-  if (have.some((i) => i.ip === nodeIP)) return undefined;
+  const ours = have.some((i) => i.ip === nodeIP);
+  if (spec.type !== 'LoadBalancer' || spec.loadBalancerClass) {
+    // no longer ours to balance (type changed): take this node's address back out
+    return ours && !spec.loadBalancerClass ? have.filter((i) => i.ip !== nodeIP) as { ip: string }[] : undefined;
+  }
+  if (ours) return undefined;
   return [...have.filter((i) => i.ip), { ip: nodeIP }] as { ip: string }[];
 }
 

@@ -75,11 +75,3 @@ export function servicePorts(svc: KObject, slices: KObject[]): ServicePortInfo[]
 }
 
 export function ipNum(ip: string): number { return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0); }
-
-/** whether ip is inside cidr ("a.b.c.d/n") */
-export function inCIDR(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const n = Number(bits ?? 32);
-  const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
-  return ((ipNum(ip) & mask) >>> 0) === ((ipNum(base) & mask) >>> 0);
-}

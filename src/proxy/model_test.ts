@@ -1,0 +1,47 @@
+// Services + EndpointSlices -> service ports, and ServiceLB's wanted status (pure).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KObject } from '../api/types.js';
+import { wantedIngress } from './lbstatus.js';
+import { servicePorts } from './model.js';
+
+const svc = (spec: Record<string, unknown>, status: Record<string, unknown> = {}) => ({ metadata: { namespace: 'ns', name: 's' }, spec, status }) as unknown as KObject;
+const slice = (addressType: string, ports: unknown[], endpoints: unknown[]) => ({ metadata: { namespace: 'ns', name: `s-${Math.random()}` }, addressType, ports, endpoints }) as unknown as KObject;
+
+test('ports by name and protocol, endpoints merged from every IPv4 slice, not-ready and terminating left out', () => {
+  const s = svc({ type: 'NodePort', clusterIP: '10.43.0.5', ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', nodePort: 30054 }] });
+  const ports = servicePorts(s, [
+    slice('IPv4', [{ name: 'dns', port: 5353, protocol: 'UDP' }, { name: 'dns-tcp', port: 5354, protocol: 'TCP' }], [
+      { addresses: ['10.42.0.9'], conditions: { ready: true } },
+      { addresses: ['10.42.0.10'], conditions: { ready: false, serving: true } },
+      { addresses: ['10.42.0.11'] },
+    ]),
+    slice('IPv4', [{ name: 'dns', port: 5353, protocol: 'UDP' }], [{ addresses: ['10.42.0.2'], conditions: { ready: true, terminating: false } }, { addresses: ['10.42.0.3'], conditions: { ready: false, terminating: true } }]),
+    slice('IPv6', [{ name: 'dns', port: 5353, protocol: 'UDP' }], [{ addresses: ['fd00::1'], conditions: { ready: true } }]),
+  ]);
+  assert.deepEqual(ports.map((p) => [p.key, p.protocol, p.port, p.nodePort, p.endpoints.map((e) => `${e.ip}:${e.port}`)]), [
+    ['ns/s/udp/dns', 'udp', 53, 30053, ['10.42.0.2:5353', '10.42.0.9:5353', '10.42.0.11:5353']],
+    ['ns/s/tcp/dns-tcp', 'tcp', 53, 30054, ['10.42.0.9:5354', '10.42.0.11:5354']],
+  ]);
+});
+
+test('LoadBalancer addresses come from status, externalIPs from spec; a ClusterIP service has no node port', () => {
+  const [lb] = servicePorts(svc({ type: 'LoadBalancer', clusterIP: '10.43.0.6', externalIPs: ['192.0.2.9'], ports: [{ port: 80, nodePort: 30080 }] }, { loadBalancer: { ingress: [{ ip: '192.0.2.7' }, { hostname: 'x.example' }] } }), []);
+  assert.deepEqual(lb!.externalIPs, ['192.0.2.7', '192.0.2.9']);
+  assert.equal(lb!.nodePort, 30080);
+  const [cip] = servicePorts(svc({ type: 'ClusterIP', clusterIP: '10.43.0.7', ports: [{ port: 80, nodePort: 30081 }] }, { loadBalancer: { ingress: [{ ip: '192.0.2.7' }] } }), []);
+  assert.equal(cip!.nodePort, undefined);
+  assert.deepEqual(cip!.externalIPs, []);
+  assert.equal(servicePorts(svc({ clusterIP: '10.43.0.8', sessionAffinity: 'ClientIP', ports: [{ port: 80 }] }), [])[0]!.affinityTimeout, 10800);
+});
+
+test('ServiceLB: the node IP is added to a LoadBalancer service once, and taken out when the type changes', () => {
+  const lb = svc({ type: 'LoadBalancer', clusterIP: '10.43.0.6', ports: [{ port: 80 }] });
+  assert.deepEqual(wantedIngress(lb, '192.0.2.2'), [{ ip: '192.0.2.2' }]);
+  assert.equal(wantedIngress(lb, undefined), undefined);
+  const done = svc({ type: 'LoadBalancer', ports: [{ port: 80 }] }, { loadBalancer: { ingress: [{ ip: '192.0.2.2' }] } });
+  assert.equal(wantedIngress(done, '192.0.2.2'), undefined);
+  assert.equal(wantedIngress(svc({ type: 'LoadBalancer', loadBalancerClass: 'other.io/lb' }), '192.0.2.2'), undefined);
+  assert.deepEqual(wantedIngress(svc({ type: 'ClusterIP' }, { loadBalancer: { ingress: [{ ip: '192.0.2.2' }] } }), '192.0.2.2'), []);
+  assert.equal(wantedIngress(svc({ type: 'ClusterIP' }), '192.0.2.2'), undefined);
+});
