@@ -22,9 +22,11 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy
 
 function forwardHeaders(req: http.IncomingMessage, o: ProxyOptions, upgrade: boolean): http.OutgoingHttpHeaders {
   const h: http.OutgoingHttpHeaders = {};
-  const listed = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined || hopByHop.has(k) || listed.has(k) || k.startsWith('x-forwarded-') || k === 'x-real-ip') continue;
+  const conn = req.headers.connection;
+  const listed = conn ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  for (const k in req.headers) {
+    const v = req.headers[k];
+    if (v === undefined || hopByHop.has(k) || listed?.has(k) || k.startsWith('x-forwarded-') || k === 'x-real-ip') continue;
     h[k] = v;
   }
   const host = req.headers.host ?? '';
@@ -52,6 +54,8 @@ function plain(res: http.ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+const smallBody = 64 * 1024;
+
 const statusText = (s: number, reason: string) => `${s} ${http.STATUS_CODES[s] ?? ''}${reason ? `: ${reason}` : ''}\n`;
 
 export function createProxy(route: Router, o: ProxyOptions) {
@@ -66,18 +70,35 @@ export function createProxy(route: Router, o: ProxyOptions) {
     });
     up.on('response', (ur) => {
       const headers: http.OutgoingHttpHeaders = {};
-      const listed = new Set(String(ur.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
-      for (const [k, v] of Object.entries(ur.headers)) if (v !== undefined && !hopByHop.has(k) && !listed.has(k)) headers[k] = v;
+      const conn = ur.headers.connection;
+      const listed = conn ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+      for (const k in ur.headers) {
+        const v = ur.headers[k];
+        if (v !== undefined && !hopByHop.has(k) && !listed?.has(k)) headers[k] = v;
+      }
+      const len = Number(ur.headers['content-length'] ?? -1);
+      ur.on('error', () => res.destroy());
+      if (len >= 0 && len <= smallBody && req.method !== 'HEAD') {
+        // a small body goes out with the headers in one write
+        const chunks: Buffer[] = [];
+        ur.on('data', (c: Buffer) => chunks.push(c));
+        ur.on('end', () => {
+          res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
+          res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+        });
+        return;
+      }
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
       ur.pipe(res);
-      ur.on('error', () => res.destroy());
     });
     up.on('error', (e) => {
       o.log?.(`ingress: ${req.method} ${req.headers.host}${req.url} -> ${r.target.host}:${r.target.port}: ${e.message}`);
       plain(res, 502, statusText(502, 'backend unreachable'));
     });
     res.on('close', () => { if (!res.writableFinished) up.destroy(); });
-    req.pipe(up);
+    // a request without a body is sent at once; others stream
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) { req.resume(); up.end(); }
+    else req.pipe(up);
   }
 
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
