@@ -4,7 +4,7 @@ import type { KObject } from '../api/types.js';
 export const serviceNameLabel = 'kubernetes.io/service-name';
 
 export type L4 = 'tcp' | 'udp' | 'sctp';
-export interface Endpoint { ip: string; port: number }
+export interface Endpoint { ip: string; port: number; /** on this node (externalTrafficPolicy Local) */ local?: boolean }
 
 /** one port of one Service, as kube-proxy's ServicePortName plus what its rules need */
 export interface ServicePortInfo {
@@ -18,6 +18,8 @@ export interface ServicePortInfo {
   nodePort?: number;
   /** LoadBalancer ingress IPs and externalIPs: reached through the external chain */
   externalIPs: string[];
+  /** externalTrafficPolicy Local: external traffic keeps its source and goes to this node's endpoints only */
+  externalLocal: boolean;
   /** sessionAffinity ClientIP timeout in seconds */
   affinityTimeout?: number;
   /** ready, not terminating, deduplicated, sorted */
@@ -38,7 +40,7 @@ export function proxied(svc: KObject): boolean {
  * The ports of a Service with their ready endpoints from its EndpointSlices. lbIPs are the
  * LoadBalancer addresses this node serves (from status.loadBalancer.ingress).
  */
-export function servicePorts(svc: KObject, slices: KObject[]): ServicePortInfo[] {
+export function servicePorts(svc: KObject, slices: KObject[], nodeName?: string): ServicePortInfo[] {
   if (!proxied(svc)) return [];
   const spec = (svc as any).spec;
   const ns = svc.metadata.namespace ?? 'default';
@@ -61,13 +63,14 @@ export function servicePorts(svc: KObject, slices: KObject[]): ServicePortInfo[]
         // ready defaults to true when unset (upstream: nil means unknown, treated as ready)
         if (e.conditions?.ready === false || e.conditions?.terminating === true) continue;
         const ip = e.addresses?.[0];
-        if (isIPv4(ip)) eps.set(`${ip}:${ep.port}`, { ip, port: ep.port });
+        if (isIPv4(ip)) eps.set(`${ip}:${ep.port}`, { ip, port: ep.port, ...(nodeName && e.nodeName === nodeName ? { local: true } : {}) });
       }
     }
     out.push({
       key: `${service}/${protocol}/${name}`, service, protocol, clusterIP: spec.clusterIP, port: p.port,
       nodePort: (spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort ? p.nodePort : undefined,
       externalIPs: ext, affinityTimeout: affinity,
+      externalLocal: spec.externalTrafficPolicy === 'Local' && (ext.length > 0 || !!p.nodePort),
       endpoints: [...eps.values()].sort((a, b) => ipNum(a.ip) - ipNum(b.ip) || a.port - b.port),
     });
   }

@@ -141,7 +141,7 @@ export class Proxier {
   private program(key: string, cfg: RulesConfig): Program {
     const svc = this.get(key);
     if (!svc) return emptyProgram();
-    const p = serviceProgram(cfg, servicePorts(svc, [...(this.slicesBySvc.get(key)?.values() ?? [])]));
+    const p = serviceProgram(cfg, servicePorts(svc, [...(this.slicesBySvc.get(key)?.values() ?? [])], this.o.nodeName));
     for (const k of [...p.elements.keys()]) {
       const owner = this.owners.get(k);
       if (owner && owner !== key && this.get(owner)) p.elements.delete(k);

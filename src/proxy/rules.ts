@@ -54,6 +54,7 @@ function hash(s: string): string {
 const q = (name: string) => name;
 export const serviceChain = (key: string) => `service-${hash(key)}-${key}`;
 export const externalChain = (key: string) => `external-${hash(key)}-${key}`;
+export const localChain = (key: string) => `local-${hash(key)}-${key}`;
 export const endpointChain = (key: string, ip: string, port: number) => { const k = `${key}__${ip}/${port}`; return `endpoint-${hash(k)}-${k}`; };
 export const affinitySet = (key: string, ip: string, port: number) => { const k = `${key}__${ip}/${port}`; return `affinity-${hash(k)}-${k}`; };
 
@@ -143,9 +144,26 @@ export function serviceProgram(c: RulesConfig, ports: ServicePortInfo[]): Progra
     }
     p.elements.set(`service-ips|${sp.clusterIP} . ${proto} . ${sp.port}`, `goto ${q(svc)}`);
     if (sp.externalIPs.length || sp.nodePort) {
-      // traffic from outside the cluster's view (NodePort, LoadBalancer) is masqueraded, as upstream's Cluster policy
       const ext = externalChain(sp.key);
-      p.chains.set(ext, [markMasq, `goto ${q(svc)}`]);
+      if (!sp.externalLocal) {
+        // Cluster policy: traffic from outside the cluster's view (NodePort, LoadBalancer) is masqueraded
+        p.chains.set(ext, [markMasq, `goto ${q(svc)}`]);
+      } else {
+        // Local policy (as upstream): pods and the host itself still use every endpoint; outside
+        // clients keep their source address and reach only this node's endpoints, or are dropped
+        const local = eps.filter((e) => e.local);
+        const rules = [
+          `ip saddr ${c.clusterCIDR} goto ${q(svc)}`,
+          `fib saddr type local ${markMasq}`,
+          `fib saddr type local goto ${q(svc)}`,
+        ];
+        if (local.length) {
+          const lc = localChain(sp.key);
+          p.chains.set(lc, local.map((e, i) => (i === local.length - 1 ? `goto ${q(e.chain)}` : `numgen random mod ${local.length - i} == 0 goto ${q(e.chain)}`)));
+          rules.push(`goto ${q(lc)}`);
+        } else rules.push('drop');
+        p.chains.set(ext, rules);
+      }
       for (const ip of sp.externalIPs) p.elements.set(`service-ips|${ip} . ${proto} . ${sp.port}`, `goto ${q(ext)}`);
       if (sp.nodePort) p.elements.set(`service-nodeports|${proto} . ${sp.nodePort}`, `goto ${q(ext)}`);
     }

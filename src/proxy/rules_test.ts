@@ -132,7 +132,28 @@ test('nft accepts the generated table (nft -c, nothing applied)', { skip: nftChe
   const programs = [
     serviceProgram(cfg, servicePorts(svc('web', { clusterIP: '10.43.0.20', sessionAffinity: 'ClientIP' }), [slice('web', [{ ip: '10.42.0.5' }, { ip: '10.42.0.6' }])])),
     serviceProgram(cfg, servicePorts(svc('lb', { type: 'LoadBalancer', clusterIP: '10.43.0.21', ports: [{ port: 8443, protocol: 'UDP', nodePort: 30123 }] }, { loadBalancer: { ingress: [{ ip: '192.168.1.5' }] } }), [])),
+    serviceProgram(cfg, servicePorts(svc('loc', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '10.43.0.22', ports: [{ port: 8080, protocol: 'TCP', nodePort: 30124 }] }, { loadBalancer: { ingress: [{ ip: '192.168.1.5' }] } }), [Object.assign(slice('loc', [{ ip: '10.42.0.7' }], 80), { endpoints: [{ addresses: ['10.42.0.7'], nodeName: 'n1', conditions: { ready: true } }] })], 'n1')),
   ];
+  assert.ok(programs[2]!.chains.size === 4, 'the Local service has its local chain');
   const r = spawnSync('nft', ['-c', '-f', '-'], { input: fullRuleset(cfg, programs), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
+});
+
+test('externalTrafficPolicy Local: pods and the host use every endpoint, outside clients only local ones, unmasqueraded', () => {
+  const s = svc('loc', { type: 'NodePort', clusterIP: '10.43.0.40', externalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP', nodePort: 30040 }] });
+  const sl = slice('loc', [{ ip: '10.42.0.5' }, { ip: '10.42.0.6' }], 80) as any;
+  sl.endpoints[1].nodeName = 'n1';
+  sl.endpoints[0].nodeName = 'n2';
+  const p = serviceProgram(cfg, servicePorts(s, [sl], 'n1'));
+  const ext = [...p.chains.keys()].find((c) => c.startsWith('external-'))!;
+  const local = [...p.chains.keys()].find((c) => c.startsWith('local-'))!;
+  assert.deepEqual(p.chains.get(ext), [
+    `ip saddr 10.42.0.0/16 goto ${serviceChain('ns1/loc/tcp/')}`,
+    'fib saddr type local meta mark set meta mark or 0x4000',
+    `fib saddr type local goto ${serviceChain('ns1/loc/tcp/')}`,
+    `goto ${local}`,
+  ]);
+  assert.deepEqual(p.chains.get(local), [`goto ${endpointChain('ns1/loc/tcp/', '10.42.0.6', 80)}`]);
+  const none = serviceProgram(cfg, servicePorts(s, [sl], 'n3'));
+  assert.equal(none.chains.get(ext)?.at(-1), 'drop');
 });
