@@ -127,15 +127,14 @@ export function createProxy(route: Router, o: ProxyOptions) {
       upSocket.pipe(socket).pipe(upSocket);
     });
     up.on('response', (ur) => {
-      // the backend declined the upgrade: relay its answer and close
+      // the backend declined the upgrade: relay its answer, delimited by closing the connection
       const lines = [`HTTP/1.1 ${ur.statusCode} ${ur.statusMessage ?? ''}`];
       for (let i = 0; i < ur.rawHeaders.length; i += 2) {
         const k = ur.rawHeaders[i].toLowerCase();
         if (k !== 'connection' && k !== 'transfer-encoding' && k !== 'keep-alive') lines.push(`${ur.rawHeaders[i]}: ${ur.rawHeaders[i + 1]}`);
       }
-      socket.write(lines.join('\r\n') + '\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n');
-      ur.on('data', (c: Buffer) => { socket.write(`${c.length.toString(16)}\r\n`); socket.write(c); socket.write('\r\n'); });
-      ur.on('end', () => socket.end('0\r\n\r\n'));
+      socket.write(lines.join('\r\n') + '\r\nconnection: close\r\n\r\n');
+      ur.pipe(socket);
     });
     up.on('error', (e) => {
       o.log?.(`ingress: upgrade ${req.headers.host}${req.url} -> ${r.target.host}:${r.target.port}: ${e.message}`);
