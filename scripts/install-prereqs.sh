@@ -14,6 +14,8 @@ command -v nft >/dev/null 2>&1 || need="$need nftables"
 # image pulls from a local registry with auth (tests)
 command -v docker-registry >/dev/null 2>&1 || need="$need docker-registry"
 command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
+# the ingress benchmark compares against nginx (a binary it starts itself; not a service: k8ts's ingress wants port 80)
+[ -x /usr/sbin/nginx ] || need="$need nginx-light"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-prereqs: missing:$need (run as root on Debian to install them)" >&2
@@ -22,3 +24,4 @@ fi
 echo "install-prereqs: installing$need" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y --no-install-recommends $need >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends $need >/dev/null; }
+case "$need" in *nginx-light*) { systemctl disable --now nginx || service nginx stop; } >/dev/null 2>&1 || true ;; esac
