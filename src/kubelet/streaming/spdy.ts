@@ -342,7 +342,12 @@ export class SpdySession extends EventEmitter {
     this.closed = true;
     clearInterval(this.idleTimer);
     this.inflater.close();
-    for (const s of [...this.streams.values()]) s.destroy();
+    // a stream the peer finished keeps what it received for its reader (its output may be paused
+    // by backpressure when the peer closes the connection); the others end here
+    for (const s of [...this.streams.values()]) {
+      if (!err && s.remoteFin && !s.readableEnded) s.once('end', () => s.destroy());
+      else s.destroy();
+    }
     this.streams.clear();
     for (const p of [...this.pings.values()]) p();
     this.pings.clear();
