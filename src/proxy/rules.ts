@@ -185,7 +185,12 @@ export function programDiff(table: string, old: Program, next: Program): string[
   const t = `inet ${table}`;
   const l: string[] = [];
   for (const [k, v] of old.elements) if (next.elements.get(k) !== v) l.push(elementLine('delete', t, k, v));
-  const same = (n: string) => { const a = old.chains.get(n), b = next.chains.get(n); return !!a && !!b && a.length === b.length && a.every((r, i) => r === b[i]); };
+  // a set written anew (its timeout changed) must first lose the rules that refer to it
+  const redone = [...old.sets].filter(([n, spec]) => next.sets.get(n) !== spec).map(([n]) => `@${q(n)} `);
+  const same = (n: string) => {
+    const a = old.chains.get(n), b = next.chains.get(n);
+    return !!a && !!b && a.length === b.length && a.every((r, i) => r === b[i] && !redone.some((ref) => r.includes(ref)));
+  };
   for (const n of old.chains.keys()) if (!same(n)) l.push(`flush chain ${t} ${q(n)}`);
   for (const n of old.chains.keys()) if (!next.chains.has(n)) l.push(`delete chain ${t} ${q(n)}`);
   for (const [n, spec] of old.sets) if (next.sets.get(n) !== spec) l.push(`delete set ${t} ${q(n)}`);

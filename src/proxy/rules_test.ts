@@ -157,3 +157,34 @@ test('externalTrafficPolicy Local: pods and the host use every endpoint, outside
   const none = serviceProgram(cfg, servicePorts(s, [sl], 'n3'));
   assert.equal(none.chains.get(ext)?.at(-1), 'drop');
 });
+
+test('nft applies each diff on a live scratch table: endpoints come and go, affinity on and off, the service goes', { skip: nftCheck ? false : 'needs root and nft' }, async () => {
+  // addresses of 10.250/16 and 10.251/16 (not routed here; no packet is sent), no node ports
+  const c: RulesConfig = { table: `k8ts-rtest${process.pid}`, serviceCIDR: '10.250.0.0/16', clusterCIDR: '10.251.0.0/16', podCIDR: '10.251.0.0/24', nodePortIPs: [] };
+  const apply = (script: string) => { const r = spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' }); assert.equal(r.status, 0, `${r.stderr}\n${script}`); };
+  const at = (eps: string[], spec: Record<string, unknown> = {}) => serviceProgram(c, servicePorts(
+    { metadata: { namespace: 'ns1', name: 'web' }, spec: { type: 'NodePort', clusterIP: '10.250.0.20', ports: [{ port: 80, protocol: 'TCP', nodePort: 30999 }], ...spec } } as unknown as KObject,
+    [{ metadata: { name: 'x' }, addressType: 'IPv4', ports: [{ name: '', port: 80, protocol: 'TCP' }], endpoints: eps.map((ip) => ({ addresses: [ip], conditions: { ready: true } })) } as unknown as KObject]));
+  const steps = [
+    at(['10.251.0.5', '10.251.0.6']),
+    at(['10.251.0.5', '10.251.0.7', '10.251.0.8']),
+    at(['10.251.0.5', '10.251.0.7'], { sessionAffinity: 'ClientIP' }),
+    at(['10.251.0.7'], { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } }),
+    at([]),
+    at(['10.251.0.9'], { externalTrafficPolicy: 'Local' }),
+    emptyProgram(),
+  ];
+  try {
+    apply(fullRuleset(c, []));
+    let cur = emptyProgram();
+    for (const next of steps) {
+      const d = programDiff(c.table, cur, next);
+      if (d.length) apply(d.join('\n') + '\n');
+      cur = next;
+    }
+    const left = spawnSync('nft', ['list', 'table', 'inet', c.table], { encoding: 'utf8' }).stdout;
+    assert.ok(!/chain (service|endpoint|external|local)-[A-Z2-7]{8}-/.test(left) && !left.includes('affinity-') && !left.includes('10.250.0.20 . tcp'), left);
+  } finally {
+    spawnSync('nft', ['delete', 'table', 'inet', c.table]);
+  }
+});
