@@ -1,5 +1,6 @@
-// The Ingress controller: serves networking.k8s.io/v1 Ingresses of class `k8ts` (or without a
-// class while k8ts is the default IngressClass) with an HTTP and an HTTPS listener on the node,
+// The Ingress controller: serves networking.k8s.io/v1 Ingresses of class `k8ts` (or of any other
+// IngressClass with spec.controller k8ts.io/ingress-controller, or without a class while one of
+// those is the default IngressClass) with an HTTP and an HTTPS listener on the node,
 // and reports the node address in status.loadBalancer.ingress.
 //
 // Listeners: $K8TS_NODE_IP (else 0.0.0.0) on $K8TS_INGRESS_HTTP_PORT / $K8TS_INGRESS_HTTPS_PORT
@@ -15,7 +16,7 @@ import type { KObject } from '../api/types.js';
 import { RestClient, SharedInformerFactory, WorkQueue, isAlreadyExists, isNotFound, keyOf, splitKey, type SharedInformer } from '../client/index.js';
 import { Backends } from './backends.js';
 import { Certificates, defaultCertCN, selfSignedCert } from './certs.js';
-import { buildRoutes, className, controllerName, defaultClassAnnotation, isDefaultClass, servesIngress, type RouteTable } from './match.js';
+import { buildRoutes, className, controllerName, defaultClassAnnotation, ourClasses, servesIngress, type RouteTable } from './match.js';
 import { createProxy, type Router } from './proxy.js';
 
 export * from './match.js';
@@ -99,8 +100,8 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
   // the route table is rebuilt lazily, on the first request after an Ingress or class change
   let table: RouteTable | undefined;
   const served = () => {
-    const dflt = isDefaultClass(classes.lister.get('', className));
-    return ingresses.lister.list().filter((i) => servesIngress(i, dflt));
+    const ours = ourClasses(classes.lister.list());
+    return ingresses.lister.list().filter((i) => servesIngress(i, ours));
   };
   const current = (): RouteTable => {
     if (!table) { const s = served(); table = buildRoutes(s); certs.setIngresses(s); }
@@ -159,9 +160,9 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
       const { namespace, name } = splitKey(key);
       const ing = ingresses.lister.get(namespace, name);
       if (!ing) return;
-      const dflt = isDefaultClass(classes.lister.get('', className));
+      const ours = ourClasses(classes.lister.list());
       const have = ing.status?.loadBalancer?.ingress ?? [];
-      const want = servesIngress(ing, dflt) ? lb : (JSON.stringify(have) === JSON.stringify(lb) ? [] : have);
+      const want = servesIngress(ing, ours) ? lb : (JSON.stringify(have) === JSON.stringify(lb) ? [] : have);
       if (JSON.stringify(have) === JSON.stringify(want)) return;
       try {
         await client.patch(ingressesResource, name, { namespace, subresource: 'status', type: 'merge', patch: { status: { loadBalancer: { ingress: want } } }, signal: ac.signal });

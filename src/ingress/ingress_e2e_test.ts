@@ -254,3 +254,18 @@ test('WebSocket upgrades pass through (ws and wss)', async () => {
   assert.equal(await echo(`wss://127.0.0.1:${httpsPort}/api/ws`, { headers: { host: 'foo.test' }, servername: 'foo.test', ca: fooCert.cert }), 'api:hello');
   assert.equal(await echo(`ws://127.0.0.1:${httpPort}/`, { headers: { host: 'x.bar.test' } }), 'wild:hello');
 });
+
+test('when k8ts stops being the default class, class-less Ingresses are dropped (and their status cleared); named ones stay', async () => {
+  await client.patch(ingressClassesResource, 'k8ts', { patch: { metadata: { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'false' } } } });
+  await client.create(ingressesResource, {
+    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'named', namespace: 'default' },
+    spec: { ingressClassName: 'k8ts', rules: [{ host: 'named.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'api', port: { name: 'api' } } } }] } }] },
+  } as KObject, { namespace: 'default' });
+  await eventually('foo.test unserved', async () => ((await get('foo.test', '/api')).status === 404 ? true : undefined));
+  const named = await eventually('named.test served', async () => { const r = await get('named.test', '/'); return r.status === 200 ? r : undefined; });
+  assert.equal(named.json.name, 'api');
+  await eventually('main status cleared', async () => {
+    const o = await client.get<KObject>(ingressesResource, 'main', { namespace: 'default' });
+    return (o.status?.loadBalancer?.ingress ?? []).length === 0 ? true : undefined;
+  });
+});

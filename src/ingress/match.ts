@@ -41,13 +41,22 @@ export function isDefaultClass(ic: KObject | undefined): boolean {
   return ic?.metadata.annotations?.[defaultClassAnnotation] === 'true';
 }
 
-/** spec.ingressClassName 'k8ts', the legacy annotation 'k8ts', or no class at all while k8ts is the default class */
-export function servesIngress(ing: KObject, k8tsIsDefault: boolean): boolean {
-  const name = ing.spec?.ingressClassName;
-  if (name) return name === className;
-  const legacy = ing.metadata.annotations?.[legacyClassAnnotation];
-  if (legacy) return legacy === className;
-  return k8tsIsDefault;
+/** The IngressClasses naming this controller, and whether one of them is the default class. */
+export interface OurClasses { names: Set<string>; isDefault: boolean }
+
+export function ourClasses(classes: KObject[]): OurClasses {
+  const mine = classes.filter((c) => c.spec?.controller === controllerName);
+  return { names: new Set(mine.map((c) => c.metadata.name ?? '')), isDefault: mine.some(isDefaultClass) };
+}
+
+/**
+ * spec.ingressClassName naming an IngressClass of this controller (k8ts, or any other with
+ * spec.controller k8ts.io/ingress-controller), the legacy annotation doing so, or no class at all
+ * while one of those classes is the default class
+ */
+export function servesIngress(ing: KObject, ours: OurClasses): boolean {
+  const name = ing.spec?.ingressClassName || ing.metadata.annotations?.[legacyClassAnnotation];
+  return name ? ours.names.has(name) : ours.isDefault;
 }
 
 /** lower case, without port and trailing dot; IPv6 literals keep their brackets */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../api/types.js';
-import { buildRoutes, hostMatches, normalizeHost, pathMatches, servesIngress } from './match.js';
+import { buildRoutes, hostMatches, normalizeHost, ourClasses, pathMatches, servesIngress } from './match.js';
 
 test('Prefix matches element-wise and ignores trailing slashes (upstream examples)', () => {
   const cases: [string, string, boolean][] = [
@@ -87,10 +87,19 @@ test('older Ingress wins a tie on the same host and path', () => {
 });
 
 test('which Ingresses the k8ts class serves', () => {
-  assert.equal(servesIngress(ing('a', { ingressClassName: 'k8ts' }), false), true);
-  assert.equal(servesIngress(ing('a', { ingressClassName: 'nginx' }), true), false);
-  assert.equal(servesIngress(ing('a', {}), true), true);
-  assert.equal(servesIngress(ing('a', {}), false), false);
-  assert.equal(servesIngress(ing('a', {}, { annotations: { 'kubernetes.io/ingress.class': 'k8ts' } }), false), true);
-  assert.equal(servesIngress(ing('a', {}, { annotations: { 'kubernetes.io/ingress.class': 'traefik' } }), true), false);
+  const ic = (name: string, controller: string, dflt?: boolean): KObject => ({
+    apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', spec: { controller },
+    metadata: { name, annotations: dflt ? { 'ingressclass.kubernetes.io/is-default-class': 'true' } : {} },
+  });
+  const dflt = ourClasses([ic('k8ts', 'k8ts.io/ingress-controller', true), ic('nginx', 'k8s.io/ingress-nginx')]);
+  const notDflt = ourClasses([ic('k8ts', 'k8ts.io/ingress-controller'), ic('nginx', 'k8s.io/ingress-nginx', true), ic('public', 'k8ts.io/ingress-controller')]);
+  assert.equal(servesIngress(ing('a', { ingressClassName: 'k8ts' }), notDflt), true);
+  assert.equal(servesIngress(ing('a', { ingressClassName: 'public' }), notDflt), true, 'another class of this controller');
+  assert.equal(servesIngress(ing('a', { ingressClassName: 'public' }), dflt), false, 'no such class');
+  assert.equal(servesIngress(ing('a', { ingressClassName: 'nginx' }), dflt), false);
+  assert.equal(servesIngress(ing('a', {}), dflt), true);
+  assert.equal(servesIngress(ing('a', {}), notDflt), false);
+  assert.equal(servesIngress(ing('a', {}, { annotations: { 'kubernetes.io/ingress.class': 'k8ts' } }), notDflt), true);
+  assert.equal(servesIngress(ing('a', {}, { annotations: { 'kubernetes.io/ingress.class': 'traefik' } }), dflt), false);
+  assert.equal(servesIngress(ing('a', {}), ourClasses([])), false);
 });
