@@ -28,9 +28,19 @@ let fooCert = { cert: '', key: '' };
 /** a backend answering JSON {name, url, headers}; WebSocket echo on /ws */
 async function backend(name: string): Promise<number> {
   const s = http.createServer((req, res) => {
-    const body = JSON.stringify({ name, url: req.url, headers: req.headers });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    let bytes = 0;
+    req.on('data', (c: Buffer) => { bytes += c.length; });
+    req.on('end', () => {
+      if (req.url?.endsWith('/big')) { // a large response, streamed without content-length
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-backend': name });
+        for (let i = 0; i < 10; i++) res.write(Buffer.alloc(100_000, 'x'));
+        res.end();
+        return;
+      }
+      const body = JSON.stringify({ name, url: req.url, method: req.method, bytes, headers: req.headers });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
   });
   const wss = new WebSocketServer({ noServer: true });
   s.on('upgrade', (req, sock, head) => wss.handleUpgrade(req, sock, head, (ws) => ws.on('message', (m) => ws.send(`${name}:${m}`))));
@@ -206,6 +216,25 @@ test('one keep-alive connection is balanced per request over the endpoints', asy
   } finally {
     agent.destroy();
   }
+});
+
+test('request bodies and large chunked responses stream through', async () => {
+  const posted = await new Promise<any>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: httpPort, method: 'POST', path: '/api/upload', headers: { host: 'foo.test' } }, (res) => {
+      let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(JSON.parse(b)));
+    });
+    req.on('error', reject);
+    for (let i = 0; i < 8; i++) req.write(Buffer.alloc(256 * 1024, 'y')); // chunked upload of 2 MiB
+    req.end();
+  });
+  assert.deepEqual([posted.name, posted.method, posted.bytes], ['api', 'POST', 8 * 256 * 1024]);
+  const big = await new Promise<{ len: number; backend: string; te: string }>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: httpPort, path: '/api/big', headers: { host: 'foo.test' } }, (res) => {
+      let len = 0; res.on('data', (c: Buffer) => { len += c.length; });
+      res.on('end', () => resolve({ len, backend: String(res.headers['x-backend']), te: String(res.headers['transfer-encoding']) }));
+    }).on('error', reject);
+  });
+  assert.deepEqual(big, { len: 1_000_000, backend: 'api', te: 'chunked' });
 });
 
 test('X-Forwarded-* headers reach the backend; client-sent ones are replaced', async () => {
