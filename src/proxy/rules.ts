@@ -103,7 +103,7 @@ export function baseRuleset(c: RulesConfig): string {
     `add rule ${t} service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services`,
     `add rule ${t} nodeport-endpoints-check ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports`,
     `add rule ${t} cluster-ips-check ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`,
-    `add rule ${t} cluster-ips-check ip daddr ${c.serviceCIDR} drop comment "Drop traffic to unallocated ClusterIPs"`,
+    `add rule ${t} cluster-ips-check ip daddr ${c.serviceCIDR} counter drop comment "Drop traffic to unallocated ClusterIPs"`,
     `add rule ${t} reject-chain reject`,
   ];
   if (c.nodePortIPs.length) l.push(`add element ${t} nodeport-ips { ${c.nodePortIPs.join(', ')} }`);

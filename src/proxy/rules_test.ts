@@ -33,7 +33,7 @@ test('the base table: verdict-map lookups, masquerade mark, reject without endpo
   assert.match(b, /filter-output ct state new jump service-endpoints-check\n.*filter-output ct state new jump cluster-ips-check/);
   assert.match(b, /filter-forward ct state new jump cluster-ips-check/);
   assert.match(b, /cluster-ips-check ip daddr @cluster-ips reject/);
-  assert.match(b, /cluster-ips-check ip daddr 10\.43\.0\.0\/16 drop/);
+  assert.match(b, /cluster-ips-check ip daddr 10\.43\.0\.0\/16 counter drop/);
   assert.match(b, /add element inet k8ts-test00 nodeport-ips \{ 192\.168\.1\.5, 127\.0\.0\.1 \}/);
 });
 
