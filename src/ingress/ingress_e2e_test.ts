@@ -8,7 +8,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startK8ts, type ServerHandle } from '../e2e/harness.js';
+import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
 import { RestClient } from '../client/index.js';
 import type { KObject } from '../api/types.js';
 import { selfSignedCert, defaultCertCN, ingressesResource, ingressClassesResource } from './index.js';
@@ -173,6 +173,9 @@ test('status.loadBalancer.ingress holds the node address and the listener ports;
   [httpPort, httpsPort] = lb[0].ports.map((p: any) => p.port);
   assert.ok(httpPort > 0 && httpsPort > 0 && httpPort !== 80);
   assert.match(server.output(), new RegExp(`serving http on 127\\.0\\.0\\.1:${httpPort}, https on 127\\.0\\.0\\.1:${httpsPort}`));
+  // what kubectl shows: CLASS <none> (served as the default class), ADDRESS, PORTS 80, 443
+  assert.match(kc(server.kubeconfig, ['get', 'ingress', 'main', '--no-headers']), /^main\s+<none>\s+foo\.test,\*\.bar\.test\s+127\.0\.0\.1\s+80, 443\s/);
+  assert.match(kc(server.kubeconfig, ['get', 'ingressclass', 'k8ts', '--no-headers']), /^k8ts\s+k8ts\.io\/ingress-controller\s/);
   const other = await client.get<KObject>(ingressesResource, 'someone-else', { namespace: 'default' });
   assert.equal(other.status?.loadBalancer?.ingress?.length ?? 0, 0);
 });

@@ -14,6 +14,8 @@ export interface ProxyOptions {
   /** the listener's port, for X-Forwarded-Port */
   port: () => number;
   agent?: http.Agent;
+  /** no bytes from the backend for this long: 504 (default 60 s, as ingress-nginx's proxy-read-timeout) */
+  timeoutMs?: number;
   log?: (m: string) => void;
 }
 
@@ -91,9 +93,12 @@ export function createProxy(route: Router, o: ProxyOptions) {
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
       ur.pipe(res);
     });
+    let timedOut = false;
+    up.setTimeout(o.timeoutMs ?? 60_000, () => { timedOut = true; up.destroy(new Error('backend timed out')); });
     up.on('error', (e) => {
       o.log?.(`ingress: ${req.method} ${req.headers.host}${req.url} -> ${r.target.host}:${r.target.port}: ${e.message}`);
-      plain(res, 502, statusText(502, 'backend unreachable'));
+      if (timedOut) plain(res, 504, statusText(504, 'backend timed out'));
+      else plain(res, 502, statusText(502, 'backend unreachable'));
     });
     res.on('close', () => { if (!res.writableFinished) up.destroy(); });
     // a request without a body is sent at once; others stream
