@@ -42,6 +42,8 @@ export class Proxier {
   private installed = new Map<string, Program>();
   /** element key -> the service holding it (a LoadBalancer port on the node IP goes to the first) */
   private owners = new Map<string, string>();
+  /** element key -> services that wanted it while another held it (synced again once it is free) */
+  private denied = new Map<string, Set<string>>();
   private dirty = new Set<string>();
   private needFull = true;
   private nodeIP?: string;
@@ -144,7 +146,12 @@ export class Proxier {
     const p = serviceProgram(cfg, servicePorts(svc, [...(this.slicesBySvc.get(key)?.values() ?? [])], this.o.nodeName));
     for (const k of [...p.elements.keys()]) {
       const owner = this.owners.get(k);
-      if (owner && owner !== key && this.get(owner)) p.elements.delete(k);
+      if (owner && owner !== key && this.get(owner)) {
+        p.elements.delete(k);
+        let d = this.denied.get(k);
+        if (!d) this.denied.set(k, (d = new Set()));
+        d.add(key);
+      }
     }
     return p;
   }
@@ -152,7 +159,12 @@ export class Proxier {
   private get(key: string): KObject | undefined { const { namespace, name } = splitKey(key); return this.services.lister.get(namespace, name); }
 
   private claim(key: string, old: Program, next: Program): void {
-    for (const k of old.elements.keys()) if (!next.elements.has(k) && this.owners.get(k) === key) this.owners.delete(k);
+    for (const k of old.elements.keys()) {
+      if (next.elements.has(k) || this.owners.get(k) !== key) continue;
+      this.owners.delete(k);
+      for (const waiting of this.denied.get(k) ?? []) this.touch(waiting);
+      this.denied.delete(k);
+    }
     for (const k of next.elements.keys()) this.owners.set(k, key);
   }
 
@@ -164,6 +176,7 @@ export class Proxier {
     if (this.needFull) {
       this.dirty.clear();
       this.owners.clear();
+      this.denied.clear();
       const byAge = this.services.lister.list().sort((a, b) => String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')));
       const next = new Map<string, Program>();
       for (const s of byAge) {

@@ -82,3 +82,42 @@ test('Proxier: full sync, then per-service transactions; ServiceLB status; full 
     await api.stop();
   }
 });
+
+test('Proxier: two LoadBalancers on one port of the node IP: the older holds it, the other takes it once free', async () => {
+  const api = new FakeApiServer();
+  await api.start();
+  const client = new RestClient({ server: api.url });
+  const scripts: string[] = [];
+  const proxier = new Proxier({
+    client, table: 'k8ts-unit', bridge: 'k8tsunit', podCIDR: '10.42.0.0/24', nodeName: 'n1', serviceCIDR: '10.43.0.0/16', clusterCIDR: '10.42.0.0/16', log: () => {},
+    apply: async (s) => { scripts.push(s); },
+  });
+  const ac = new AbortController();
+  let run: Promise<void> | undefined;
+  const lb = (name: string, ip: string, ts: string) => ({
+    metadata: { namespace: 'ns', name, creationTimestamp: ts },
+    spec: { type: 'LoadBalancer', clusterIP: ip, ports: [{ port: 8080, protocol: 'TCP', nodePort: name === 'a' ? 30001 : 30002 }] },
+    status: { loadBalancer: { ingress: [{ ip: '192.168.1.5' }] } },
+  });
+  try {
+    api.put(core('nodes'), { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.5' }] } });
+    api.put(core('services'), lb('a', '10.43.0.30', '2024-01-01T00:00:00Z'));
+    api.put(core('services'), lb('b', '10.43.0.31', '2024-01-01T00:00:01Z'));
+    api.put(disc, slice('a', ['10.42.0.5']));
+    api.put(disc, slice('b', ['10.42.0.6']));
+    run = proxier.run(ac.signal);
+    const held = /service-ips \{ 192\.168\.1\.5 \. tcp \. 8080 : goto external-\S+-ns\/(\w)\/tcp\/ \}/;
+    await until('programmed', () => scripts.some((s) => held.test(s) && s.includes('ns/b/')));
+    const holders = new Set(scripts.map((s) => [...s.matchAll(new RegExp(held, 'g'))].map((m) => m[1])).flat());
+    assert.deepEqual([...holders], ['a']);
+    api.remove(core('services'), 'ns', 'a');
+    await until('b takes the port', () => scripts.some((s) => held.exec(s)?.[1] === 'b'), 5000);
+    const last = scripts.join('');
+    assert.ok(last.indexOf('delete element inet k8ts-unit service-ips { 192.168.1.5 . tcp . 8080 }') < last.lastIndexOf('add element inet k8ts-unit service-ips { 192.168.1.5 . tcp . 8080 : goto external-'));
+  } finally {
+    ac.abort();
+    await run;
+    client.close();
+    await api.stop();
+  }
+});
