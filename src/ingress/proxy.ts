@@ -57,6 +57,8 @@ function plain(res: http.ServerResponse, status: number, text: string): void {
 }
 
 const smallBody = 64 * 1024;
+/** tries after the first for idempotent requests whose connection fails (as nginx's proxy_next_upstream error) */
+const maxRetries = 2;
 
 const statusText = (s: number, reason: string) => `${s} ${http.STATUS_CODES[s] ?? ''}${reason ? `: ${reason}` : ''}\n`;
 
@@ -64,46 +66,55 @@ export function createProxy(route: Router, o: ProxyOptions) {
   const agent = o.agent ?? new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 512, scheduling: 'lifo' });
 
   function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const r = route(req.headers.host ?? '', pathOf(req.url));
-    if (!('target' in r)) { plain(res, r.status, statusText(r.status, r.reason)); return; }
-    const up = http.request({
-      host: r.target.host, port: r.target.port, method: req.method, path: req.url, agent,
-      headers: forwardHeaders(req, o, false),
-    });
-    up.on('response', (ur) => {
-      const headers: http.OutgoingHttpHeaders = {};
-      const conn = ur.headers.connection;
-      const listed = conn ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
-      for (const k in ur.headers) {
-        const v = ur.headers[k];
-        if (v !== undefined && !hopByHop.has(k) && !listed?.has(k)) headers[k] = v;
-      }
-      const len = Number(ur.headers['content-length'] ?? -1);
-      ur.on('error', () => res.destroy());
-      if (len >= 0 && len <= smallBody && req.method !== 'HEAD') {
-        // a small body goes out with the headers in one write
-        const chunks: Buffer[] = [];
-        ur.on('data', (c: Buffer) => chunks.push(c));
-        ur.on('end', () => {
-          res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
-          res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-        });
-        return;
-      }
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
-      ur.pipe(res);
-    });
-    let timedOut = false;
-    up.setTimeout(o.timeoutMs ?? 60_000, () => { timedOut = true; up.destroy(new Error('backend timed out')); });
-    up.on('error', (e) => {
-      o.log?.(`ingress: ${req.method} ${req.headers.host}${req.url} -> ${r.target.host}:${r.target.port}: ${e.message}`);
-      if (timedOut) plain(res, 504, statusText(504, 'backend timed out'));
-      else plain(res, 502, statusText(502, 'backend unreachable'));
-    });
-    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
-    // a request without a body is sent at once; others stream
-    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) { req.resume(); up.end(); }
-    else req.pipe(up);
+    // a request without a body is sent at once (others stream) and, when idempotent, is tried again
+    // on other endpoints if the connection fails before an answer (stale keep-alive, endpoint gone)
+    const bodiless = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+    const retriable = bodiless && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS');
+    const headers = forwardHeaders(req, o, false);
+    const path = pathOf(req.url);
+    let current: http.ClientRequest | undefined;
+    res.on('close', () => { if (!res.writableFinished) current?.destroy(); });
+    if (bodiless) req.resume();
+    const send = (attempt: number): void => {
+      const r = route(req.headers.host ?? '', path);
+      if (!('target' in r)) { plain(res, r.status, statusText(r.status, r.reason)); return; }
+      const up = (current = http.request({ host: r.target.host, port: r.target.port, method: req.method, path: req.url, agent, headers }));
+      let answered = false, timedOut = false;
+      up.on('response', (ur) => {
+        answered = true;
+        const out: http.OutgoingHttpHeaders = {};
+        const conn = ur.headers.connection;
+        const listed = conn ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+        for (const k in ur.headers) {
+          const v = ur.headers[k];
+          if (v !== undefined && !hopByHop.has(k) && !listed?.has(k)) out[k] = v;
+        }
+        const len = Number(ur.headers['content-length'] ?? -1);
+        ur.on('error', () => res.destroy());
+        if (len >= 0 && len <= smallBody && req.method !== 'HEAD') {
+          // a small body goes out with the headers in one write
+          const chunks: Buffer[] = [];
+          ur.on('data', (c: Buffer) => chunks.push(c));
+          ur.on('end', () => {
+            res.writeHead(ur.statusCode ?? 502, ur.statusMessage, out);
+            res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+          });
+          return;
+        }
+        res.writeHead(ur.statusCode ?? 502, ur.statusMessage, out);
+        ur.pipe(res);
+      });
+      up.setTimeout(o.timeoutMs ?? 60_000, () => { timedOut = true; up.destroy(new Error('backend timed out')); });
+      up.on('error', (e) => {
+        if (!answered && !timedOut && retriable && attempt < maxRetries && !res.headersSent && !res.destroyed) { send(attempt + 1); return; }
+        o.log?.(`ingress: ${req.method} ${req.headers.host}${req.url} -> ${r.target.host}:${r.target.port}: ${e.message}`);
+        if (timedOut) plain(res, 504, statusText(504, 'backend timed out'));
+        else plain(res, 502, statusText(502, 'backend unreachable'));
+      });
+      if (bodiless) up.end();
+      else req.pipe(up);
+    };
+    send(0);
   }
 
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {

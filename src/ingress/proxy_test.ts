@@ -72,3 +72,23 @@ test('a backend declining an upgrade has its answer relayed', async () => {
   assert.match(raw, /^HTTP\/1\.1 426 /);
   assert.match(raw, /no upgrade here/);
 });
+
+test('an idempotent request whose connection fails is tried on the next endpoint; a POST is not', async () => {
+  const dead = await listen(http.createServer());
+  servers.pop()!.close();
+  const live = await listen(http.createServer((req, res) => { res.writeHead(200, { 'content-length': 4 }); res.end('live'); }));
+  let n = 0;
+  const p = createProxy(() => ({ target: { host: '127.0.0.1', port: n++ % 2 === 0 ? dead : live } }), { proto: 'http', port: () => 80 });
+  const port = await listen(http.createServer(p.onRequest));
+  await new Promise((r) => setTimeout(r, 50));
+  const r = await get(port);
+  assert.deepEqual([r.status, r.body], [200, 'live']);
+  const post = await new Promise<number>((resolve, reject) => {
+    n = 0;
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: { 'content-length': 2 } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end('hi');
+  });
+  assert.equal(post, 502);
+  p.agent.destroy();
+});
