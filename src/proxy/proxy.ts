@@ -47,6 +47,8 @@ export class Proxier {
   private dirty = new Set<string>();
   private needFull = true;
   private nodeIP?: string;
+  /** the Node object's InternalIP (what ServiceLB publishes) */
+  private nodeInternalIP?: string;
   private podCIDR: string;
   private readonly queue: WorkQueue<string>;
   private readonly lbQueue: WorkQueue<string>;
@@ -131,12 +133,15 @@ export class Proxier {
   private nodeChanged(n: KObject): void {
     const ip = ((n as any).status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address as string | undefined;
     const cidr = (n as any).spec?.podCIDR as string | undefined;
+    if (ip && ip !== this.nodeInternalIP) {
+      this.nodeInternalIP = ip;
+      for (const s of this.services.lister.list()) this.lbQueue.add(keyOf(s));
+    }
     if ((!ip || ip === this.nodeIP) && (!cidr || cidr === this.podCIDR)) return;
     if (ip) this.nodeIP = ip;
     if (cidr) this.podCIDR = cidr;
     this.needFull = true;
     this.queue.add('sync');
-    for (const s of this.services.lister.list()) this.lbQueue.add(keyOf(s));
   }
 
   /** the wanted program of one service, without elements another service holds */
@@ -220,7 +225,7 @@ export class Proxier {
   private async syncLB(key: string): Promise<void> {
     const svc = this.get(key);
     if (!svc) return;
-    const ingress = wantedIngress(svc, this.nodeIP);
+    const ingress = wantedIngress(svc, this.nodeInternalIP);
     if (ingress) await publishIngress(this.o.client, svc, ingress);
   }
 
