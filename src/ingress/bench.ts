@@ -5,7 +5,7 @@
 // Prints the ingress ÷ nginx ratio against the goal ≥ 0.8. `node dist/ingress/bench.js` runs it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ export interface IngressBenchOptions {
 export interface IngressBenchResult {
   loader: 'ab' | 'node';
   direct: number; ingress: number; nginx?: number; ratio?: number; failures: number; pass?: boolean;
+  /** requests per CPU-second of the proxy process (its efficiency, independent of machine load) */
+  ingressPerCpuSec?: number; nginxPerCpuSec?: number;
 }
 
 const k8tsBin = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/k8ts.js');
@@ -96,6 +98,14 @@ async function freePort(): Promise<number> {
 }
 
 interface Load { rps: number; failures: number }
+
+/** user+system CPU seconds of a process (Linux /proc; NaN elsewhere) */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch { return NaN; }
+}
 
 function abLoad(port: number, host: string, clients: number, seconds: number): Load {
   const r = spawnSync('ab', ['-q', '-k', '-c', String(clients), '-t', String(seconds), '-n', '10000000', '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
@@ -181,21 +191,29 @@ export async function runIngressBench(opts: IngressBenchOptions = {}): Promise<I
     const targets: [string, number][] = [['direct', backendPort], ['ingress', ingressPort], ...(nginxPort ? [['nginx', nginxPort] as [string, number]] : [])];
     for (const [, port] of targets) await load(port, 'bench.test', 1); // warm-up (JIT, upstream connections)
     const best: Record<string, number> = {};
+    const perCpu: Record<string, number> = {};
+    const proxyPid: Record<string, number | undefined> = { ingress: server.pid, nginx: nginx?.pid };
     let failures = 0;
     for (let r = 0; r < rounds; r++) {
       for (const [name, port] of targets) {
+        const c0 = cpuSeconds(proxyPid[name]);
+        const t0 = Date.now();
         const l = await load(port, 'bench.test');
+        const cpu = cpuSeconds(proxyPid[name]) - c0;
+        const wall = (Date.now() - t0) / 1000;
         failures += l.failures;
         best[name] = Math.max(best[name] ?? 0, l.rps);
-        out(`[ingress] round ${r + 1} ${name.padEnd(8)} ${l.rps.toFixed(0).padStart(7)} req/s${l.failures ? ` (${l.failures} failed)` : ''}`);
+        if (cpu > 0) perCpu[name] = Math.max(perCpu[name] ?? 0, (l.rps * wall) / cpu);
+        const cpuNote = cpu > 0 ? `, proxy CPU ${((100 * cpu) / wall).toFixed(0)}%` : '';
+        out(`[ingress] round ${r + 1} ${name.padEnd(8)} ${l.rps.toFixed(0).padStart(7)} req/s${cpuNote}${l.failures ? ` (${l.failures} failed)` : ''}`);
       }
     }
-    const res: IngressBenchResult = { loader, direct: best.direct, ingress: best.ingress, nginx: best.nginx, failures };
-    out(`backend direct: ${best.direct.toFixed(0)} req/s; through the k8ts ingress: ${best.ingress.toFixed(0)} req/s`);
+    const res: IngressBenchResult = { loader, direct: best.direct, ingress: best.ingress, nginx: best.nginx, failures, ingressPerCpuSec: perCpu.ingress, nginxPerCpuSec: perCpu.nginx };
+    out(`backend direct: ${best.direct.toFixed(0)} req/s; through the k8ts ingress: ${best.ingress.toFixed(0)} req/s (${(perCpu.ingress ?? NaN).toFixed(0)} per CPU-second)`);
     if (best.nginx) {
       res.ratio = best.ingress / best.nginx;
       res.pass = res.ratio >= INGRESS_GOALS.ratioVsNginx && failures === 0;
-      out(`through nginx (1 worker): ${best.nginx.toFixed(0)} req/s; ingress ÷ nginx = ${res.ratio.toFixed(2)} (goal ≥ ${INGRESS_GOALS.ratioVsNginx}) ${res.pass ? 'PASS' : 'FAIL'}`);
+      out(`through nginx (1 worker): ${best.nginx.toFixed(0)} req/s (${(perCpu.nginx ?? NaN).toFixed(0)} per CPU-second); ingress ÷ nginx = ${res.ratio.toFixed(2)} (goal ≥ ${INGRESS_GOALS.ratioVsNginx}) ${res.pass ? 'PASS' : 'FAIL'}`);
     }
     return res;
   } finally {
