@@ -1,7 +1,9 @@
 // `npm run bench`: the API server benchmark, on SQLite and on etcd. For each datastore it starts a
 // real `k8ts server` child process (API server only), measures through its HTTPS API, then measures
 // the raw storage backend in the same run and prints API ÷ raw ratios against the goals.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import { benchApi, type ApiBenchResult } from './api.js';
 import { runSchedulerBench } from './scheduler.js';
 import { reportPodStartup, runPodStartupBench } from './podstartup.js';
 import { runDnsBench } from '../dns/bench.js';
+import { runIngressBench } from '../ingress/bench.js';
 import { connect } from './https.js';
 import { ms, perSec, table, verdict } from './stats.js';
 
@@ -98,6 +101,12 @@ async function main(): Promise<void> {
   if (startup) process.stdout.write(`\n${reportPodStartup(startup)}\n\n`);
   process.stdout.write('== cluster DNS ==\n');
   await runDnsBench();
+  process.stdout.write('\n== ingress ==\n');
+  await runIngressBench();
+  process.stdout.write('\n== service proxy: nftables rule programming ==\n');
+  if (process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0) {
+    spawnSync(process.execPath, [fileURLToPath(new URL('../proxy/bench.js', import.meta.url))], { stdio: 'inherit' });
+  } else process.stdout.write('skipped: needs root and nft (apt-get install nftables)\n');
   process.stdout.write(`total bench time ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 

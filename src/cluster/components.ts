@@ -1,4 +1,5 @@
 // Starts the in-process components (each a plain API client using the admin kubeconfig).
+import { nthAddress } from '../apiserver/allocator.js';
 export interface ComponentOptions {
   kubeconfigPath: string; dataDir: string; disable: string[]; log: (msg: string) => void; simulatedNodes?: number;
   containerRuntimeEndpoint?: string;
@@ -60,7 +61,11 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     else {
       // a node agent that cannot start (containerd refusing, say) must not take the control plane down
       try {
-        const stopKubelet = await runKubelet({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, containerRuntimeEndpoint: opts.containerRuntimeEndpoint });
+        const stopKubelet = await runKubelet({
+          kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, containerRuntimeEndpoint: opts.containerRuntimeEndpoint,
+          // the 10th address of the service range, as k3s (and what the DNS publishes as kube-dns)
+          clusterDNS: opts.serviceCidr ? nthAddress(opts.serviceCidr, 10) : undefined,
+        });
         stops.push(async () => {
           // an orderly stop leaves the pods running for the next start (or removes them when asked
           // to); if a removing stop hangs, tear the runtime down so nothing is left behind
@@ -83,7 +88,12 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
       const { proxyUnavailable, runProxy } = await import('../proxy/index.js');
       const whyNot = proxyUnavailable();
       if (whyNot) opts.log(`proxy: not started: ${whyNot} (--disable proxy silences this)`);
-      else stops.push(await runProxy({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, serviceCIDR: opts.serviceCidr, clusterCIDR: opts.clusterCidr }));
+      else {
+        stops.push(await runProxy({
+          kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, serviceCIDR: opts.serviceCidr, clusterCIDR: opts.clusterCidr,
+          deleteRulesOnStop: process.env.K8TS_KUBELET_CLEANUP_ON_EXIT === 'true',
+        }));
+      }
     }
   }
   return async () => { for (const s of stops.reverse()) await s(); };

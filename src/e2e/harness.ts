@@ -31,8 +31,8 @@ export async function startK8ts(opts: StartOptions = {}): Promise<ServerHandle> 
     // a kubelet's API listens on loopback, on a free port (reported in its Node status); test
     // servers remove their pods when they stop unless a test asks otherwise
     env: {
-      // cluster DNS on any free port (tests run many servers; port 53 is the default)
-      ...process.env, K8TS_DNS_PORT: '0', ...(opts.kubelet ? { K8TS_KUBELET_PORT: '0', K8TS_NODE_IP: '127.0.0.1', K8TS_KUBELET_CLEANUP_ON_EXIT: 'true' } : {}), ...opts.env,
+      // cluster DNS and the ingress on any free ports (tests run many servers; 53, 80 and 443 are the defaults)
+      ...process.env, K8TS_DNS_PORT: '0', K8TS_INGRESS_HTTP_PORT: '0', K8TS_INGRESS_HTTPS_PORT: '0', ...(opts.kubelet ? { K8TS_KUBELET_PORT: '0', K8TS_NODE_IP: '127.0.0.1', K8TS_KUBELET_CLEANUP_ON_EXIT: 'true' } : {}), ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -40,6 +40,8 @@ export interface RunKubeletOptions {
    * serving-kubelet.key and client-ca.crt (as k3s), which `k8ts server` writes; not served without them.
    */
   tls?: { certFile: string; keyFile: string; clientCAFile: string };
+  /** the cluster DNS address written into pods' resolv.conf (default 10.43.0.10) */
+  clusterDNS?: string;
   /** an existing CRI endpoint (unix socket) instead of our own containerd (upstream --container-runtime-endpoint) */
   containerRuntimeEndpoint?: string;
   /** its port; default K8TS_KUBELET_PORT or 10250 (0: any free port, reported in the Node status) */
@@ -109,6 +111,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   kubelet = new Kubelet({
     client, cri: ctrd.cri, name: opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(), dataDir: opts.dataDir,
     podCIDR, hostIP, runtimeVersion: version.runtimeVersion, log: opts.log, kubeletPort: server?.port,
+    clusterDNS: opts.clusterDNS,
   });
   const ac = new AbortController();
   const done = kubelet.run(ac.signal).catch((e) => opts.log(`kubelet: ${e instanceof Error ? e.stack : e}`));

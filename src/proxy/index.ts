@@ -27,6 +27,8 @@ export function proxyUnavailable(): string | undefined {
 }
 
 export interface RunProxyOptions {
+  /** remove the nftables table on stop (when the kubelet removes its pods too) */
+  deleteRulesOnStop?: boolean;
   kubeconfigPath: string;
   dataDir: string;
   log: (msg: string) => void;
@@ -56,6 +58,8 @@ export async function runProxy(opts: RunProxyOptions): Promise<() => Promise<voi
     ac.abort();
     await done;
     client.close();
-    deleteTable(table);
+    // kept by default, as kube-proxy leaves its rules: pods keep running while k8ts is stopped, and
+    // their service traffic must stay on this machine (`k8ts killall` removes the table)
+    if (opts.deleteRulesOnStop) deleteTable(table);
   };
 }
