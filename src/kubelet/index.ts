@@ -5,14 +5,14 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../client/index.js';
 import { which } from '../util/prereq.js';
-import { sandboxImage, startContainerd, type Containerd } from './containerd.js';
+import { startContainerd, type Containerd } from './containerd.js';
 import { CriClient } from './cri/client.js';
 import { cniNetwork, removeCniNetwork, writeCniConfig } from './cni.js';
 import { Kubelet } from './kubelet.js';
 import { internalIP } from './node.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { killPod, podUidLabel } from './runtime.js';
-import { busyboxBinary, buildTestImages, importImages } from './testimages.js';
+import { busyboxBinary, buildTestImages, httpdImage, importImages } from './testimages.js';
 
 export { Kubelet } from './kubelet.js';
 import { containerdPaths } from './containerd.js';
@@ -79,7 +79,8 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   if (!opts.containerRuntimeEndpoint) writeCniConfig(net);
   const cleanup = opts.cleanupOnExit ?? process.env.K8TS_KUBELET_CLEANUP_ON_EXIT === 'true';
   try {
-    const have = (await ctrd.cri.image('ImageStatus', { image: { image: sandboxImage } })).image;
+    // (imported again when the newest of them is missing, e.g. in a data dir from an older k8ts)
+    const have = (await ctrd.cri.image('ImageStatus', { image: { image: httpdImage } })).image;
     if (!have && existsSync(busyboxBinary)) {
       const dir = join(opts.dataDir, 'agent', 'images');
       mkdirSync(dir, { recursive: true });

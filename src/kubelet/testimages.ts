@@ -1,14 +1,18 @@
 // Local images built from Debian's busybox-static, since no registry is reachable: busybox (with
-// every applet linked into /bin) and the sandbox (pause) image, which is the same layer running
+// every applet linked into /bin), busybox-httpd (its default command serves a page naming the pod
+// on port 80) and the sandbox (pause) image, which is the same layer running
 // `sleep infinity`. Written as one OCI image layout tarball and imported with `ctr images import`.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sandboxImage } from './containerd.js';
 
 export const busyboxImages = ['docker.io/library/busybox:latest', 'docker.io/library/busybox:1.36', 'docker.io/library/busybox:1.37'];
+/** the same busybox whose default command serves HTTP on port 80, with a page naming the pod */
+export const httpdImage = 'docker.io/k8ts/busybox-httpd:latest';
+const httpdCmd = ['sh', '-c', 'echo "<h1>k8ts busybox</h1><p>$(hostname)</p>" > /var/www/index.html; exec httpd -f -v -p 80 -h /var/www'];
 export const busyboxBinary = '/bin/busybox';
 
 const arch = process.arch === 'x64' ? 'amd64' : process.arch;
@@ -24,6 +28,31 @@ function rootfs(dir: string, busybox: string): void {
   writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n');
   writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
   writeFileSync(join(dir, 'var/www/index.html'), '<h1>k8ts busybox</h1>\n');
+  nssLibraries(dir);
+}
+
+/**
+ * busybox-static is linked against glibc, whose getaddrinfo (wget, ping, nc by name) loads the
+ * NSS modules at run time and crashes without them; the host's copies of the same Debian glibc
+ * go into the image, with the loader they need and an nsswitch.conf
+ */
+function nssLibraries(dir: string): void {
+  const libDirs = ['/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu'];
+  const libs = ['libnss_files.so.2', 'libnss_dns.so.2', 'libresolv.so.2', 'libc.so.6'];
+  const loaders = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1'];
+  const copy = (from: string) => {
+    const to = join(dir, from);
+    mkdirSync(join(to, '..'), { recursive: true });
+    copyFileSync(realpathSync(from), to);
+  };
+  let found = false;
+  for (const l of libs) {
+    const d = libDirs.find((x) => existsSync(join(x, l)));
+    if (d) { copy(join(d, l)); found = true; }
+  }
+  if (!found) return;
+  for (const l of loaders) if (existsSync(l)) copy(l);
+  writeFileSync(join(dir, 'etc/nsswitch.conf'), 'hosts: files dns\nnetworks: files\n');
 }
 
 /** builds the OCI layout tarball at outFile; returns the image names it holds */
@@ -61,14 +90,15 @@ export function buildTestImages(outFile: string, opts: { busybox?: string } = {}
     };
     const busybox = image(['sh']);
     const pause = image(['sleep', 'infinity']);
+    const httpd = image(httpdCmd);
     const entry = (m: { digest: string; size: number }, name: string) => ({
       mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, platform: { architecture: arch, os: 'linux' },
       annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name.split(':').pop() },
     });
-    const names = [...busyboxImages, sandboxImage];
+    const names = [...busyboxImages, httpdImage, sandboxImage];
     writeFileSync(join(layout, 'index.json'), JSON.stringify({
       schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [...busyboxImages.map((n) => entry(busybox, n)), entry(pause, sandboxImage)],
+      manifests: [...busyboxImages.map((n) => entry(busybox, n)), entry(httpd, httpdImage), entry(pause, sandboxImage)],
     }));
     writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', layout, '-cf', outFile, '.']);
