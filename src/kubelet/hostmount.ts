@@ -1,7 +1,8 @@
 // Mounts the kubelet makes on the host for pod volumes (tmpfs for memory-backed emptyDirs, secrets
 // and projected volumes), found again through /proc/self/mountinfo, and removed before a pod's
 // directory is deleted.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 
 /** mount points from /proc/self/mountinfo (octal escapes such as \040 decoded) */
@@ -12,20 +13,23 @@ export function mountPoints(): string[] {
 
 export function isMountPoint(path: string): boolean { return mountPoints().includes(path); }
 
+// mount(8) runs as a child without blocking: this process also serves the API and every other component
+const run = promisify(execFile);
+
 /** mounts a tmpfs at dir (which must exist) unless one is there; size in bytes */
-export function mountTmpfs(dir: string, sizeBytes?: number): void {
+export async function mountTmpfs(dir: string, sizeBytes?: number): Promise<void> {
   if (isMountPoint(dir)) return;
   const opts = ['nosuid', 'nodev', ...(sizeBytes ? [`size=${Math.ceil(sizeBytes)}`] : [])];
-  execFileSync('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await run('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir]);
 }
 
 /** unmounts everything mounted at or below dir, deepest first (lazily when busy) */
-export function unmountUnder(dir: string): void {
+export async function unmountUnder(dir: string): Promise<void> {
   const base = dir.replace(/\/+$/, '');
   const mine = mountPoints().filter((m) => m === base || m.startsWith(`${base}/`)).sort((a, b) => b.length - a.length);
   for (const m of mine) {
-    try { execFileSync('umount', [m], { stdio: 'ignore' }); } catch {
-      try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ }
+    try { await run('umount', [m]); } catch {
+      try { await run('umount', ['-l', m]); } catch { /* already gone */ }
     }
   }
 }

@@ -141,7 +141,7 @@ export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, 
     await ctx.cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
     await ctx.cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
   }
-  if (podsDir) removePodDir(podsDir, uid);
+  if (podsDir) await removePodDir(podsDir, uid);
 }
 
 /**

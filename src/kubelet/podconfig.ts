@@ -143,7 +143,7 @@ export class PodConfig {
 
   /** frees what prepare made for a pod (unmounts, state); the pod's dir itself is removed by killPod */
   async release(uid: string): Promise<void> {
-    unmountUnder(podDir(this.rt.podsDir, uid));
+    await unmountUnder(podDir(this.rt.podsDir, uid));
     this.pods.delete(uid);
     for (const m of [this.tokens, this.lastFailure]) for (const k of [...m.keys()]) if (k.startsWith(`${uid}/`)) m.delete(k);
   }

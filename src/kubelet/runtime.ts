@@ -93,11 +93,11 @@ export async function killPod(cri: CriClient, uid: string, graceSeconds: number,
     await cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
     await cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
   }
-  if (podsDir) removePodDir(podsDir, uid);
+  if (podsDir) await removePodDir(podsDir, uid);
 }
 
 /** removes a pod's directory, after unmounting its volumes' mounts (removing would only empty them, then fail) */
-export function removePodDir(podsDir: string, uid: string): void {
-  unmountUnder(podDir(podsDir, uid));
+export async function removePodDir(podsDir: string, uid: string): Promise<void> {
+  await unmountUnder(podDir(podsDir, uid));
   rmSync(podDir(podsDir, uid), { recursive: true, force: true });
 }

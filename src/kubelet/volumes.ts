@@ -209,8 +209,8 @@ export async function setUpVolume(pod: KObject, vol: any, podDir: string, src: V
     // every volume directory is an emptyDir upstream (configMaps and the rest wrap one): 0777; a
     // tmpfs mounted on it keeps its own 1777 root. Secrets and projected data (tokens) stay off the disk.
     if (!existsSync(dir)) { mkdirSync(dir, { recursive: true, mode: 0o750 }); chmodSync(dir, 0o777); }
-    if (vol.emptyDir?.medium === 'Memory') mountTmpfs(dir, tmpfsSize(pod, vol));
-    else if (vol.secret || vol.projected) mountTmpfs(dir);
+    if (vol.emptyDir?.medium === 'Memory') await mountTmpfs(dir, tmpfsSize(pod, vol));
+    else if (vol.secret || vol.projected) await mountTmpfs(dir);
     if (vol.emptyDir && fsGroup !== undefined) setOwnership(dir, fsGroup, false);
     state.ready.add(vol.name);
   }

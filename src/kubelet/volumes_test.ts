@@ -188,9 +188,9 @@ test('memory-backed emptyDir is a sized tmpfs; unmountUnder removes it', { skip:
     const sec = await setUpVolume(pod, { name: 's', secret: { secretName: 'creds' } }, dir, sources(), st);
     assert.ok(isMountPoint(sec));
     assert.equal(readFileSync(join(sec, 'user'), 'utf8'), 'admin');
-    unmountUnder(dir);
+    await unmountUnder(dir);
     assert.ok(!isMountPoint(p) && !isMountPoint(sec));
-  } finally { unmountUnder(dir); rmSync(dir, { recursive: true, force: true }); }
+  } finally { await unmountUnder(dir); rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('terminationMessage: the mounted file, else the log tail with FallbackToLogsOnError on failure', () => {
