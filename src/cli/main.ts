@@ -1,5 +1,6 @@
 // The `k8ts` command (k3s-style subcommands and flags).
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
+import { processes } from '../util/proc.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer } from '../cluster/server.js';
@@ -114,17 +115,14 @@ async function image(args: string[]): Promise<void> {
 /** pids of `k8ts server` processes using dataDir */
 function serverPids(dataDir: string): number[] {
   const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    let argv: string[];
-    try { argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+  for (const { pid, argv } of processes()) {
     const i = argv.findIndex((a) => /k8ts(\.js)?$/.test(a));
     if (i < 0 || argv[i + 1] !== 'server') continue;
     const flag = argv.findIndex((a) => a === '--data-dir' || a.startsWith('--data-dir='));
     let cwd = '/';
-    try { cwd = readlinkSync(`/proc/${d}/cwd`); } catch { /* gone */ }
+    try { cwd = readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone */ }
     const dir = flag < 0 ? defaultDataDir() : argv[flag].includes('=') ? argv[flag].split('=')[1] : argv[flag + 1];
-    if (resolve(cwd, dir) === dataDir) out.push(Number(d));
+    if (resolve(cwd, dir) === dataDir) out.push(pid);
   }
   return out;
 }

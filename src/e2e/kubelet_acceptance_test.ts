@@ -6,21 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startK8ts, kc, kubectlPath, type ServerHandle } from './harness.js';
-import { kubeletPrereqs, until } from '../kubelet/testing/e2e.js';
+import { freePort, httpGet, kubeletPrereqs, until } from '../kubelet/testing/e2e.js';
 import { forceCleanup } from '../kubelet/cleanup.js';
 import { cniNetwork } from '../kubelet/cni.js';
 import { containerdPaths } from '../kubelet/containerd.js';
 
 const skip = kubeletPrereqs();
-const httpGet = (url: string) => new Promise<string>((resolve, reject) => {
-  const req = get(url, { timeout: 5000, agent: false }, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); });
-  req.on('error', reject).on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
-});
-const freePort = () => new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as any).port; s.close(() => resolve(p)); }); });
 
 const deployment = {
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },

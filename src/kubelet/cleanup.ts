@@ -4,16 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { processes } from '../util/proc.js';
 import { cniNetwork, removeCniNetwork } from './cni.js';
 import { containerdPaths } from './containerd.js';
 
 function pidsUsing(needle: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try { if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').some((a) => a.includes(needle))) out.push(Number(d)); } catch { /* gone */ }
-  }
-  return out;
+  return processes().filter((p) => p.argv.some((a) => a.includes(needle))).map((p) => p.pid);
 }
 
 /** the host pid of each container's init, from the runc v2 shim state of this data dir's containerd */

@@ -2,8 +2,9 @@
 // started as a child process and stopped on shutdown. The CRI plugin uses runc, our local pause
 // image and the CNI config generated for this cluster.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync, openSync, closeSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, openSync, closeSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { processes } from '../util/proc.js';
 import { CriClient } from './cri/client.js';
 
 export const sandboxImage = 'registry.k8s.io/pause:3.10';
@@ -103,13 +104,10 @@ export function containerdVersion(bin = 'containerd'): string | undefined {
  * Shims and containers are left alone: the new containerd reconnects to them.
  */
 export function stopStaleContainerd(p: ContainerdPaths): void {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    let argv: string[];
-    try { argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
-    if (!/containerd$/.test(argv[0] ?? '') || argv[argv.indexOf('--config') + 1] !== p.config || !argv.includes('--config')) continue;
-    try { process.kill(Number(d), 'SIGKILL'); } catch { continue; }
-    for (let i = 0; i < 100 && existsSync(`/proc/${d}`); i++) execFileSync('sleep', ['0.05']);
+  for (const { pid, argv } of processes()) {
+    if (!/containerd$/.test(argv[0] ?? '') || !argv.includes('--config') || argv[argv.indexOf('--config') + 1] !== p.config) continue;
+    try { process.kill(pid, 'SIGKILL'); } catch { continue; }
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) execFileSync('sleep', ['0.05']);
   }
 }
 

@@ -29,7 +29,8 @@ export class ImageManager {
       event('Warning', 'Failed', 'Error: ImagePullBackOff');
       return { reason: 'ImagePullBackOff', message, retryAfterMs: b.until - now };
     }
-    const policy = c.imagePullPolicy ?? (/:latest$|^[^:@]*$|\/[^:@]*$/.test(c.image) ? 'Always' : 'IfNotPresent');
+    // (the API server defaults imagePullPolicy)
+    const policy = c.imagePullPolicy ?? 'IfNotPresent';
     const secrets = (pod.spec?.imagePullSecrets ?? []).length ? await podPullSecrets(this.client, pod, (m) => event('Warning', 'FailedToRetrieveImagePullSecret', m)) : [];
     const err = await pullImage(this.cri, c.image, policy, sandboxConfig, event, matchingAuths(c.image, secrets));
     if (!err) { this.backoff.delete(key); return undefined; }

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../client/index.js';
 import { which } from '../util/prereq.js';
-import { startContainerd, type Containerd } from './containerd.js';
+import { containerdPaths, startContainerd, type Containerd } from './containerd.js';
 import { CriClient } from './cri/client.js';
 import { cniNetwork, removeCniNetwork, writeCniConfig } from './cni.js';
 import { Kubelet } from './kubelet.js';
@@ -15,7 +15,6 @@ import { killPod, podUidLabel } from './runtime.js';
 import { busyboxBinary, buildTestImages, httpdImage, importImages } from './testimages.js';
 
 export { Kubelet } from './kubelet.js';
-import { containerdPaths } from './containerd.js';
 export { startContainerd, containerdPaths } from './containerd.js';
 export { forceCleanup } from './cleanup.js';
 export { CriClient } from './cri/client.js';

@@ -5,19 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
-import { kubeletPrereqs, until } from './testing/e2e.js';
+import { httpGet, kubeletPrereqs, until } from './testing/e2e.js';
 import { CriClient } from './cri/client.js';
 import { containerdPaths } from './containerd.js';
 import { cniNetwork } from './cni.js';
 import { forceCleanup } from './cleanup.js';
 
 const skip = kubeletPrereqs();
-const httpGet = (url: string) => new Promise<string>((resolve, reject) => {
-  get(url, { timeout: 5000 }, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); }).on('error', reject);
-});
 
 test('kubelet runs a busybox pod on containerd and removes it on delete', { skip, timeout: 180_000 }, async () => {
   const octet = 100 + Math.floor(Math.random() * 150);

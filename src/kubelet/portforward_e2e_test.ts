@@ -14,7 +14,7 @@ import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { startK8ts, kc, kubectlPath, type ServerHandle } from '../e2e/harness.js';
-import { kubeletPrereqs, sleep, until } from './testing/e2e.js';
+import { freePort, kubeletPrereqs, sleep, until } from './testing/e2e.js';
 import { forceCleanup } from './cleanup.js';
 
 const skip = kubeletPrereqs();
@@ -29,14 +29,6 @@ spec:
     image: busybox
     command: [sh, -c, 'mkdir -p /var/www && echo hello-from-web > /var/www/index.html && head -c 2097152 /dev/urandom > /var/www/big.bin && sha256sum /var/www/big.bin > /var/www/big.sha && exec httpd -f -p 80 -h /var/www']
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
-  });
-}
 
 /** GET over a new connection each time (each one a new forwarded connection) */
 function get(port: number, path: string): Promise<{ code: number; body: Buffer }> {

@@ -3,6 +3,7 @@
 // period, the memory limit in bytes, and oom_score_adj from the pod's QoS class (Guaranteed -997,
 // BestEffort 1000, Burstable scaled by the memory request against the node's memory).
 import type { KObject } from '../api/types.js';
+import { podQOSClass } from '../api/qos.js';
 import { parseQuantity } from '../api/validation/quantity.js';
 
 export const cpuPeriodUs = 100_000;
@@ -13,23 +14,6 @@ const minQuotaUs = 1000;
 const milli = (q: unknown) => { const v = parseQuantity(q); return v === undefined ? undefined : Math.ceil(v * 1000); };
 const bytes = (q: unknown) => { const v = parseQuantity(q); return v === undefined ? undefined : Math.floor(v); };
 
-/** the pod's QoS class, as upstream's GetPodQOS (requests default to limits) */
-export function qosClass(pod: KObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const cs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory']) {
-      const l = lim[r]; const q = req[r] ?? l;
-      if (l !== undefined || q !== undefined) any = true;
-      if (l === undefined || parseQuantity(q) !== parseQuantity(l)) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
 
 /** CRI LinuxContainerResources for container c of pod, on a node with memCapacityBytes */
 export function linuxResources(pod: KObject, c: any, memCapacityBytes: number): Record<string, number> {
@@ -47,7 +31,8 @@ export function linuxResources(pod: KObject, c: any, memCapacityBytes: number): 
     out.cpuQuota = Math.max(minQuotaUs, Math.floor((cpuLim * cpuPeriodUs) / 1000));
   }
   if (memLim !== undefined && memLim > 0) out.memoryLimitInBytes = memLim;
-  const qos = qosClass(pod);
+  // the API server sets status.qosClass when the pod is created
+  const qos = pod.status?.qosClass ?? podQOSClass(pod.spec);
   if (qos === 'Guaranteed') out.oomScoreAdj = -997;
   else if (qos === 'BestEffort') out.oomScoreAdj = 1000;
   else {

@@ -6,11 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startK8ts, kc, k8tsBin, type ServerHandle } from '../e2e/harness.js';
-import { kubeletPrereqs, until } from './testing/e2e.js';
+import { httpGet, kubeletPrereqs, until } from './testing/e2e.js';
 import { CriClient } from './cri/client.js';
 import { containerdPaths } from './containerd.js';
 import { cniNetwork } from './cni.js';
@@ -18,9 +17,6 @@ import { forceCleanup } from './cleanup.js';
 import { buildTestImages } from './testimages.js';
 
 const skip = kubeletPrereqs();
-const httpGet = (url: string) => new Promise<string>((resolve, reject) => {
-  get(url, { timeout: 5000, agent: false }, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); }).on('error', reject).on('timeout', function (this: any) { this.destroy(new Error('timeout')); });
-});
 const k8ts = (args: string[]) => execFileSync(process.execPath, [k8tsBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function runningPod(kcfg: string, name: string): any {

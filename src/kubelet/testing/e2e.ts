@@ -1,5 +1,7 @@
 // Shared by the kubelet's end-to-end tests: the machine prerequisites and polling.
 import { existsSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { requirePrereq, which } from '../../util/prereq.js';
 
 /** skip reason (locally) when the machine cannot run real containers; throws under CI=true */
@@ -19,4 +21,21 @@ export async function until<T>(what: string, fn: () => T | undefined, timeoutMs 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
   }
+}
+
+/** GET url (no keep-alive), its body; rejects on errors and after 5 s */
+export function httpGet(url: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const req = get(url, { timeout: 5000, agent: false }, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); });
+    req.on('error', reject).on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
+  });
+}
+
+/** a TCP port free on 127.0.0.1 right now */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
+  });
 }

@@ -3,22 +3,14 @@
 // containerd with ctr over plain HTTP (containerd pulls from loopback registries over HTTP too).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../../util/prereq.js';
+import { freePort } from './e2e.js';
 
 export interface Registry { host: string; stop(): Promise<void> }
 
 export function registryAvailable(): boolean { return !!which('docker-registry') && !!which('htpasswd') && !!which('ctr'); }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as any).port; s.close(() => resolve(p)); });
-  });
-}
 
 export async function startRegistry(users: Record<string, string> = {}): Promise<Registry> {
   const dir = mkdtempSync(join(tmpdir(), 'k8ts-registry-'));

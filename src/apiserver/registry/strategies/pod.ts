@@ -5,33 +5,11 @@ import { makeStrategy } from './base.js';
 import { clone, deepEqual, fe, arr, isObject, type Errs } from './field.js';
 import { admitPodCreate, defaultPodOnly, defaultPodSpec } from './podspec_defaults.js';
 import { validatePodSpec } from './podspec_validate.js';
+import { podQOSClass } from '../../../api/qos.js';
+
+export { podQOSClass };
 
 /** upstream qos.GetPodQOS */
-export function podQOSClass(spec: any): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const requests: Record<string, number> = {}; const limits: Record<string, number> = {};
-  let isGuaranteed = true;
-  const containers = [...arr(spec?.containers), ...arr(spec?.initContainers)];
-  for (const c of containers) {
-    const r = c?.resources ?? {};
-    for (const [k, v] of Object.entries(r.requests ?? {})) {
-      if (k !== 'cpu' && k !== 'memory') continue;
-      const n = parseQuantity(v) ?? 0;
-      if (n !== 0) requests[k] = (requests[k] ?? 0) + n;
-    }
-    const seen = new Set<string>();
-    for (const [k, v] of Object.entries(r.limits ?? {})) {
-      if (k !== 'cpu' && k !== 'memory') continue;
-      const n = parseQuantity(v) ?? 0;
-      if (n !== 0) { seen.add(k); limits[k] = (limits[k] ?? 0) + n; }
-    }
-    if (!seen.has('cpu') || !seen.has('memory')) isGuaranteed = false;
-  }
-  if (Object.keys(requests).length === 0 && Object.keys(limits).length === 0) return 'BestEffort';
-  if (isGuaranteed) {
-    for (const [k, v] of Object.entries(requests)) if (limits[k] !== v) { isGuaranteed = false; break; }
-  }
-  return isGuaranteed && Object.keys(limits).length === Object.keys(requests).length ? 'Guaranteed' : 'Burstable';
-}
 
 export const podUpdateForbiddenMessage = 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
 

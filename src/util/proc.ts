@@ -1,0 +1,12 @@
+// The machine's processes as /proc shows them (Linux), for finding our own children again after a crash.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** every other process's pid and argv (processes that vanish while read are skipped) */
+export function processes(): { pid: number; argv: string[] }[] {
+  const out: { pid: number; argv: string[] }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try { out.push({ pid: Number(d), argv: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0') }); } catch { /* gone */ }
+  }
+  return out;
+}
