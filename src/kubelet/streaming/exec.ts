@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import type { KObject } from '../../api/types.js';
 import { pickProtocol } from './channels.js';
 import { bridgeSpdy, dialSpdy } from './spdybridge.js';
+import { firstAttach, readLogOutput } from './replay.js';
 import { isCriNotFound } from '../cri/client.js';
 import { rejectUpgrade, registerStreamHandler, StreamError, type StreamContext } from './routes.js';
 
@@ -50,8 +51,8 @@ async function serve(kind: 'exec' | 'attach', ctx: StreamContext): Promise<void>
   const containerId = runningContainerId(pod, container);
   // the pod status can lag a container that just exited: ask the runtime (as upstream's findContainer
   // asks its runtime cache), so `kubectl run -i` of a short command falls back to the logs
-  const state = (await ctx.cri.call('ContainerStatus', { containerId }).catch(() => undefined))?.status?.state;
-  if (state !== 'CONTAINER_RUNNING') throw new StreamError(404, `container not found ("${container}")`);
+  const status = (await ctx.cri.call('ContainerStatus', { containerId }).catch(() => undefined))?.status;
+  if (status?.state !== 'CONTAINER_RUNNING') throw new StreamError(404, `container not found ("${container}")`);
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   const isWebsocket = upgrade === 'websocket';
   if (!isWebsocket && !upgrade.startsWith('spdy/')) throw new StreamError(400, 'Upgrade request required');
@@ -62,10 +63,15 @@ async function serve(kind: 'exec' | 'attach', ctx: StreamContext): Promise<void>
   const { url: target } = await ctx.cri.call<{ url: string }>(kind === 'exec' ? 'Exec' : 'Attach', criReq, { timeoutMs: 30_000 })
     .catch((e) => { throw new StreamError(isCriNotFound(e) ? 404 : 500, e instanceof Error ? e.message : String(e)); });
   if (!isWebsocket) return proxySpdy(ctx, new URL(target));
+  // `kubectl run -it`: the first attach to a stdinOnce container also gets what it wrote before
+  const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c: any) => c.name === container);
+  const logPath = typeof status?.logPath === 'string' ? status.logPath : '';
+  const replay = kind === 'attach' && spec?.stdin && spec?.stdinOnce && logPath && firstAttach(containerId)
+    ? () => readLogOutput(logPath) : undefined;
   const runtime = await dialSpdy(new URL(target)).catch((e) => { throw new StreamError(500, e instanceof Error ? e.message : String(e)); });
   if (socket.destroyed) { runtime.destroy(); return; }
   wss.handleUpgrade(req, socket, ctx.head, (client) => {
-    void bridgeSpdy(client, runtime, opts, ctx.log);
+    void bridgeSpdy(client, runtime, opts, ctx.log, replay);
   });
 }
 

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { channel, frame, parseFrame } from './channels.js';
 import { SpdySession, type SpdyStream } from './spdy.js';
 import type { StreamOptions } from './exec.js';
+import { replayCut, type Replay } from './replay.js';
 
 const runtimeProtocol = 'v4.channel.k8s.io';
 /** how much output may wait unsent to the client before the runtime's streams are paused */
@@ -64,11 +65,16 @@ function withoutWindowUpdates(sock: net.Socket): void {
   };
 }
 
+/** how long after the runtime took the streams its attach is taken to be live, and how long live output may lag the log, ms */
+const attachSettleMs = 100;
+
 /**
  * bridges `client` to the runtime's session over `sock` (from dialSpdy). Resolves when both are closed.
  * The error channel gets the runtime's Status as one message, after stdout and stderr have drained.
+ * With `replay`, the output starts with what it returns (read once the attach is live: the log so
+ * far), minus what the live streams also carried (replay.ts).
  */
-export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOptions, log?: (m: string) => void): Promise<void> {
+export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOptions, log?: (m: string) => void, replay?: () => Promise<Replay>): Promise<void> {
   withoutWindowUpdates(sock);
   const session = new SpdySession(sock, { server: false });
   sock.resume();
@@ -108,7 +114,10 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
   });
   // backpressure: output waits while the client has more than highWater unsent
   let waiting: NodeJS.Timeout | undefined;
+  // while the replay is prepared, live output is held here
+  let held: Map<number, Buffer[]> | undefined;
   const onOutput = (ch: number) => (d: Buffer) => {
+    if (held) { held.get(ch)?.push(d); return; }
     send(frame(ch, d));
     if (waiting || client.bufferedAmount < highWater) return;
     for (const [s] of outputs) s.pause();
@@ -120,6 +129,30 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
     }, 10);
   };
   for (const [s, ch] of outputs) s.on('data', onOutput(ch));
+  let replayed: Promise<void> = Promise.resolve();
+  if (replay && outputs.length) {
+    held = new Map(outputs.map(([, ch]) => [ch, []]));
+    const settle = () => new Promise((r) => setTimeout(r, attachSettleMs));
+    replayed = Promise.all([error, ...outputs.map(([s]) => s), stdin, resize].map((s) => s?._whenReplied()))
+      .then(settle).then(replay).then(async (logged) => {
+        await settle();
+        const h = held!;
+        held = undefined;
+        for (const [, ch] of outputs) {
+          const live = Buffer.concat(h.get(ch)!);
+          const before = ch === channel.stdout ? logged.stdout : logged.stderr;
+          const cut = replayCut(before, live);
+          if (cut) send(frame(ch, before.subarray(0, cut)));
+          if (live.length) send(frame(ch, live));
+        }
+      })
+      .catch((e) => {
+        log?.(`kubelet attach: replay: ${e instanceof Error ? e.message : e}`);
+        const h = held;
+        held = undefined;
+        for (const [, ch] of outputs) for (const d of h?.get(ch) ?? []) send(frame(ch, d));
+      });
+  }
   const status: Buffer[] = [];
   error.on('data', (d: Buffer) => status.push(d));
 
@@ -136,8 +169,8 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
       session.destroy();
       resolve();
     };
-    void Promise.all([ended(error), ...outputs.map(([s]) => ended(s))]).then(finish);
-    session.on('close', (e?: Error) => { if (e) log?.(`kubelet stream: runtime session: ${e.message}`); finish(); });
+    void Promise.all([ended(error), ...outputs.map(([s]) => ended(s)), replayed]).then(finish);
+    session.on('close', (e?: Error) => { if (e) log?.(`kubelet stream: runtime session: ${e.message}`); void replayed.then(finish); });
     client.on('close', () => finish());
     client.on('error', () => finish());
     for (const s of [stdin, resize]) s?.on('error', () => undefined);
