@@ -27,7 +27,9 @@ export interface StartOptions {
 export async function startK8ts(opts: StartOptions = {}): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
   const args = [k8tsBin, 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...(opts.kubelet ? [] : ['--disable', 'kubelet']), ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, {
+  // K8TS_E2E_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  const nodeArgs = (process.env.K8TS_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, ...args], {
     // a kubelet's API listens on loopback, on a free port (reported in its Node status); test
     // servers remove their pods when they stop unless a test asks otherwise
     env: {

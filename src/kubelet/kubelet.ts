@@ -283,6 +283,9 @@ export class Kubelet {
       return;
     }
     let sb = sandboxes.find((s) => s.state === 'SANDBOX_READY');
+    // volumes are set up while the sandbox starts
+    const prepared = this.podConfig.prepare(pod).then(() => undefined, (e: unknown) => e);
+    let sbStatus: any;
     const config = sandboxConfig(pod, sb?.metadata.attempt ?? (sandboxes[0] ? sandboxes[0].metadata.attempt + 1 : 0), this.rt);
     if (!sb) {
       for (const old of sandboxes) {
@@ -290,13 +293,15 @@ export class Kubelet {
         await cri.call('RemovePodSandbox', { podSandboxId: old.id });
       }
       const { podSandboxId } = await cri.call('RunPodSandbox', { config });
-      await recordNetns(cri, podSandboxId, podDir(this.rt.podsDir, uid));
+      sbStatus = await recordNetns(cri, podSandboxId, podDir(this.rt.podsDir, uid));
       sb = { id: podSandboxId, metadata: config.metadata, state: 'SANDBOX_READY' };
     }
-    const sbStatus = (await cri.call('PodSandboxStatus', { podSandboxId: sb.id })).status;
+    sbStatus ??= (await cri.call('PodSandboxStatus', { podSandboxId: sb.id })).status;
     const podIP: string = sbStatus?.network?.ip ?? '';
-    await this.podConfig.prepare(pod);
-    const byName = await this.containersByName(sb.id);
+    const prepareErr = await prepared;
+    if (prepareErr) throw prepareErr;
+    // a sandbox this sync started has no containers yet
+    const byName = sandboxes.some((x) => x.id === sb!.id) ? await this.containersByName(sb.id) : new Map<string, any[]>();
     const s: PodSync = { pod, uid, podIP, sandboxId: sb.id, sandboxConfig: config, ctx: this.lifecycle(pod, podIP) };
     const policy = pod.spec?.restartPolicy ?? 'Always';
     const inits: any[] = pod.spec?.initContainers ?? [];

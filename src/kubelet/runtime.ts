@@ -74,14 +74,18 @@ export async function ensureImage(cri: CriClient, image: string, policy: string,
   }
 }
 
-/** records the sandbox's netns path beside its logs, so a forced cleanup can find it */
-export async function recordNetns(cri: CriClient, sandboxId: string, dir: string): Promise<void> {
+/**
+ * the sandbox's verbose status, after noting its network namespace's path in dir (netns-<id>), for
+ * cleanup when the runtime no longer knows the sandbox; undefined if the runtime could not say
+ */
+export async function recordNetns(cri: CriClient, sandboxId: string, dir: string): Promise<any> {
   try {
     const st = await cri.call('PodSandboxStatus', { podSandboxId: sandboxId, verbose: true });
     const spec = JSON.parse(st.info?.info ?? '{}').runtimeSpec;
     const ns = spec?.linux?.namespaces?.find((n: any) => n.type === 'network')?.path;
     if (ns) { mkdirSync(dir, { recursive: true }); writeFileSync(join(dir, `netns-${sandboxId.slice(0, 12)}`), ns); }
-  } catch { /* best effort */ }
+    return st.status;
+  } catch { return undefined; /* best effort */ }
 }
 
 /** stops every container (graceSeconds each, in parallel), then stops and removes the pod's sandboxes */
