@@ -1,6 +1,7 @@
 // RestClient: the Kubernetes REST API over HTTP(S), as client-go's rest + dynamic clients.
 import http from 'node:http';
 import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { KObject } from '../api/types.js';
 import { statusErrorFromResponse } from './errors.js';
 import { jsonObjects } from './jsonstream.js';
@@ -86,8 +87,10 @@ export class RestClient {
     const secure = this.server.protocol === 'https:';
     if (!secure && this.server.protocol !== 'http:') throw new Error(`unsupported server URL ${opts.server}`);
     this.mod = secure ? https : http;
+    // one TLS context for every connection (given only ca/cert/key, each connection parses them anew)
     const tls = secure ? {
       ca: opts.ca, cert: opts.cert, key: opts.key,
+      secureContext: createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key }),
       rejectUnauthorized: !opts.insecureSkipTLSVerify,
       servername: opts.tlsServerName,
     } : {};

@@ -49,7 +49,7 @@ describe('service account tokens', () => {
     const token = createToken();
     const d = decodeJwt(token);
     assert.ok(d, token);
-    assert.equal(d.header.alg, 'RS256');
+    assert.equal(d.header.alg, 'ES256');
     const c = d.claims as any;
     const uid = kc(srv.kubeconfig, ['-n', NS, 'get', 'sa', 'default', '-o', 'jsonpath={.metadata.uid}']);
     assert.equal(c.iss, 'https://kubernetes.default.svc.cluster.local');

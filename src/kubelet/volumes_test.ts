@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
-import { isMountPoint, unmountUnder } from './hostmount.js';
+import { isMountPoint, mountTmpfs, runCommand, unmountUnder } from './hostmount.js';
 import { containerMounts, ensureHostsFile, hostsFileContent, terminationMessage } from './mounts.js';
 import { checkHostPathType, setUpVolume, volumeDir, volumePayload, type VolumeSources, type VolumeState } from './volumes.js';
 
@@ -190,6 +190,15 @@ test('memory-backed emptyDir is a sized tmpfs; unmountUnder removes it', { skip:
     assert.equal(readFileSync(join(sec, 'user'), 'utf8'), 'admin');
     await unmountUnder(dir);
     assert.ok(!isMountPoint(p) && !isMountPoint(sec));
+    // commands run in the long-lived shell: a failure comes back with its status and output, and
+    // arguments are passed as they are
+    await assert.rejects(runCommand(['sh', '-c', 'echo "$0"; exit 3', "it's"]), { message: `sh -c echo "$0"; exit 3 it's: exit status 3: it's` });
+    const odd = join(dir, "it's here");
+    mkdirSync(odd);
+    await mountTmpfs(odd);
+    assert.ok(isMountPoint(odd));
+    await unmountUnder(dir);
+    assert.ok(!isMountPoint(odd));
   } finally { await unmountUnder(dir); rmSync(dir, { recursive: true, force: true }); }
 });
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, createPublicKey, createHmac } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from '../../api/types.js';
@@ -144,12 +144,16 @@ test('ensureServiceAccountKey creates service.key once (0600) and reuses it', as
   const dir = await mkdtemp(join(tmpdir(), 'k8ts-sakey-'));
   try {
     const k1 = await ensureServiceAccountKey(dir);
-    assert.equal(k1.asymmetricKeyType, 'rsa');
+    assert.equal(k1.asymmetricKeyType, 'ec');
+    assert.equal(k1.asymmetricKeyDetails?.namedCurve, 'prime256v1');
     assert.equal((await stat(join(dir, 'service.key'))).mode & 0o777, 0o600);
     const pem = await readFile(join(dir, 'service.key'), 'utf8');
     const k2 = await ensureServiceAccountKey(dir);
     assert.equal(keyId(k2), keyId(k1));
     assert.equal(await readFile(join(dir, 'service.key'), 'utf8'), pem);
+    // a cluster made when keys were RSA keeps its key
+    await writeFile(join(dir, 'service.key'), rsa.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    assert.equal(keyId(await ensureServiceAccountKey(dir)), keyId(rsa));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
