@@ -30,7 +30,7 @@ async function paced(n: number, rate: number, start: (i: number) => Promise<numb
   return Promise.all(runs);
 }
 
-async function apiPods(client: RestClient, n: number, rate: number): Promise<number[]> {
+async function apiPods(client: RestClient, n: number, rate: number, prefix = 'startup'): Promise<number[]> {
   const created = new Map<string, number>();
   const running = new Map<string, (t: number) => void>();
   const ac = new AbortController();
@@ -44,7 +44,7 @@ async function apiPods(client: RestClient, n: number, rate: number): Promise<num
   await sleep(200);
   try {
     return await paced(n, rate, async (i) => {
-      const name = `startup-${i}`;
+      const name = `${prefix}-${i}`;
       const seen = new Promise<number>((resolve) => running.set(name, resolve));
       const t = Date.now();
       created.set(name, t);
@@ -88,12 +88,13 @@ async function barePods(cri: CriClient, n: number, rate: number, logDir: string)
   }
 }
 
-export async function runPodStartupBench(opts: { n?: number; rate?: number; log?: (m: string) => void } = {}): Promise<PodStartupResult | undefined> {
+export async function runPodStartupBench(opts: { n?: number; rate?: number; warmup?: number; log?: (m: string) => void } = {}): Promise<PodStartupResult | undefined> {
   const log = opts.log ?? ((m: string) => process.stdout.write(`${m}\n`));
   const why = kubeletUnavailable();
   if (why) { log(`pod startup benchmark skipped: ${why}`); return undefined; }
   const n = opts.n ?? 100;
   const rate = opts.rate ?? 5;
+  const warmup = opts.warmup ?? 20;
   const octet = 100 + Math.floor(Math.random() * 150);
   const srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-bench-${octet}` }, timeoutMs: 60_000 });
   const client = RestClient.fromKubeconfig(srv.kubeconfig, { userAgent: 'k8ts-bench' });
@@ -112,6 +113,12 @@ export async function runPodStartupBench(opts: { n?: number; rate?: number; log?
     };
     log(`[pod startup] ${n} sandboxes+containers at ${rate}/s straight through containerd's CRI ...`);
     const bare = await barePods(cri, n, rate, `${srv.dataDir}/bench-bare`);
+    await quiesce();
+    // a freshly started server compiles its hot paths (V8's optimizing compiler took ~15% of its CPU
+    // in the first pods): a short untimed round first, so the timed one sees the steady state
+    log(`[pod startup] warm-up: ${warmup} pods at ${rate}/s through the API, not timed ...`);
+    await apiPods(client, warmup, rate, 'warmup');
+    await client.deleteCollection(pods, { namespace: 'default', labelSelector: 'bench=startup', gracePeriodSeconds: 0 });
     await quiesce();
     log(`[pod startup] ${n} pods at ${rate}/s through the API (create -> Running seen by a watch) ...`);
     const api = await apiPods(client, n, rate);
