@@ -16,6 +16,8 @@ command -v docker-registry >/dev/null 2>&1 || need="$need docker-registry"
 command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
 # the ingress benchmark compares against nginx (a binary it starts itself; not a service: k8ts's ingress wants port 80)
 [ -x /usr/sbin/nginx ] || need="$need nginx-light"
+# the ClusterIP benchmark loads a pod with wrk
+command -v wrk >/dev/null 2>&1 || need="$need wrk"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-prereqs: missing:$need (run as root on Debian to install them)" >&2

@@ -16,6 +16,7 @@ import { runSchedulerBench } from './scheduler.js';
 import { reportPodStartup, runPodStartupBench } from './podstartup.js';
 import { runDnsBench } from '../dns/bench.js';
 import { runIngressBench } from '../ingress/bench.js';
+import { reportClusterIP, runClusterIPBench } from '../proxy/clusterip_bench.js';
 import { connect } from './https.js';
 import { ms, perSec, table, verdict } from './stats.js';
 
@@ -103,6 +104,9 @@ async function main(): Promise<void> {
   await runDnsBench();
   process.stdout.write('\n== ingress ==\n');
   await runIngressBench();
+  process.stdout.write('\n== service proxy: ClusterIP vs direct (wrk, real pod) ==\n');
+  const cip = await runClusterIPBench();
+  if (cip) process.stdout.write(`${reportClusterIP(cip)}\n`);
   process.stdout.write('\n== service proxy: nftables rule programming ==\n');
   if (process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0) {
     spawnSync(process.execPath, [fileURLToPath(new URL('../proxy/bench.js', import.meta.url))], { stdio: 'inherit' });
