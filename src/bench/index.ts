@@ -16,7 +16,7 @@ import { runSchedulerBench } from './scheduler.js';
 import { reportPodStartup, runPodStartupBench } from './podstartup.js';
 import { runDnsBench } from '../dns/bench.js';
 import { runIngressBench } from '../ingress/bench.js';
-import { reportClusterIP, runClusterIPBench } from '../proxy/clusterip_bench.js';
+import { reportClusterIP, runClusterIPBench } from './clusterip.js';
 import { connect } from './https.js';
 import { ms, perSec, table, verdict } from './stats.js';
 

@@ -2,7 +2,7 @@
 // runs one busybox httpd pod behind a ClusterIP Service; wrk (Debian's `wrk`) loads the pod
 // straight at its IP and through the Service's ClusterIP, alternately, from this host. Prints
 // ClusterIP ÷ direct against the goal ≥ 0.95. The same pod serves both, so the difference is the
-// proxy's DNAT and conntrack path. `node dist/proxy/clusterip_bench.js` runs it alone.
+// proxy's DNAT and conntrack path. `node dist/bench/clusterip.js` runs it alone.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
