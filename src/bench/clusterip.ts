@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
+import { eventually } from '../e2e/poll.js';
 import { forceCleanup } from '../kubelet/cleanup.js';
 import { kubeletPrereqs, until, httpGet } from '../kubelet/testing/e2e.js';
 
@@ -55,12 +56,7 @@ export async function runClusterIPBench(opts: { seconds?: number; rounds?: numbe
     const clusterIP = k('get', 'svc', 'bench-web', '-o', 'jsonpath={.spec.clusterIP}');
     // both paths answer before anything is timed
     for (const ip of [podIP, clusterIP]) {
-      for (let i = 0; ; i++) {
-        const body = await httpGet(`http://${ip}/`).catch(() => undefined);
-        if (body?.includes('bench-web')) break;
-        if (i > 60) throw new Error(`http://${ip}/ does not answer`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await eventually(`http://${ip}/`, async () => ((await httpGet(`http://${ip}/`)).includes('bench-web') ? true : undefined), 30_000, 500);
     }
     const load = { threads: 2, connections: 16, seconds };
     out(`[clusterip] wrk -t${load.threads} -c${load.connections} -d${seconds}s, ${rounds} rounds each, pod ${podIP} and ClusterIP ${clusterIP} alternately (best of each kept) ...`);

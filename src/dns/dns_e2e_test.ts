@@ -10,6 +10,7 @@ import { listenDns, type DnsListener } from './server.js';
 import { decodeMessage, encodeFitting, maxUdpSize, type Message } from './message.js';
 import { query } from './client.js';
 import { reverseName } from './names.js';
+import { eventually } from '../e2e/poll.js';
 
 let server: ServerHandle;
 let upstream: DnsListener;
@@ -78,15 +79,6 @@ after(async () => {
   await upstream?.close();
 });
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try { const v = await f(); if (v !== undefined) return v; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const ask = (name: string, type: RecordType, transport: 'udp' | 'tcp' = 'udp'): Promise<Message> => query(dnsHost, dnsPort, name, type, { transport });
 const data = (m: Message) => (m.answers ?? []).map((a: any) => a.data);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { startK8ts, kc, kubectl, type ServerHandle } from './harness.js';
+import { eventually } from './poll.js';
 import { kubeletPrereqs, until } from '../kubelet/testing/e2e.js';
 import { forceCleanup } from '../kubelet/cleanup.js';
 import { requirePrereq, which } from '../util/prereq.js';
@@ -21,16 +22,6 @@ function get(host: string, port: number, opts: { hostHeader?: string; agent?: an
     req.on('error', reject).on('timeout', () => req.destroy(new Error('timeout')));
     req.end();
   });
-}
-/** polls an async fn until it resolves to something (errors count as not yet) */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 const podName = (page: string) => /<p>([^<]+)<\/p>/.exec(page)?.[1];
 
@@ -66,11 +57,11 @@ test('Services, DNS and Ingress with real pods', { skip, timeout: 300_000 }, asy
     // NodePort and LoadBalancer from the host (the node address is 127.0.0.1 in tests)
     k('expose', 'deployment', 'web', '--name=web-np', '--type=NodePort', '--port=80');
     const nodePort = Number(k('get', 'svc', 'web-np', '-o', 'jsonpath={.spec.ports[0].nodePort}'));
-    assert.match(await eventually('NodePort answers', () => get('127.0.0.1', nodePort)), /k8ts busybox/);
+    assert.match(await eventually('NodePort answers', () => get('127.0.0.1', nodePort), 20_000, 300), /k8ts busybox/);
     k('expose', 'deployment', 'web', '--name=web-lb', '--type=LoadBalancer', '--port=8080', '--target-port=80');
     const lbIP = await until('EXTERNAL-IP', () => k('get', 'svc', 'web-lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}') || undefined, 20_000);
     assert.match(k('get', 'svc', 'web-lb'), new RegExp(lbIP.replace(/\./g, '\\.')));
-    assert.match(await eventually('LoadBalancer answers', () => get(lbIP, 8080)), /k8ts busybox/);
+    assert.match(await eventually('LoadBalancer answers', () => get(lbIP, 8080), 20_000, 300), /k8ts busybox/);
 
     // headless, SRV for a named port, a StatefulSet pod's own name
     kc(kcfg, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
@@ -110,7 +101,7 @@ test('Services, DNS and Ingress with real pods', { skip, timeout: 300_000 }, asy
     const httpPort = lb.ports[0].port;
     const otherPod = JSON.parse(k('get', 'pods', '-l', 'app=other', '-o', 'json')).items[0].metadata.name;
     await until('other Running', () => (k('get', 'pod', otherPod, '-o', 'jsonpath={.status.phase}') === 'Running' ? true : undefined), 60_000);
-    assert.equal(podName(await eventually('ingress to other', () => get(lb.ip, httpPort, { hostHeader: 'other.example' }).then((b) => (b.includes('<p>') ? b : undefined)))), otherPod);
+    assert.equal(podName(await eventually('ingress to other', () => get(lb.ip, httpPort, { hostHeader: 'other.example' }).then((b) => (b.includes('<p>') ? b : undefined)), 20_000, 300)), otherPod);
     const { Agent } = await import('node:http');
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const seen = new Set<string | undefined>();

@@ -12,6 +12,7 @@ import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
 import { RestClient } from '../client/index.js';
 import type { KObject } from '../api/types.js';
 import { selfSignedCert, defaultCertCN, ingressesResource, ingressClassesResource } from './index.js';
+import { eventually } from '../e2e/poll.js';
 
 const svcR = { group: '', version: 'v1', plural: 'services', namespaced: true };
 const sliceR = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true };
@@ -63,15 +64,6 @@ function slice(name: string, svc: string, portName: string, eps: [number, boolea
   } as KObject;
 }
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try { const v = await f(); if (v !== undefined) return v; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Reply { status: number; body: string; json?: any; reused?: boolean }
 function get(host: string, path: string, o: { agent?: http.Agent; tls?: boolean; servername?: string } = {}): Promise<Reply> {
