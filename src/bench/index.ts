@@ -2,7 +2,7 @@
 // real `k8ts server` child process (API server only), measures through its HTTPS API, then measures
 // the raw storage backend in the same run and prints API ÷ raw ratios against the goals.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { cpus, loadavg } from 'node:os';
@@ -18,19 +18,11 @@ import { runDnsBench } from '../dns/bench.js';
 import { runIngressBench } from '../ingress/bench.js';
 import { reportClusterIP, runClusterIPBench } from './clusterip.js';
 import { connect } from './https.js';
-import { ms, perSec, table, verdict } from './stats.js';
+import { cpuSeconds, ms, perSec, table, verdict } from './stats.js';
 
 const GOALS = { ratio: 0.5, mutatingP99Ms: 100 };
 const DISABLE = 'scheduler,controllers,kubelet,proxy,dns,ingress,dashboard';
 const RAW_WRITES = Number(process.env.BENCH_RAW_WRITES ?? 2000);
-
-/** user+system CPU seconds of a process (Linux /proc; NaN elsewhere) */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch { return NaN; }
-}
 
 interface Section { label: string; api: ApiBenchResult; raw: BenchResult }
 

@@ -10,13 +10,17 @@ import { CriClient } from '../kubelet/cri/client.js';
 import { containerdPaths } from '../kubelet/containerd.js';
 import { forceCleanup } from '../kubelet/cleanup.js';
 import { kubeletUnavailable } from '../kubelet/index.js';
-import { ms, percentile, table, verdict } from './stats.js';
+import { cpuSeconds, ms, percentile, table, verdict } from './stats.js';
 
 export const POD_STARTUP_GOALS = { p50Ratio: 1.5, p99Ms: 5000 };
 const pods = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface PodStartupResult { api: number[]; bare: number[] }
+export interface PodStartupResult {
+  api: number[]; bare: number[];
+  /** CPU time of the k8ts server process (API server, controllers, scheduler, kubelet) per timed pod, ms */
+  serverCpuMsPerPod?: number;
+}
 
 /** starts n things at `rate`/s, each through start(i) (which resolves with its latency in ms) */
 async function paced(n: number, rate: number, start: (i: number) => Promise<number>): Promise<number[]> {
@@ -121,9 +125,11 @@ export async function runPodStartupBench(opts: { n?: number; rate?: number; warm
     await client.deleteCollection(pods, { namespace: 'default', labelSelector: 'bench=startup', gracePeriodSeconds: 0 });
     await quiesce();
     log(`[pod startup] ${n} pods at ${rate}/s through the API (create -> Running seen by a watch) ...`);
+    const cpu0 = cpuSeconds(srv.proc.pid);
     const api = await apiPods(client, n, rate);
+    const serverCpuMsPerPod = ((cpuSeconds(srv.proc.pid) - cpu0) * 1000) / n;
     await client.deleteCollection(pods, { namespace: 'default', labelSelector: 'bench=startup', gracePeriodSeconds: 0 });
-    return { api, bare };
+    return { api, bare, serverCpuMsPerPod };
   } finally {
     cri.close();
     client.close();
@@ -145,6 +151,7 @@ export function reportPodStartup(r: PodStartupResult): string {
       ['ratio at p50', `${ratio.toFixed(2)}  goal ≤ ${POD_STARTUP_GOALS.p50Ratio}  ${verdict(ratio <= POD_STARTUP_GOALS.p50Ratio)}`],
       ['ratio at p99', `${(a99 / b99).toFixed(2)}`],
       ['API p99', `${ms(a99)}  goal ≤ ${POD_STARTUP_GOALS.p99Ms} ms  ${verdict(a99 <= POD_STARTUP_GOALS.p99Ms)}`],
+      ...(r.serverCpuMsPerPod !== undefined ? [['k8ts server CPU per pod', ms(r.serverCpuMsPerPod)] as [string, string]] : []),
     ]),
   ].join('\n');
 }

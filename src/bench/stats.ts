@@ -1,4 +1,13 @@
 // Percentiles and report formatting for `npm run bench`.
+import { readFileSync } from 'node:fs';
+
+/** user+system CPU seconds of a process (Linux /proc; NaN elsewhere) */
+export function cpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch { return NaN; }
+}
 
 /** nearest-rank percentile of unsorted samples (q in 0..100); NaN when empty */
 export function percentile(samples: readonly number[], q: number): number {

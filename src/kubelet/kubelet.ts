@@ -9,7 +9,7 @@ import {
   WorkQueue, type RestClient,
 } from '../client/index.js';
 import { type CriClient } from './cri/client.js';
-import { memoryKi, nodeObject, type NodeFacts } from './node.js';
+import { maxPods, memoryKi, nodeObject, type NodeFacts } from './node.js';
 import { currentNodeStatus } from './nodestatus.js';
 import {
   killPod, podDir, podSandboxes, podUidLabel, recordNetns, sandboxConfig, sandboxContainers,
@@ -37,6 +37,7 @@ export interface KubeletOptions extends NodeFacts, Partial<RuntimeOptions> {
   resyncMs?: number;
   /** how often the runtime is relisted for container/sandbox changes (PLEG), ms; default 1000 */
   relistMs?: number;
+  /** pods synced at once; default maxPods (upstream runs one worker per pod, with no limit below the node's capacity) */
   workers?: number;
 }
 
@@ -65,6 +66,8 @@ export class Kubelet {
   private readonly prober: ProbeManager;
   /** pods being terminated (uid), each by one background task */
   private readonly terminating = new Map<string, { task: Promise<void>; deadline: number }>();
+  /** the status this kubelet last wrote per pod uid, with the resourceVersion it got: the informer's copy may be older */
+  private readonly written = new Map<string, { rv: number; status: any }>();
   /** when a repeating event (BackOff) was last recorded, by pod uid, container and reason */
   private readonly lastRepeat = new Map<string, number>();
   private readonly spamFilter = new EventSpamFilter();
@@ -118,7 +121,7 @@ export class Kubelet {
     try {
       await this.podConfig.start(signal);
       if (await this.podInformer.waitForSync(signal)) await this.cleanupOrphans().catch((e) => this.warn(signal, 'orphans', e));
-      await this.queue.runWorkers(this.o.workers ?? 8, (k) => this.syncPod(k), signal);
+      await this.queue.runWorkers(this.o.workers ?? maxPods, (k) => this.syncPod(k), signal);
     } finally {
       for (const t of timers) clearInterval(t);
       this.prober.stop();
@@ -226,6 +229,7 @@ export class Kubelet {
    */
   private terminate(pod: KObject, deleteObject = true): void {
     const { uid, name, namespace } = pod.metadata as { uid: string; name: string; namespace: string };
+    this.written.delete(uid);
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const deadline = Date.now() + grace * 1000;
     const running = this.terminating.get(uid);
@@ -354,12 +358,20 @@ export class Kubelet {
       if (v.status) states.set(n, { id: v.status.id, running: v.status.state === 'CONTAINER_RUNNING', startedAtMs: Math.floor(v.status.startedAt / 1e6) });
     }
     this.prober.update(pod, podIP, states);
+    // what this sync saw is no news to the PLEG's next relist
+    const seen: [string, string][] = [[`s/${sb.id}`, 'SANDBOX_READY']];
+    for (const v of [...initViews.values(), ...views.values()]) {
+      for (const x of [v.status, v.previous]) if (x?.id && x.state) seen.push([`c/${x.id}`, x.state]);
+    }
+    this.pleg.observed(uid, seen);
 
     const status = podStatus(pod, views, { podIP, hostIP: this.o.hostIP, sandboxReady: true }, initViews);
-    const cur = pod.status ?? {};
+    const mine = this.written.get(uid);
+    const cur = (mine && mine.rv > Number(pod.metadata.resourceVersion) ? mine.status : pod.status) ?? {};
     const same = Object.keys(status).every((k) => canon(status[k]) === canon(cur[k]));
     if (!same) {
-      await this.o.client.patch(pods, name, { namespace: ns, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } });
+      const res = await this.o.client.patch(pods, name, { namespace: ns, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } });
+      this.written.set(uid, { rv: Number(res.metadata.resourceVersion), status: res.status });
     }
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
   }

@@ -9,6 +9,9 @@ import { rfc3339 } from '../client/index.js';
 const arch = process.arch === 'x64' ? 'amd64' : process.arch;
 const read = (f: string) => { try { return readFileSync(f, 'utf8').trim(); } catch { return ''; } };
 
+/** the pods a node takes (upstream's default --max-pods) */
+export const maxPods = 110;
+
 export function memoryKi(): number {
   const m = /^MemTotal:\s+(\d+) kB/m.exec(read('/proc/meminfo'));
   return m ? Number(m[1]) : Math.floor(os.totalmem() / 1024);
@@ -29,7 +32,7 @@ export function internalIP(): string {
 export function capacity(dataDir: string): Record<string, string> {
   let storage = 0;
   try { const s = statfsSync(dataDir); storage = s.blocks * s.bsize; } catch { /* unknown */ }
-  return { cpu: String(os.cpus().length), memory: `${memoryKi()}Ki`, pods: '110', 'ephemeral-storage': `${Math.floor(storage / 1024)}Ki` };
+  return { cpu: String(os.cpus().length), memory: `${memoryKi()}Ki`, pods: String(maxPods), 'ephemeral-storage': `${Math.floor(storage / 1024)}Ki` };
 }
 
 export function nodeConditions(now = rfc3339(), transition = now): any[] {

@@ -18,9 +18,17 @@ export function algFor(key: KeyObject): Alg {
   throw new Error(`unsupported service account signing key type ${key.asymmetricKeyType}`);
 }
 
+// deriving the public key and hashing it cost more than the ES256 signature itself: once per key
+const keyIds = new WeakMap<KeyObject, string>();
+
 export function keyId(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('base64url');
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    const pub = key.type === 'private' ? createPublicKey(key) : key;
+    id = createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('base64url');
+    keyIds.set(key, id);
+  }
+  return id;
 }
 
 export function signJwt(claims: JwtClaims, key: KeyObject): string {
