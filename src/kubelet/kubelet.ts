@@ -1,8 +1,8 @@
 // The kubelet: registers this machine's Node, renews its Lease in kube-node-lease, and runs the
 // pods bound to it through the CRI. Level-based: each sync reads the pod from the informer cache
 // and the sandbox/containers from the runtime (found by their labels), acts, then writes status.
-// A periodic resync stands in for upstream's PLEG; sandboxes of pods no longer in the API are
-// torn down.
+// Runtime changes reach it through the PLEG's relist; a slow resync of each pod covers the rest
+// (upstream's syncFrequency). Sandboxes of pods no longer in the API are torn down.
 import type { KObject } from '../api/types.js';
 import {
   EventRecorder, isAlreadyExists, isConflict, isNotFound, ItemExponentialFailureRateLimiter, leases, microTime, SharedInformer,
@@ -39,6 +39,13 @@ export interface KubeletOptions extends NodeFacts, Partial<RuntimeOptions> {
   relistMs?: number;
   /** pods synced at once; default maxPods (upstream runs one worker per pod, with no limit below the node's capacity) */
   workers?: number;
+}
+
+/** a stable slot in 0..n-1 for a string (FNV-1a) */
+export function slotOf(s: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h % n;
 }
 
 /** canonical JSON (sorted keys) for comparing statuses */
@@ -115,7 +122,8 @@ export class Kubelet {
       // runtime changes (a container exited, a sandbox died) through the PLEG's relist, and a slow
       // full resync of every pod for anything else (upstream's syncFrequency)
       setInterval(() => { void this.pleg.relist().catch((e) => this.warn(signal, 'relist', e)); }, this.o.relistMs ?? 1000),
-      setInterval(() => { for (const p of this.podInformer.lister.list()) this.queue.add(key(p)); }, this.o.resyncMs ?? 30_000),
+      // each pod at its own phase of the period: all at once was a burst of several hundred CRI calls
+      this.resyncTimer(this.o.resyncMs ?? 30_000, (p) => this.queue.add(key(p))),
       setInterval(() => { void this.cleanupOrphans().catch((e) => this.warn(signal, 'orphans', e)); }, 10_000),
     ];
     try {
@@ -217,6 +225,17 @@ export class Kubelet {
     this.lastRepeat.set(k, now);
     if (this.lastRepeat.size > 4096) this.lastRepeat.delete(this.lastRepeat.keys().next().value!);
     this.containerEvent(pod, c, type, reason, message);
+  }
+
+  /** calls f for every pod once per period, each pod in its own one-second slot of it (by its uid) */
+  private resyncTimer(periodMs: number, f: (p: KObject) => void): NodeJS.Timeout {
+    const tickMs = Math.min(1000, periodMs);
+    const slots = Math.max(1, Math.round(periodMs / tickMs));
+    let tick = 0;
+    return setInterval(() => {
+      const slot = tick++ % slots;
+      for (const p of this.podInformer.lister.list()) if (slotOf(p.metadata.uid ?? '', slots) === slot) f(p);
+    }, tickMs);
   }
 
   private lifecycle(pod: KObject, podIP: string): LifecycleContext {
