@@ -291,8 +291,13 @@ export class Kubelet {
     const [ns, name] = key.split('/');
     const pod = this.podInformer.lister.get(ns, name);
     if (!pod) return;
-    const cri = this.o.cri;
     const uid = pod.metadata.uid!;
+    this.pleg.syncStarted(uid);
+    try { return await this.syncRunning(pod, uid); } finally { this.pleg.syncDone(uid); }
+  }
+
+  private async syncRunning(pod: KObject, uid: string): Promise<void | { requeueAfter: number }> {
+    const cri = this.o.cri;
     if (pod.metadata.deletionTimestamp) {
       this.terminate(pod);
       return;
@@ -389,7 +394,7 @@ export class Kubelet {
     const cur = (mine && mine.rv > Number(pod.metadata.resourceVersion) ? mine.status : pod.status) ?? {};
     const same = Object.keys(status).every((k) => canon(status[k]) === canon(cur[k]));
     if (!same) {
-      const res = await this.o.client.patch(pods, name, { namespace: ns, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } });
+      const res = await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } });
       this.written.set(uid, { rv: Number(res.metadata.resourceVersion), status: res.status });
     }
     return requeueAfter !== undefined ? { requeueAfter } : undefined;

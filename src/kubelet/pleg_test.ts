@@ -51,3 +51,49 @@ test('what a sync observed is no news to the next relist, but a later change sti
   await pleg.relist();
   assert.deepEqual(changed, ['a']);
 });
+
+test('changes to a pod whose sync is running wait for the first relist after it, which compares with what the sync saw', async () => {
+  const { state, cri } = fakeRuntime();
+  const changed: string[] = [];
+  const pleg = new Pleg(cri, (uid) => changed.push(uid));
+  await pleg.relist();
+  pleg.syncStarted('a');
+  // mid-sync: the sandbox is up, the container not yet
+  state.sandboxes = [{ id: 's1', state: 'SANDBOX_READY', labels: labels('a') }];
+  await pleg.relist();
+  assert.deepEqual(changed, [], 'no news while its sync runs');
+  state.containers = [{ id: 'c1', state: 'CONTAINER_RUNNING', labels: labels('a') }];
+  pleg.observed('a', [['s/s1', 'SANDBOX_READY'], ['c/c1', 'CONTAINER_RUNNING']]);
+  pleg.syncDone('a');
+  await pleg.relist();
+  assert.deepEqual(changed, [], 'the sync saw all of it');
+  // a change the sync did not see is reported by the next relist
+  pleg.syncStarted('a');
+  state.containers = [{ id: 'c1', state: 'CONTAINER_EXITED', labels: labels('a') }];
+  await pleg.relist();
+  pleg.syncDone('a');
+  assert.deepEqual(changed, []);
+  await pleg.relist();
+  assert.deepEqual(changed, ['a']);
+});
+
+test('a sync that runs while the lists are taken defers its pod to the next relist', async () => {
+  const { state, cri } = fakeRuntime();
+  const changed: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const slow = { call: async (m: string) => { await gate; return cri.call(m as never); } } as unknown as CriClient;
+  const pleg = new Pleg(slow, (uid) => changed.push(uid));
+  // the lists are taken before the sync starts the container; the sync ends before they arrive
+  state.sandboxes = [{ id: 's1', state: 'SANDBOX_READY', labels: labels('a') }];
+  const listing = pleg.relist();
+  pleg.syncStarted('a');
+  pleg.observed('a', [['s/s1', 'SANDBOX_READY'], ['c/c1', 'CONTAINER_RUNNING']]);
+  pleg.syncDone('a');
+  release();
+  await listing;
+  assert.deepEqual(changed, [], 'the older lists are not news');
+  state.containers = [{ id: 'c1', state: 'CONTAINER_RUNNING', labels: labels('a') }];
+  await pleg.relist();
+  assert.deepEqual(changed, []);
+});
