@@ -9,6 +9,21 @@ export function cpuSeconds(pid: number | undefined): number {
   } catch { return NaN; }
 }
 
+/** busy and total CPU time of the whole machine so far (/proc/stat's cpu line; iowait counts as idle) */
+export function machineTicks(): { busy: number; total: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal (guest time is inside user)
+    return { busy: total - f[3] - f[4], total };
+  } catch { return { busy: NaN, total: NaN }; }
+}
+
+/** a function that returns the machine's busy share (0..1) since it was made */
+export function machineBusy(): () => number {
+  const a = machineTicks();
+  return () => { const b = machineTicks(); return (b.busy - a.busy) / (b.total - a.total); };
+}
+
 /** nearest-rank percentile of unsorted samples (q in 0..100); NaN when empty */
 export function percentile(samples: readonly number[], q: number): number {
   if (samples.length === 0) return NaN;
