@@ -1,8 +1,8 @@
 // Last-resort cleanup of a data dir's runtime leftovers, for tests' finally blocks after a crash:
 // kills the containerd and shims that use this data dir's socket, unmounts everything under the
-// data dir (lazily, deepest first), deletes the netns recorded per sandbox and the CNI bridge.
+// data dir (lazily, deepest first), deletes the pods' network namespaces and the CNI bridge.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { processes } from '../util/proc.js';
 import { cniNetwork, removeCniNetwork } from './cni.js';
@@ -27,15 +27,33 @@ function containerInits(state: string): number[] {
   return out;
 }
 
+/** the inode of the network namespace a /proc/<pid>/ns/net link names */
+function netnsInode(link: string): number | undefined {
+  try { const m = /\[(\d+)\]/.exec(readlinkSync(link)); return m ? Number(m[1]) : undefined; } catch { return undefined; }
+}
+
+/**
+ * the named network namespaces (/var/run/netns, where the CNI's live) that the given processes are
+ * in: sandboxes the kubelet did not make (crictl runp, a benchmark) have no record in the pod dirs
+ */
+function namedNetnsOf(pids: number[]): string[] {
+  const host = netnsInode('/proc/self/ns/net');
+  const inodes = new Set(pids.map((pid) => netnsInode(`/proc/${pid}/ns/net`)).filter((i) => i !== undefined && i !== host));
+  const dir = '/var/run/netns';
+  if (inodes.size === 0 || !existsSync(dir)) return [];
+  return readdirSync(dir).map((f) => join(dir, f)).filter((f) => { try { return inodes.has(statSync(f).ino); } catch { return false; } });
+}
+
 export function forceCleanup(dataDir: string): void {
   const dir = resolve(dataDir);
   const p = containerdPaths(dir);
+  const inits = containerInits(p.state);
+  const netns = namedNetnsOf(inits);
   // killing a container's init (pid 1 of its pid namespace) takes every process in it down, which
   // releases the pod network namespaces and their veths
-  for (const pid of containerInits(p.state)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const pid of inits) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   // shims are started with -address <socket>; containerd with --config <data dir>/...
   for (const pid of [...pidsUsing(p.socket), ...pidsUsing(p.config)]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-  const netns: string[] = [];
   const podsDir = join(dir, 'agent', 'pods');
   if (existsSync(podsDir)) {
     for (const uid of readdirSync(podsDir)) {
@@ -44,7 +62,7 @@ export function forceCleanup(dataDir: string): void {
   }
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
   for (const m of mounts.sort((a, b) => b.length - a.length)) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already */ } }
-  for (const ns of netns) {
+  for (const ns of new Set(netns)) {
     try { execFileSync('umount', ['-l', ns], { stdio: 'ignore' }); } catch { /* not mounted */ }
     try { execFileSync('rm', ['-f', ns]); } catch { /* gone */ }
   }

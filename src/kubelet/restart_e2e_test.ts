@@ -79,6 +79,16 @@ test('server restart re-adopts running containers; killall and image import', { 
     for (const n of names) assert.ok(out.includes(`imported ${n}`), out);
     assert.ok(k8ts(['image', 'ls', '--data-dir', dataDir]).split('\n').includes('docker.io/library/busybox:latest'));
 
+    // a sandbox another CRI client made (as crictl runp would): the kubelet leaves it alone, and
+    // killall removes its network namespace too
+    const foreign = (await cri.call('RunPodSandbox', { config: {
+      metadata: { name: 'foreign', namespace: 'other', uid: `foreign-${octet}`, attempt: 0 }, hostname: 'foreign', logDirectory: join(dataDir, 'foreign'),
+      linux: { securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
+    } })).podSandboxId;
+    const spec = JSON.parse((await cri.call('PodSandboxStatus', { podSandboxId: foreign, verbose: true })).info.info).runtimeSpec;
+    const foreignNetns: string = spec.linux.namespaces.find((n: any) => n.type === 'network').path;
+    assert.ok(existsSync(foreignNetns), foreignNetns);
+
     // 5. stopping leaves the pod running; killall removes everything
     await srv.stop({ keepData: true });
     srv = undefined;
@@ -95,6 +105,7 @@ test('server restart re-adopts running containers; killall and image import', { 
     assert.deepEqual(mounts, [], 'mounts left under the data dir');
     const bridge = cniNetwork(dataDir, containerdPaths(dataDir).cniConfDir).bridge;
     assert.ok(!execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }).includes(bridge), `bridge ${bridge} left behind`);
+    assert.ok(!existsSync(foreignNetns), `${foreignNetns} left behind`);
   } finally {
     cri.close();
     if (srv) await srv.stop({ keepData: true });
