@@ -4,13 +4,13 @@
 // image is started 100 times at 5/s directly through containerd's CRI (sandbox with CNI network,
 // then container), timed from the first call to StartContainer's answer. Goals: API p50 ÷ bare p50
 // ≤ 1.5 and API p99 ≤ 5 s. Needs root, containerd and the CNI plugins (skipped otherwise).
+import { cpus } from 'node:os';
 import { RestClient } from '../client/index.js';
 import { startK8ts } from '../e2e/harness.js';
 import { CriClient } from '../kubelet/cri/client.js';
 import { containerdPaths } from '../kubelet/containerd.js';
 import { forceCleanup } from '../kubelet/cleanup.js';
 import { kubeletUnavailable } from '../kubelet/index.js';
-import { cpus } from 'node:os';
 import { cpuSeconds, machineBusy, ms, percentile, table, verdict } from './stats.js';
 
 export const POD_STARTUP_GOALS = { p50Ratio: 1.5, p99Ms: 5000 };

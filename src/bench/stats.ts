@@ -1,13 +1,7 @@
 // Percentiles and report formatting for `npm run bench`.
 import { readFileSync } from 'node:fs';
 
-/** user+system CPU seconds of a process (Linux /proc; NaN elsewhere) */
-export function cpuSeconds(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch { return NaN; }
-}
+export { cpuSeconds } from '../util/proc.js';
 
 /** busy and total CPU time of the whole machine so far (/proc/stat's cpu line; iowait counts as idle) */
 export function machineTicks(): { busy: number; total: number } {

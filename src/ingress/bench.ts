@@ -5,12 +5,13 @@
 // Prints the ingress ÷ nginx ratio against the goal ≥ 0.8. `node dist/ingress/bench.js` runs it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RestClient } from '../client/index.js';
 import { ingressesResource } from './index.js';
+import { cpuSeconds } from '../util/proc.js';
 
 export const INGRESS_GOALS = { ratioVsNginx: 0.8 };
 
@@ -98,14 +99,6 @@ async function freePort(): Promise<number> {
 }
 
 interface Load { rps: number; failures: number }
-
-/** user+system CPU seconds of a process (Linux /proc; NaN elsewhere) */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch { return NaN; }
-}
 
 function abLoad(port: number, host: string, clients: number, seconds: number): Load {
   const r = spawnSync('ab', ['-q', '-k', '-c', String(clients), '-t', String(seconds), '-n', '10000000', '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });

@@ -203,6 +203,7 @@ export class Kubelet {
       await killPod(this.o.cri, uid, 0, this.rt.podsDir);
       await this.podConfig.release(uid);
       this.images.forget(uid);
+      this.written.delete(uid);
     }
   }
 
@@ -265,6 +266,7 @@ export class Kubelet {
       await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir);
       await this.podConfig.release(uid);
       this.images.forget(uid);
+      this.written.delete(uid);
       if (!deleteObject) return;
       try {
         await this.o.client.delete(pods, name, { namespace, gracePeriodSeconds: 0, preconditions: { uid } });

@@ -10,3 +10,11 @@ export function processes(): { pid: number; argv: string[] }[] {
   }
   return out;
 }
+
+/** user+system CPU seconds of a process (Linux /proc; NaN elsewhere) */
+export function cpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch { return NaN; }
+}
