@@ -8,7 +8,7 @@
 // ("ingress: serving http on ADDR:PORT, https on ADDR:PORT") and written into each served Ingress's
 // status: loadBalancer.ingress = [{ip, ports: [{port: http, protocol: TCP}, {port: https, protocol: TCP}]}].
 import * as http from 'node:http';
-import * as https from 'node:https';
+import * as net from 'node:net';
 import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as tls from 'node:tls';
@@ -18,11 +18,13 @@ import { Backends } from './backends.js';
 import { Certificates, defaultCertCN, selfSignedCert } from './certs.js';
 import { buildRoutes, className, controllerName, defaultClassAnnotation, ourClasses, servesIngress, type RouteTable } from './match.js';
 import { createProxy, type Router } from './proxy.js';
+import { FastPath, UpstreamPool } from './fastpath.js';
 
 export * from './match.js';
 export { Backends, type Target } from './backends.js';
 export { Certificates, selfSignedCert, defaultCertCN } from './certs.js';
 export { createProxy } from './proxy.js';
+export { FastPath, UpstreamPool } from './fastpath.js';
 
 export const ingressesResource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespaced: true, kind: 'Ingress' };
 export const ingressClassesResource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', namespaced: false, kind: 'IngressClass' };
@@ -62,7 +64,7 @@ function nodeAddress(): string {
   return '127.0.0.1';
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
+function listen(server: net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve((server.address() as { port: number }).port); });
@@ -129,11 +131,17 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
   };
 
   informers.start(ac.signal);
-  const servers: http.Server[] = [];
+  const servers: net.Server[] = [];
+  const fallbacks: http.Server[] = [];
+  const fast: FastPath[] = [];
+  const pool = new UpstreamPool();
   const cleanup = async () => {
     ac.abort();
     queue.shutDown();
-    for (const s of servers) { s.close(); s.closeAllConnections(); }
+    for (const s of servers) s.close();
+    for (const f of fast) f.closeAll();
+    for (const s of fallbacks) s.closeAllConnections();
+    pool.destroy();
     await informers.stop();
     if (ownClient) client.close();
   };
@@ -143,13 +151,23 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     let ports = { http: 0, https: 0 };
     const plainProxy = createProxy(router, { proto: 'http', port: () => ports.http, log });
     const tlsProxy = createProxy(router, { proto: 'https', port: () => ports.https, agent: plainProxy.agent, log });
-    const httpServer = http.createServer({ keepAliveTimeout: 60_000 }, plainProxy.onRequest);
-    httpServer.on('upgrade', plainProxy.onUpgrade);
-    const httpsServer = https.createServer({
-      ...defaultCert, keepAliveTimeout: 60_000,
+    // connections start on the fast path (fastpath.ts); it hands those it does not handle to node's
+    // HTTP server running the general proxy (these servers never listen themselves)
+    const fallback = (p: ReturnType<typeof createProxy>) => {
+      const s = http.createServer({ keepAliveTimeout: 60_000 }, p.onRequest);
+      s.on('upgrade', p.onUpgrade);
+      fallbacks.push(s);
+      return s;
+    };
+    const plainFast = new FastPath(router, { proto: 'http', port: () => ports.http, fallback: fallback(plainProxy), pool, log });
+    const tlsFast = new FastPath(router, { proto: 'https', port: () => ports.https, fallback: fallback(tlsProxy), pool, log });
+    fast.push(plainFast, tlsFast);
+    const httpServer = net.createServer(plainFast.onConnection);
+    const httpsServer = tls.createServer({
+      ...defaultCert, ALPNProtocols: ['http/1.1'],
       SNICallback: (name, cb) => { current(); cb(null, certs.contextFor(name)); },
-    }, tlsProxy.onRequest);
-    httpsServer.on('upgrade', tlsProxy.onUpgrade);
+    }, tlsFast.onConnection);
+    httpsServer.on('tlsClientError', () => {});
     servers.push(httpServer, httpsServer);
     ports = { http: await listen(httpServer, httpPort, host), https: await listen(httpsServer, httpsPort, host) };
     const shown = host.includes(':') ? `[${host}]` : host;

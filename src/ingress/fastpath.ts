@@ -1,0 +1,513 @@
+// The ingress's fast path. Most proxied traffic is plain HTTP/1.x: an origin-form target, one Host,
+// no body or a Content-Length body. Such requests are parsed and forwarded here directly on the
+// sockets, over pooled keep-alive connections to each endpoint, with the same routing, headers,
+// retries and error answers as the general proxy (proxy.ts). That costs about half the CPU of going
+// through node's http server and client, which matters because the proxy shares its CPU with
+// everything else on the node.
+//
+// Anything else (Transfer-Encoding or Expect on the request, Upgrade, an absolute-form target, an
+// obsolete line fold, a malformed or oversized head, ...) is not handled here: the connection, with
+// the bytes not consumed yet, is handed to node's HTTP server running the general proxy, which
+// answers that request (or rejects it, as node's strict parser does) and every later one on that
+// connection. So the fast path never has to accept anything node's parser would not.
+//
+// Responses: Content-Length, chunked (passed through as is to HTTP/1.1 clients, decoded for
+// HTTP/1.0 ones) or delimited by the backend closing (the client connection then closes too).
+import type * as http from 'node:http';
+import * as net from 'node:net';
+import type { Router } from './proxy.js';
+import type { Target } from './backends.js';
+
+export interface FastPathOptions {
+  proto: 'http' | 'https';
+  /** the listener's port, for X-Forwarded-Port */
+  port: () => number;
+  /** node's HTTP server running the general proxy; gets the connections the fast path hands off */
+  fallback: http.Server;
+  pool: UpstreamPool;
+  /** no bytes from the backend for this long: 504 (default 60 s, as ingress-nginx's proxy-read-timeout) */
+  timeoutMs?: number;
+  /** an idle client connection is closed after this long (default 60 s) */
+  idleMs?: number;
+  log?: (m: string) => void;
+}
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+/** node's default limit for a request head (--max-http-header-size) */
+const maxRequestHead = 16 * 1024;
+const maxResponseHead = 64 * 1024;
+/** pipelined bytes buffered from a client while its request is answered, before reading pauses */
+const maxBuffered = 1024 * 1024;
+const maxRetries = 2;
+const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// control characters other than HTAB, which node's parser rejects in a header line, and a CR or
+// LF that is not part of a CRLF
+const badHead = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+// node's parser knows more methods; the others go to it
+const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
+const targetRe = /^\/[\x21-\x7e]*$/;
+// hop-by-hop headers (RFC 9110 7.6.1), plus those the proxy sets itself
+const dropRequest = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'x-real-ip']);
+const dropResponse = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
+const reasons: Record<number, string> = { 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/** idle keep-alive connections to endpoints, newest first, shared by the listeners */
+export class UpstreamPool {
+  private idle = new Map<string, Upstream[]>();
+  private all = new Set<Upstream>();
+
+  constructor(private readonly maxIdlePerTarget = 512, readonly idleMs = 60_000) {}
+
+  /** an idle connection to the target, or a new one */
+  take(t: Target): Upstream {
+    const key = `${t.host}:${t.port}`;
+    const list = this.idle.get(key);
+    const u = list?.pop();
+    if (u) { u.pooled = false; u.reused = true; return u; }
+    const n = new Upstream(this, key, net.connect({ host: t.host, port: t.port, noDelay: true }));
+    this.all.add(n);
+    return n;
+  }
+
+  give(u: Upstream): void {
+    if (u.socket.destroyed) return;
+    let list = this.idle.get(u.key);
+    if (!list) this.idle.set(u.key, (list = []));
+    if (list.length >= this.maxIdlePerTarget) { u.socket.destroy(); return; }
+    u.exchange = undefined;
+    u.pooled = true;
+    u.timeout(this.idleMs);
+    list.push(u);
+  }
+
+  /** @internal the socket closed */
+  gone(u: Upstream): void {
+    this.all.delete(u);
+    if (!u.pooled) return;
+    const list = this.idle.get(u.key);
+    const i = list?.indexOf(u) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+    if (list && !list.length) this.idle.delete(u.key);
+  }
+
+  destroy(): void {
+    for (const u of this.all) u.socket.destroy();
+    this.all.clear();
+    this.idle.clear();
+  }
+}
+
+/** one connection to an endpoint; its listeners stay for its life and pass events to the exchange using it */
+export class Upstream {
+  exchange: Exchange | undefined;
+  pooled = false;
+  /** it served a request before (a failure may be a stale keep-alive connection) */
+  reused = false;
+
+  private timeoutMs = 0;
+
+  constructor(pool: UpstreamPool, readonly key: string, readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => { if (this.exchange) this.exchange.upData(d); else socket.destroy(); });
+    socket.on('drain', () => this.exchange?.upDrain());
+    socket.on('timeout', () => { if (this.exchange) this.exchange.upTimeout(); else socket.destroy(); });
+    socket.on('error', () => {});
+    socket.on('close', () => { pool.gone(this); this.exchange?.upClosed(); });
+  }
+
+  /** sets the socket's inactivity timeout (re-arming a timer costs, so only when it changes) */
+  timeout(ms: number): void {
+    if (ms !== this.timeoutMs) { this.timeoutMs = ms; this.socket.setTimeout(ms); }
+  }
+}
+
+interface Request {
+  method: string; target: string; host: string; http10: boolean; keepAlive: boolean;
+  /** the head to send upstream, without the body */
+  head: string; bodyLength: number;
+}
+
+/** parses a request head the fast path takes; undefined: hand the connection to node's server */
+function parseRequest(head: string, o: FastPathOptions, remote: string): Request | undefined {
+  if (badHead.test(head)) return undefined;
+  const lines = head.split('\r\n');
+  const rl = lines[0];
+  const sp1 = rl.indexOf(' '), sp2 = rl.lastIndexOf(' ');
+  if (sp1 <= 0 || sp2 <= sp1) return undefined;
+  const method = rl.slice(0, sp1), target = rl.slice(sp1 + 1, sp2), version = rl.slice(sp2 + 1);
+  if (!methods.has(method) || !targetRe.test(target)) return undefined;
+  const http10 = version === 'HTTP/1.0';
+  if (!http10 && version !== 'HTTP/1.1') return undefined;
+  let host: string | undefined, length: string | undefined, connection = '';
+  const kept: string[] = [];
+  const names: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i];
+    const c = l.indexOf(':');
+    if (c <= 0) return undefined;
+    const name = l.slice(0, c);
+    if (!token.test(name)) return undefined;
+    const k = name.toLowerCase();
+    const v = l.slice(c + 1).trim();
+    switch (k) {
+      case 'host': if (host !== undefined) return undefined; host = v; break;
+      case 'content-length': if (length !== undefined || !/^\d{1,15}$/.test(v)) return undefined; length = v; break;
+      case 'transfer-encoding': case 'upgrade': case 'expect': return undefined;
+      case 'connection': connection += (connection ? ',' : '') + v.toLowerCase(); break;
+      default:
+        if (dropRequest.has(k) || k.startsWith('x-forwarded-')) break;
+        kept.push(l);
+        names.push(k);
+    }
+  }
+  if (host === undefined) { if (!http10) return undefined; host = ''; }
+  const tokens = connection ? connection.split(',').map((s) => s.trim()) : [];
+  const keepAlive = http10 ? tokens.includes('keep-alive') : !tokens.includes('close');
+  let out = `${method} ${target} HTTP/1.1\r\n`;
+  for (let i = 0; i < kept.length; i++) if (!tokens.length || !tokens.includes(names[i])) out += `${kept[i]}\r\n`;
+  const bodyLength = length === undefined ? 0 : Number(length);
+  if (length !== undefined) out += `content-length: ${bodyLength}\r\n`;
+  // client-sent X-Forwarded-* are not trusted (ingress-nginx's default, use-forwarded-headers: false)
+  out += `host: ${host}\r\nx-forwarded-for: ${remote}\r\nx-real-ip: ${remote}\r\nx-forwarded-proto: ${o.proto}\r\nx-forwarded-host: ${host}\r\nx-forwarded-port: ${o.port()}\r\n\r\n`;
+  return { method, target, host, http10, keepAlive, head: out, bodyLength };
+}
+
+const statusText = (s: number, reason: string) => `${s} ${reasons[s] ?? ''}${reason ? `: ${reason}` : ''}\n`;
+
+/** finds where a chunked body ends, and (for HTTP/1.0 clients) the data in it */
+class Dechunker {
+  private state: 'size' | 'data' | 'crlf' | 'trailer' | 'done' = 'size';
+  private line = '';
+  private left = 0;
+
+  get done(): boolean { return this.state === 'done'; }
+
+  /** consumes b up to the body's end; returns bytes consumed, or -1 for a malformed body. `data` gets the chunk data */
+  feed(b: Buffer, data?: (d: Buffer) => void): number {
+    let i = 0;
+    while (i < b.length && this.state !== 'done') {
+      if (this.state === 'data') {
+        const n = Math.min(this.left, b.length - i);
+        data?.(b.subarray(i, i + n));
+        i += n;
+        this.left -= n;
+        if (!this.left) this.state = 'crlf';
+        continue;
+      }
+      const nl = b.indexOf(10, i);
+      const end = nl < 0 ? b.length : nl + 1;
+      this.line += b.toString('latin1', i, end);
+      i = end;
+      if (this.line.length > 4096) return -1;
+      if (nl < 0) break;
+      const l = this.line.endsWith('\r\n') ? this.line.slice(0, -2) : undefined;
+      this.line = '';
+      if (l === undefined) return -1;
+      if (this.state === 'crlf') { if (l !== '') return -1; this.state = 'size'; }
+      else if (this.state === 'size') {
+        const hex = l.split(';', 1)[0].trim();
+        if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) return -1;
+        this.left = parseInt(hex, 16);
+        this.state = this.left ? 'data' : 'trailer';
+      } else if (l === '') this.state = 'done'; // the end of the trailer section
+    }
+    return i;
+  }
+}
+
+/** one request and its response, from routing to the last byte */
+class Exchange {
+  up: Upstream | undefined;
+  private attempt = 0;
+  private answered = false; // a response byte came from the backend
+  private headSent = false; // a response head went to the client
+  private bodySent = 0;
+  private rbuf: Buffer | undefined;
+  private mode: 'head' | 'none' | 'length' | 'chunked' | 'close' = 'head';
+  private left = 0;
+  private chunks: Dechunker | undefined;
+  private reusable = false;
+  private closeClient = false;
+  private done = false;
+
+  constructor(private readonly conn: Conn, readonly req: Request, private readonly retriable: boolean) {}
+
+  start(body: Buffer | undefined): void {
+    const r = this.conn.route(this.req.host, this.req.target);
+    if (!('target' in r)) { this.conn.plain(this, r.status, r.reason); return; }
+    const u = (this.up = this.conn.o.pool.take(r.target));
+    u.exchange = this;
+    u.timeout(this.conn.o.timeoutMs ?? 60_000);
+    this.targetName = `${r.target.host}:${r.target.port}`;
+    if (body?.length) { this.bodySent += body.length; u.socket.write(this.req.head, 'latin1'); if (!u.socket.write(body)) this.conn.pauseBody(); }
+    else u.socket.write(this.req.head, 'latin1');
+  }
+
+  targetName = '';
+
+  /** more request body bytes from the client */
+  body(b: Buffer): void {
+    this.bodySent += b.length;
+    if (this.up && !this.up.socket.destroyed && !this.up.socket.write(b)) this.conn.pauseBody();
+  }
+
+  upDrain(): void { this.conn.resumeBody(); }
+
+  upData(d: Buffer): void {
+    this.answered = true;
+    if (this.mode === 'head') {
+      const b = this.rbuf ? Buffer.concat([this.rbuf, d]) : d;
+      const end = b.indexOf(CRLF2);
+      if (end < 0) {
+        if (b.length > maxResponseHead) { this.fail(502, 'invalid response from the backend'); return; }
+        this.rbuf = b;
+        return;
+      }
+      this.rbuf = undefined;
+      const head = this.responseHead(b.toString('latin1', 0, end));
+      if (head === undefined) { this.fail(502, 'invalid response from the backend'); return; }
+      if (head === '') { if (b.length > end + 4) this.upData(b.subarray(end + 4)); return; } // 1xx: another head follows
+      this.headSent = true;
+      const rest = b.subarray(end + 4);
+      const mode = this.mode as Exchange['mode']; // responseHead chose it
+      if (mode === 'length' && rest.length >= this.left) {
+        // the whole (small) answer arrived: head and body in one write
+        this.conn.write(Buffer.concat([Buffer.from(head, 'latin1'), rest.subarray(0, this.left)]));
+        this.left = 0;
+        this.finish();
+        return;
+      }
+      this.conn.write(head);
+      if (mode === 'none') { this.finish(); return; }
+      if (rest.length) this.body2client(rest);
+      return;
+    }
+    this.body2client(d);
+  }
+
+  private body2client(d: Buffer): void {
+    let ok = true;
+    if (this.mode === 'length') {
+      const n = Math.min(this.left, d.length);
+      ok = this.conn.write(n === d.length ? d : d.subarray(0, n));
+      this.left -= n;
+      if (!this.left) { this.finish(); return; }
+    } else if (this.mode === 'chunked') {
+      const http10 = this.req.http10;
+      const n = this.chunks!.feed(d, http10 ? (c) => { ok = this.conn.write(c) && ok; } : undefined);
+      if (n < 0) { this.conn.destroy(); this.abandon(); return; }
+      if (!http10) ok = this.conn.write(n === d.length ? d : d.subarray(0, n));
+      if (this.chunks!.done) { this.finish(); return; }
+    } else ok = this.conn.write(d);
+    if (!ok) this.up?.socket.pause();
+  }
+
+  /** the client drained: read from the backend again */
+  clientDrain(): void { this.up?.socket.resume(); }
+
+  /** the response head for the client; '' for a 1xx that is passed on (or dropped); undefined if malformed */
+  private responseHead(head: string): string | undefined {
+    if (badHead.test(head)) return undefined;
+    const lines = head.split('\r\n');
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
+    if (!m) return undefined;
+    const status = Number(m[2]);
+    if (status < 200) {
+      if (status === 101) return undefined; // no upgrade was asked for
+      if (!this.req.http10) this.conn.write(`${head}\r\n\r\n`);
+      return '';
+    }
+    let length: number | undefined, chunked = false, te = false, connection = '';
+    const kept: string[] = [], names: string[] = [];
+    for (let i = 1; i < lines.length; i++) {
+      const l = lines[i];
+      const c = l.indexOf(':');
+      if (c <= 0) return undefined;
+      const k = l.slice(0, c).trim().toLowerCase();
+      const v = l.slice(c + 1).trim();
+      if (k === 'content-length') {
+        if (!/^\d{1,15}$/.test(v) || (length !== undefined && length !== Number(v))) return undefined;
+        length = Number(v);
+        continue;
+      } else if (k === 'transfer-encoding') {
+        te = true;
+        chunked = v.toLowerCase().split(',').pop()!.trim() === 'chunked';
+        continue;
+      } else if (k === 'connection') { connection += `${v.toLowerCase()},`; continue; }
+      if (dropResponse.has(k)) continue;
+      kept.push(l);
+      names.push(k);
+    }
+    const tokens = connection.split(',').map((s) => s.trim());
+    const upstreamKeepAlive = m[1] === '1' ? !tokens.includes('close') : tokens.includes('keep-alive');
+    const noBody = this.req.method === 'HEAD' || status === 204 || status === 304;
+    let framing = '';
+    if (noBody) { this.mode = 'none'; if (length !== undefined) framing = `content-length: ${length}\r\n`; if (te && !this.req.http10 && status !== 204) framing += 'transfer-encoding: chunked\r\n'; }
+    else if (te) {
+      if (chunked) { this.mode = 'chunked'; this.chunks = new Dechunker(); if (!this.req.http10) framing = 'transfer-encoding: chunked\r\n'; else this.closeClient = true; }
+      else { this.mode = 'close'; this.closeClient = true; }
+    } else if (length !== undefined) { this.mode = 'length'; this.left = length; framing = `content-length: ${length}\r\n`; }
+    else { this.mode = 'close'; this.closeClient = true; }
+    this.reusable = upstreamKeepAlive && this.mode !== 'close';
+    if (!this.req.keepAlive) this.closeClient = true;
+    let out = `HTTP/1.1 ${status} ${m[3] ?? ''}\r\n`;
+    for (let i = 0; i < kept.length; i++) if (!tokens.includes(names[i])) out += `${kept[i]}\r\n`;
+    out += framing;
+    out += this.closeClient ? 'connection: close\r\n\r\n' : this.req.http10 ? 'connection: keep-alive\r\n\r\n' : '\r\n';
+    return out;
+  }
+
+  /** the response is complete */
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const u = this.up;
+    this.up = undefined;
+    const bodyDone = this.bodySent >= this.req.bodyLength;
+    if (u) {
+      u.exchange = undefined;
+      if (this.reusable && bodyDone && !u.socket.destroyed) { u.socket.resume(); this.conn.o.pool.give(u); } else u.socket.destroy();
+    }
+    this.conn.finished(this, this.closeClient || !bodyDone);
+  }
+
+  /** drops the backend connection without finishing */
+  private abandon(): void {
+    this.done = true;
+    const u = this.up;
+    this.up = undefined;
+    if (u) { u.exchange = undefined; u.socket.destroy(); }
+  }
+
+  private fail(status: number, reason: string): void {
+    const target = this.targetName;
+    this.abandon();
+    this.conn.o.log?.(`ingress: ${this.req.method} ${this.req.host}${this.req.target} -> ${target}: ${reason}`);
+    if (this.headSent) { this.conn.destroy(); return; }
+    this.conn.plain(this, status, reason === 'backend timed out' ? reason : status === 502 ? 'backend unreachable' : reason);
+  }
+
+  upTimeout(): void { this.fail(504, 'backend timed out'); }
+
+  upClosed(): void {
+    if (this.done) return;
+    if (this.mode === 'close' && this.headSent) { this.finish(); return; }
+    if (!this.answered && this.retriable && this.attempt < maxRetries && !this.conn.closed) {
+      this.attempt++;
+      this.up = undefined;
+      this.start(undefined);
+      return;
+    }
+    this.fail(502, 'backend unreachable');
+  }
+
+  /** the client went away */
+  clientClosed(): void { if (!this.done) this.abandon(); }
+}
+
+/** one client connection */
+class Conn {
+  private buf: Buffer | undefined;
+  private ex: Exchange | undefined;
+  private bodyLeft = 0;
+  private paused = false;
+  closed = false;
+  private readonly onData = (d: Buffer) => this.data(d);
+  private readonly onDrain = () => this.ex?.clientDrain();
+  private readonly onClose = () => { this.closed = true; this.owner.conns.delete(this); this.ex?.clientClosed(); };
+  private readonly onTimeout = () => { if (!this.ex) this.socket.destroy(); };
+  private readonly onError = () => {};
+
+  constructor(private readonly owner: FastPath, readonly socket: net.Socket, readonly o: FastPathOptions, readonly route: Router) {
+    socket.setNoDelay(true);
+    socket.setTimeout(o.idleMs ?? 60_000);
+    socket.on('data', this.onData);
+    socket.on('drain', this.onDrain);
+    socket.on('close', this.onClose);
+    socket.on('timeout', this.onTimeout);
+    socket.on('error', this.onError);
+  }
+
+  write(d: Buffer | string): boolean { return this.closed ? true : this.socket.write(typeof d === 'string' ? Buffer.from(d, 'latin1') : d); }
+  destroy(): void { this.socket.destroy(); }
+  pauseBody(): void { this.socket.pause(); this.paused = true; }
+  resumeBody(): void { if (this.paused) { this.paused = false; this.socket.resume(); } }
+
+  private data(d: Buffer): void {
+    if (this.bodyLeft > 0) {
+      const n = Math.min(this.bodyLeft, d.length);
+      this.bodyLeft -= n;
+      this.ex?.body(n === d.length ? d : d.subarray(0, n));
+      if (n === d.length) return;
+      d = d.subarray(n);
+    }
+    this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
+    if (this.ex) { if (this.buf.length > maxBuffered) this.pauseBody(); return; }
+    this.next();
+  }
+
+  /** starts the next buffered request, if its head is complete */
+  private next(): void {
+    const b = this.buf;
+    if (!b || this.ex || this.closed) return;
+    const end = b.indexOf(CRLF2);
+    if (end < 0) { if (b.length > maxRequestHead) this.handOff(); return; }
+    if (end > maxRequestHead) { this.handOff(); return; }
+    const req = parseRequest(b.toString('latin1', 0, end), this.o, this.socket.remoteAddress ?? '');
+    if (!req) { this.handOff(); return; }
+    const rest = b.subarray(end + 4);
+    const inBuf = Math.min(req.bodyLength, rest.length);
+    this.buf = rest.length > inBuf ? rest.subarray(inBuf) : undefined;
+    this.bodyLeft = req.bodyLength - inBuf;
+    const retriable = req.bodyLength === 0 && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS');
+    const ex = (this.ex = new Exchange(this, req, retriable));
+    ex.start(inBuf ? rest.subarray(0, inBuf) : undefined);
+  }
+
+  /** answers the exchange's request itself, as the general proxy does */
+  plain(ex: Exchange, status: number, reason: string): void {
+    const text = statusText(status, reason);
+    const close = !ex.req.keepAlive || this.bodyLeft > 0;
+    const conn = close ? 'connection: close\r\n' : ex.req.http10 ? 'connection: keep-alive\r\n' : '';
+    this.write(Buffer.from(`HTTP/1.1 ${status} ${reasons[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${conn}\r\n${ex.req.method === 'HEAD' ? '' : text}`));
+    this.finished(ex, close);
+  }
+
+  finished(ex: Exchange, close: boolean): void {
+    if (this.ex !== ex) return;
+    this.ex = undefined;
+    if (close || this.bodyLeft > 0) { this.bodyLeft = 0; this.socket.end(); return; }
+    this.resumeBody();
+    this.next();
+  }
+
+  /** node's HTTP server takes the connection over, starting with the bytes not consumed yet */
+  private handOff(): void {
+    const s = this.socket;
+    s.off('data', this.onData);
+    s.off('drain', this.onDrain);
+    s.off('close', this.onClose);
+    s.off('timeout', this.onTimeout);
+    s.off('error', this.onError);
+    s.setTimeout(0);
+    this.owner.conns.delete(this);
+    s.pause();
+    if (this.buf) s.unshift(this.buf);
+    this.buf = undefined;
+    this.o.fallback.emit('connection', s);
+    s.resume();
+  }
+}
+
+export class FastPath {
+  /** @internal */ readonly conns = new Set<Conn>();
+
+  constructor(private readonly route: Router, private readonly o: FastPathOptions) {}
+
+  /** takes a new (plain or TLS) client connection */
+  readonly onConnection = (socket: net.Socket): void => {
+    this.conns.add(new Conn(this, socket, this.o, this.route));
+  };
+
+  /** closes every client connection it holds */
+  closeAll(): void { for (const c of this.conns) c.destroy(); }
+}
