@@ -11,6 +11,9 @@
 // answers that request (or rejects it, as node's strict parser does) and every later one on that
 // connection. So the fast path never has to accept anything node's parser would not.
 //
+// Listeners must be created with allowHalfOpen (as node's HTTP server is): a client that half-closes
+// after its request still gets the answer.
+//
 // Responses: Content-Length, chunked (passed through as is to HTTP/1.1 clients, decoded for
 // HTTP/1.0 ones) or delimited by the backend closing (the client connection then closes too).
 import type * as http from 'node:http';
@@ -42,7 +45,7 @@ const maxRetries = 2;
 const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // control characters other than HTAB, which node's parser rejects in a header line, and a CR or
 // LF that is not part of a CRLF
-const badHead = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+const badHead = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?:[^\n]|$)|(?:^|[^\r])\n/;
 // node's parser knows more methods; the others go to it
 const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 const targetRe = /^\/[\x21-\x7e]*$/;
@@ -55,6 +58,10 @@ const reasons: Record<number, string> = { 404: 'Not Found', 502: 'Bad Gateway', 
 export class UpstreamPool {
   private idle = new Map<string, Upstream[]>();
   private all = new Set<Upstream>();
+  /** every backend connection reads into this buffer; its data is copied out at once */
+  private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
+
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly maxIdlePerTarget = 512, readonly idleMs = 60_000) {}
 
@@ -64,7 +71,7 @@ export class UpstreamPool {
     const list = this.idle.get(key);
     const u = list?.pop();
     if (u) { u.pooled = false; u.reused = true; return u; }
-    const n = new Upstream(this, key, net.connect({ host: t.host, port: t.port, noDelay: true }));
+    const n = new Upstream(this, key, t, this.readBuffer);
     this.all.add(n);
     return n;
   }
@@ -76,8 +83,18 @@ export class UpstreamPool {
     if (list.length >= this.maxIdlePerTarget) { u.socket.destroy(); return; }
     u.exchange = undefined;
     u.pooled = true;
-    u.timeout(this.idleMs);
+    u.idleSince = Date.now();
     list.push(u);
+    // idle connections are closed by a sweep: a timer per socket costs a re-arm on every read and write
+    this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.idleMs / 2)).unref();
+  }
+
+  private sweep(): void {
+    const old = Date.now() - this.idleMs;
+    for (const list of this.idle.values()) {
+      // newest last: the oldest are at the front
+      while (list.length && list[0].idleSince <= old) list.shift()!.socket.destroy();
+    }
   }
 
   /** @internal the socket closed */
@@ -91,6 +108,7 @@ export class UpstreamPool {
   }
 
   destroy(): void {
+    clearInterval(this.sweeper);
     for (const u of this.all) u.socket.destroy();
     this.all.clear();
     this.idle.clear();
@@ -104,20 +122,28 @@ export class Upstream {
   /** it served a request before (a failure may be a stale keep-alive connection) */
   reused = false;
 
-  private timeoutMs = 0;
+  idleSince = 0;
 
-  constructor(pool: UpstreamPool, readonly key: string, readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => { if (this.exchange) this.exchange.upData(d); else socket.destroy(); });
+  readonly socket: net.Socket;
+
+  constructor(pool: UpstreamPool, readonly key: string, t: Target, readBuffer: Buffer) {
+    // `onread` skips the readable stream machinery, a good part of the cost of a small response
+    const socket = (this.socket = net.connect({
+      host: t.host, port: t.port, noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (n: number, buf: Uint8Array) => {
+          if (this.exchange) this.exchange.upData(Buffer.from(buf.subarray(0, n)));
+          else socket.destroy();
+          return true;
+        },
+      },
+    }));
     socket.on('drain', () => this.exchange?.upDrain());
-    socket.on('timeout', () => { if (this.exchange) this.exchange.upTimeout(); else socket.destroy(); });
     socket.on('error', () => {});
     socket.on('close', () => { pool.gone(this); this.exchange?.upClosed(); });
   }
 
-  /** sets the socket's inactivity timeout (re-arming a timer costs, so only when it changes) */
-  timeout(ms: number): void {
-    if (ms !== this.timeoutMs) { this.timeoutMs = ms; this.socket.setTimeout(ms); }
-  }
 }
 
 interface Request {
@@ -126,48 +152,74 @@ interface Request {
   head: string; bodyLength: number;
 }
 
+/** the header lines of a head (from `pos`): those passed on as they are, and the ones the proxy reads */
+interface Headers { kept: string[]; names: string[]; read: [name: string, value: string][] }
+
+const requestRead = new Set([...dropRequest, 'content-length', 'transfer-encoding', 'expect']);
+const responseRead = new Set([...dropResponse, 'content-length', 'transfer-encoding']);
+const lengthsOf = (names: Set<string>) => new Set([...names].map((n) => n.length));
+const requestReadLengths = lengthsOf(requestRead), responseReadLengths = lengthsOf(responseRead);
+
+/** splits header lines; only the names the proxy reads are lower-cased and their values trimmed. undefined: malformed */
+function scanHeaders(head: string, pos: number, read: Set<string>, readLengths: Set<number>, forwarded: boolean): Headers | undefined {
+  const h: Headers = { kept: [], names: [], read: [] };
+  while (pos < head.length) {
+    let eol = head.indexOf('\r\n', pos);
+    if (eol < 0) eol = head.length;
+    const c = head.indexOf(':', pos);
+    if (c <= pos || c > eol) return undefined;
+    const name = head.slice(pos, c);
+    if (!token.test(name)) return undefined;
+    let k = '';
+    if (readLengths.has(name.length)) { const l = name.toLowerCase(); if (read.has(l)) k = l; }
+    else if (forwarded && name.length > 12 && (name.charCodeAt(0) | 32) === 120 /* x */) { const l = name.toLowerCase(); if (l.startsWith('x-forwarded-')) k = l; }
+    if (k) h.read.push([k, head.slice(c + 1, eol).trim()]);
+    else { h.kept.push(eol === head.length ? `${head.slice(pos)}\r\n` : head.slice(pos, eol + 2)); h.names.push(name); }
+    pos = eol + 2;
+  }
+  return h;
+}
+
+/** the kept lines, without those the Connection header lists (beyond keep-alive and close) */
+function keptLines(h: Headers, tokens: string[]): string {
+  let out = '';
+  const listed = tokens.some((t) => t && t !== 'keep-alive' && t !== 'close');
+  for (let i = 0; i < h.kept.length; i++) if (!listed || !tokens.includes(h.names[i].toLowerCase())) out += h.kept[i];
+  return out;
+}
+
+const connectionTokens = (v: string) => (v ? v.toLowerCase().split(',').map((s) => s.trim()) : []);
+
 /** parses a request head the fast path takes; undefined: hand the connection to node's server */
 function parseRequest(head: string, o: FastPathOptions, remote: string): Request | undefined {
   if (badHead.test(head)) return undefined;
-  const lines = head.split('\r\n');
-  const rl = lines[0];
-  const sp1 = rl.indexOf(' '), sp2 = rl.lastIndexOf(' ');
+  let eol = head.indexOf('\r\n');
+  if (eol < 0) eol = head.length;
+  const sp1 = head.indexOf(' '), sp2 = head.lastIndexOf(' ', eol);
   if (sp1 <= 0 || sp2 <= sp1) return undefined;
-  const method = rl.slice(0, sp1), target = rl.slice(sp1 + 1, sp2), version = rl.slice(sp2 + 1);
+  const method = head.slice(0, sp1), target = head.slice(sp1 + 1, sp2), version = head.slice(sp2 + 1, eol);
   if (!methods.has(method) || !targetRe.test(target)) return undefined;
   const http10 = version === 'HTTP/1.0';
   if (!http10 && version !== 'HTTP/1.1') return undefined;
+  const h = scanHeaders(head, eol + 2, requestRead, requestReadLengths, true);
+  if (!h) return undefined;
   let host: string | undefined, length: string | undefined, connection = '';
-  const kept: string[] = [];
-  const names: string[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i];
-    const c = l.indexOf(':');
-    if (c <= 0) return undefined;
-    const name = l.slice(0, c);
-    if (!token.test(name)) return undefined;
-    const k = name.toLowerCase();
-    const v = l.slice(c + 1).trim();
+  for (const [k, v] of h.read) {
     switch (k) {
       case 'host': if (host !== undefined) return undefined; host = v; break;
       case 'content-length': if (length !== undefined || !/^\d{1,15}$/.test(v)) return undefined; length = v; break;
       case 'transfer-encoding': case 'upgrade': case 'expect': return undefined;
-      case 'connection': connection += (connection ? ',' : '') + v.toLowerCase(); break;
-      default:
-        if (dropRequest.has(k) || k.startsWith('x-forwarded-')) break;
-        kept.push(l);
-        names.push(k);
+      case 'connection': connection += (connection ? ',' : '') + v; break;
+      default: // hop-by-hop and X-Forwarded-*: dropped
     }
   }
   if (host === undefined) { if (!http10) return undefined; host = ''; }
-  const tokens = connection ? connection.split(',').map((s) => s.trim()) : [];
+  const tokens = connectionTokens(connection);
   const keepAlive = http10 ? tokens.includes('keep-alive') : !tokens.includes('close');
-  let out = `${method} ${target} HTTP/1.1\r\n`;
-  for (let i = 0; i < kept.length; i++) if (!tokens.length || !tokens.includes(names[i])) out += `${kept[i]}\r\n`;
   const bodyLength = length === undefined ? 0 : Number(length);
-  if (length !== undefined) out += `content-length: ${bodyLength}\r\n`;
   // client-sent X-Forwarded-* are not trusted (ingress-nginx's default, use-forwarded-headers: false)
-  out += `host: ${host}\r\nx-forwarded-for: ${remote}\r\nx-real-ip: ${remote}\r\nx-forwarded-proto: ${o.proto}\r\nx-forwarded-host: ${host}\r\nx-forwarded-port: ${o.port()}\r\n\r\n`;
+  const out = `${method} ${target} HTTP/1.1\r\n${keptLines(h, tokens)}${length === undefined ? '' : `content-length: ${bodyLength}\r\n`}` +
+    `host: ${host}\r\nx-forwarded-for: ${remote}\r\nx-real-ip: ${remote}\r\nx-forwarded-proto: ${o.proto}\r\nx-forwarded-host: ${host}\r\nx-forwarded-port: ${o.port()}\r\n\r\n`;
   return { method, target, host, http10, keepAlive, head: out, bodyLength };
 }
 
@@ -236,16 +288,14 @@ class Exchange {
     if (!('target' in r)) { this.conn.plain(this, r.status, r.reason); return; }
     const u = (this.up = this.conn.o.pool.take(r.target));
     u.exchange = this;
-    u.timeout(this.conn.o.timeoutMs ?? 60_000);
-    this.targetName = `${r.target.host}:${r.target.port}`;
+    this.upActive = Date.now();
     if (body?.length) { this.bodySent += body.length; u.socket.write(this.req.head, 'latin1'); if (!u.socket.write(body)) this.conn.pauseBody(); }
     else u.socket.write(this.req.head, 'latin1');
   }
 
-  targetName = '';
-
   /** more request body bytes from the client */
   body(b: Buffer): void {
+    this.upActive = Date.now();
     this.bodySent += b.length;
     if (this.up && !this.up.socket.destroyed && !this.up.socket.write(b)) this.conn.pauseBody();
   }
@@ -253,6 +303,7 @@ class Exchange {
   upDrain(): void { this.conn.resumeBody(); }
 
   upData(d: Buffer): void {
+    this.upActive = Date.now();
     this.answered = true;
     if (this.mode === 'head') {
       const b = this.rbuf ? Buffer.concat([this.rbuf, d]) : d;
@@ -271,7 +322,10 @@ class Exchange {
       const mode = this.mode as Exchange['mode']; // responseHead chose it
       if (mode === 'length' && rest.length >= this.left) {
         // the whole (small) answer arrived: head and body in one write
-        this.conn.write(Buffer.concat([Buffer.from(head, 'latin1'), rest.subarray(0, this.left)]));
+        const out = Buffer.allocUnsafe(head.length + this.left);
+        out.write(head, 0, 'latin1');
+        rest.copy(out, head.length, 0, this.left);
+        this.conn.write(out);
         this.left = 0;
         this.finish();
         return;
@@ -307,8 +361,9 @@ class Exchange {
   /** the response head for the client; '' for a 1xx that is passed on (or dropped); undefined if malformed */
   private responseHead(head: string): string | undefined {
     if (badHead.test(head)) return undefined;
-    const lines = head.split('\r\n');
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
+    let eol = head.indexOf('\r\n');
+    if (eol < 0) eol = head.length;
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(head.slice(0, eol));
     if (!m) return undefined;
     const status = Number(m[2]);
     if (status < 200) {
@@ -316,28 +371,19 @@ class Exchange {
       if (!this.req.http10) this.conn.write(`${head}\r\n\r\n`);
       return '';
     }
+    const h = scanHeaders(head, eol + 2, responseRead, responseReadLengths, false);
+    if (!h) return undefined;
     let length: number | undefined, chunked = false, te = false, connection = '';
-    const kept: string[] = [], names: string[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      const l = lines[i];
-      const c = l.indexOf(':');
-      if (c <= 0) return undefined;
-      const k = l.slice(0, c).trim().toLowerCase();
-      const v = l.slice(c + 1).trim();
+    for (const [k, v] of h.read) {
       if (k === 'content-length') {
         if (!/^\d{1,15}$/.test(v) || (length !== undefined && length !== Number(v))) return undefined;
         length = Number(v);
-        continue;
       } else if (k === 'transfer-encoding') {
         te = true;
         chunked = v.toLowerCase().split(',').pop()!.trim() === 'chunked';
-        continue;
-      } else if (k === 'connection') { connection += `${v.toLowerCase()},`; continue; }
-      if (dropResponse.has(k)) continue;
-      kept.push(l);
-      names.push(k);
+      } else if (k === 'connection') connection += (connection ? ',' : '') + v;
     }
-    const tokens = connection.split(',').map((s) => s.trim());
+    const tokens = connectionTokens(connection);
     const upstreamKeepAlive = m[1] === '1' ? !tokens.includes('close') : tokens.includes('keep-alive');
     const noBody = this.req.method === 'HEAD' || status === 204 || status === 304;
     let framing = '';
@@ -349,9 +395,7 @@ class Exchange {
     else { this.mode = 'close'; this.closeClient = true; }
     this.reusable = upstreamKeepAlive && this.mode !== 'close';
     if (!this.req.keepAlive) this.closeClient = true;
-    let out = `HTTP/1.1 ${status} ${m[3] ?? ''}\r\n`;
-    for (let i = 0; i < kept.length; i++) if (!tokens.includes(names[i])) out += `${kept[i]}\r\n`;
-    out += framing;
+    let out = `HTTP/1.1 ${status} ${m[3] ?? ''}\r\n${keptLines(h, tokens)}${framing}`;
     out += this.closeClient ? 'connection: close\r\n\r\n' : this.req.http10 ? 'connection: keep-alive\r\n\r\n' : '\r\n';
     return out;
   }
@@ -379,12 +423,15 @@ class Exchange {
   }
 
   private fail(status: number, reason: string): void {
-    const target = this.targetName;
+    const target = this.up?.key;
     this.abandon();
     this.conn.o.log?.(`ingress: ${this.req.method} ${this.req.host}${this.req.target} -> ${target}: ${reason}`);
     if (this.headSent) { this.conn.destroy(); return; }
     this.conn.plain(this, status, reason === 'backend timed out' ? reason : status === 502 ? 'backend unreachable' : reason);
   }
+
+  /** when the backend connection last had traffic (for the read timeout) */
+  upActive = 0;
 
   upTimeout(): void { this.fail(504, 'backend timed out'); }
 
@@ -411,20 +458,23 @@ class Conn {
   private bodyLeft = 0;
   private paused = false;
   closed = false;
+  /** when the client last sent bytes or got an answer (for the idle timeout) */
+  active = Date.now();
   private readonly onData = (d: Buffer) => this.data(d);
   private readonly onDrain = () => this.ex?.clientDrain();
   private readonly onClose = () => { this.closed = true; this.owner.conns.delete(this); this.ex?.clientClosed(); };
-  private readonly onTimeout = () => { if (!this.ex) this.socket.destroy(); };
   private readonly onError = () => {};
+  /** the client sent FIN: the requests it sent are still answered, then the connection ends */
+  private eof = false;
+  private readonly onEnd = () => { this.eof = true; this.next(); };
 
   constructor(private readonly owner: FastPath, readonly socket: net.Socket, readonly o: FastPathOptions, readonly route: Router) {
     socket.setNoDelay(true);
-    socket.setTimeout(o.idleMs ?? 60_000);
     socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('close', this.onClose);
-    socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
+    socket.on('end', this.onEnd);
   }
 
   write(d: Buffer | string): boolean { return this.closed ? true : this.socket.write(typeof d === 'string' ? Buffer.from(d, 'latin1') : d); }
@@ -433,6 +483,7 @@ class Conn {
   resumeBody(): void { if (this.paused) { this.paused = false; this.socket.resume(); } }
 
   private data(d: Buffer): void {
+    this.active = Date.now();
     if (this.bodyLeft > 0) {
       const n = Math.min(this.bodyLeft, d.length);
       this.bodyLeft -= n;
@@ -448,9 +499,14 @@ class Conn {
   /** starts the next buffered request, if its head is complete */
   private next(): void {
     const b = this.buf;
-    if (!b || this.ex || this.closed) return;
+    if (this.ex || this.closed) return;
+    if (!b) { if (this.eof) this.socket.end(); return; }
     const end = b.indexOf(CRLF2);
-    if (end < 0) { if (b.length > maxRequestHead) this.handOff(); return; }
+    if (end < 0) {
+      if (b.length > maxRequestHead) this.handOff();
+      else if (this.eof) this.socket.end(); // an incomplete request: nothing to answer
+      return;
+    }
     if (end > maxRequestHead) { this.handOff(); return; }
     const req = parseRequest(b.toString('latin1', 0, end), this.o, this.socket.remoteAddress ?? '');
     if (!req) { this.handOff(); return; }
@@ -475,9 +531,17 @@ class Conn {
   finished(ex: Exchange, close: boolean): void {
     if (this.ex !== ex) return;
     this.ex = undefined;
+    this.active = Date.now();
     if (close || this.bodyLeft > 0) { this.bodyLeft = 0; this.socket.end(); return; }
     this.resumeBody();
     this.next();
+  }
+
+  /** closes the connection if idle too long; answers 504 if the backend has been silent too long */
+  sweep(now: number, idleMs: number, timeoutMs: number): void {
+    const ex = this.ex;
+    if (!ex) { if (now - this.active >= idleMs) this.socket.destroy(); return; }
+    if (ex.up && now - ex.upActive >= timeoutMs) ex.upTimeout();
   }
 
   /** node's HTTP server takes the connection over, starting with the bytes not consumed yet */
@@ -486,9 +550,8 @@ class Conn {
     s.off('data', this.onData);
     s.off('drain', this.onDrain);
     s.off('close', this.onClose);
-    s.off('timeout', this.onTimeout);
     s.off('error', this.onError);
-    s.setTimeout(0);
+    s.off('end', this.onEnd);
     this.owner.conns.delete(this);
     s.pause();
     if (this.buf) s.unshift(this.buf);
@@ -500,14 +563,25 @@ class Conn {
 
 export class FastPath {
   /** @internal */ readonly conns = new Set<Conn>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly route: Router, private readonly o: FastPathOptions) {}
 
   /** takes a new (plain or TLS) client connection */
   readonly onConnection = (socket: net.Socket): void => {
     this.conns.add(new Conn(this, socket, this.o, this.route));
+    // timeouts are checked by a sweep: a timer per socket costs a re-arm on every read and write
+    const idleMs = this.o.idleMs ?? 60_000, timeoutMs = this.o.timeoutMs ?? 60_000;
+    this.sweeper ??= setInterval(() => {
+      const now = Date.now();
+      for (const c of this.conns) c.sweep(now, idleMs, timeoutMs);
+    }, Math.max(10, Math.min(1000, idleMs / 4, timeoutMs / 4))).unref();
   };
 
   /** closes every client connection it holds */
-  closeAll(): void { for (const c of this.conns) c.destroy(); }
+  closeAll(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const c of this.conns) c.destroy();
+  }
 }

@@ -24,17 +24,17 @@ async function listen<S extends net.Server>(s: S): Promise<number> {
 let handOffs = 0;
 
 /** a fast path listener whose router answers `route` (a function for per-request routes) */
-async function fastTo(route: Route | (() => Route), opts: { timeoutMs?: number } = {}): Promise<number> {
+async function fastTo(route: Route | (() => Route), opts: { timeoutMs?: number; idleMs?: number; poolIdleMs?: number } = {}): Promise<number> {
   const r = typeof route === 'function' ? route : () => route;
   const general = createProxy(r, { proto: 'http', port: () => 80, timeoutMs: opts.timeoutMs });
   const fallback = http.createServer(general.onRequest);
   fallback.on('upgrade', general.onUpgrade);
   fallback.on('connection', () => { handOffs++; });
   servers.push(fallback);
-  const pool = new UpstreamPool();
+  const pool = new UpstreamPool(512, opts.poolIdleMs);
   pools.push(pool);
-  const fp = new FastPath(r, { proto: 'http', port: () => 80, fallback, pool, timeoutMs: opts.timeoutMs });
-  return listen(net.createServer(fp.onConnection));
+  const fp = new FastPath(r, { proto: 'http', port: () => 80, fallback, pool, timeoutMs: opts.timeoutMs, idleMs: opts.idleMs });
+  return listen(net.createServer({ allowHalfOpen: true }, fp.onConnection));
 }
 
 /** what a backend saw of one request */
@@ -300,4 +300,32 @@ test('a large response reaches a slow reader whole', async () => {
   await new Promise((r) => s.on('close', r));
   assert.ok(got > size && got < size + 300, `received ${got} bytes`);
   assert.equal(handOffs, handedOff, 'the fast path answered every request itself');
+});
+
+test('a client that half-closes after its requests gets every answer, then the connection ends', async () => {
+  const handedOff = handOffs;
+  const b = await backend();
+  const p = await fastTo({ target: { host: '127.0.0.1', port: b.port } });
+  const c = new Raw(p).send('GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n');
+  c.socket.end();
+  await c.closedOrFail();
+  assert.equal(c.count('hello'), 2);
+  assert.equal(handOffs, handedOff, 'the fast path answered every request itself');
+});
+
+test('idle client connections and idle pooled backend connections are closed after their timeouts', async () => {
+  const handedOff = handOffs;
+  let backendConns = 0, backendClosed = 0;
+  const b = await backend();
+  (servers.at(-1) as http.Server).on('connection', (s: net.Socket) => { backendConns++; s.on('close', () => { backendClosed++; }); });
+  const p = await fastTo({ target: { host: '127.0.0.1', port: b.port } }, { idleMs: 200, poolIdleMs: 300 });
+  const c = new Raw(p).send('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+  await c.until((d) => d.endsWith('hello'), 'the response');
+  const t0 = Date.now();
+  await c.closedOrFail();
+  assert.ok(Date.now() - t0 >= 150, 'not closed before the idle timeout');
+  for (let i = 0; i < 40 && backendClosed < 1; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(backendConns, 1);
+  assert.equal(backendClosed, 1, 'the pooled backend connection was closed once idle');
+  assert.equal(handOffs, handedOff);
 });

@@ -162,9 +162,9 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     const plainFast = new FastPath(router, { proto: 'http', port: () => ports.http, fallback: fallback(plainProxy), pool, log });
     const tlsFast = new FastPath(router, { proto: 'https', port: () => ports.https, fallback: fallback(tlsProxy), pool, log });
     fast.push(plainFast, tlsFast);
-    const httpServer = net.createServer(plainFast.onConnection);
+    const httpServer = net.createServer({ allowHalfOpen: true }, plainFast.onConnection);
     const httpsServer = tls.createServer({
-      ...defaultCert, ALPNProtocols: ['http/1.1'],
+      ...defaultCert, ALPNProtocols: ['http/1.1'], allowHalfOpen: true,
       SNICallback: (name, cb) => { current(); cb(null, certs.contextFor(name)); },
     }, tlsFast.onConnection);
     httpsServer.on('tlsClientError', () => {});
