@@ -284,7 +284,9 @@ class Exchange {
   constructor(private readonly conn: Conn, readonly req: Request, private readonly retriable: boolean) {}
 
   start(body: Buffer | undefined): void {
-    const r = this.conn.route(this.req.host, this.req.target);
+    const t = this.req.target;
+    const q = t.indexOf('?');
+    const r = this.conn.route(this.req.host, q < 0 ? t : t.slice(0, q));
     if (!('target' in r)) { this.conn.plain(this, r.status, r.reason); return; }
     const u = (this.up = this.conn.o.pool.take(r.target));
     u.exchange = this;

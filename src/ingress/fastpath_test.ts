@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { FastPath, UpstreamPool } from './fastpath.js';
-import { createProxy, type Route } from './proxy.js';
+import { createProxy, type Route, type Router } from './proxy.js';
 
 const servers: net.Server[] = [];
 const pools: UpstreamPool[] = [];
@@ -24,8 +24,8 @@ async function listen<S extends net.Server>(s: S): Promise<number> {
 let handOffs = 0;
 
 /** a fast path listener whose router answers `route` (a function for per-request routes) */
-async function fastTo(route: Route | (() => Route), opts: { timeoutMs?: number; idleMs?: number; poolIdleMs?: number } = {}): Promise<number> {
-  const r = typeof route === 'function' ? route : () => route;
+async function fastTo(route: Route | Router, opts: { timeoutMs?: number; idleMs?: number; poolIdleMs?: number } = {}): Promise<number> {
+  const r: Router = typeof route === 'function' ? route : () => route;
   const general = createProxy(r, { proto: 'http', port: () => 80, timeoutMs: opts.timeoutMs });
   const fallback = http.createServer(general.onRequest);
   fallback.on('upgrade', general.onUpgrade);
@@ -328,4 +328,15 @@ test('idle client connections and idle pooled backend connections are closed aft
   assert.equal(backendConns, 1);
   assert.equal(backendClosed, 1, 'the pooled backend connection was closed once idle');
   assert.equal(handOffs, handedOff);
+});
+
+test('the router gets the path without the query string; the backend gets the whole target', async () => {
+  const b = await backend();
+  const paths: string[] = [];
+  const p = await fastTo((_, path) => { paths.push(path); return { target: { host: '127.0.0.1', port: b.port } }; });
+  const c = new Raw(p).send('GET /exact?x=1&y=/z HTTP/1.1\r\nHost: h\r\n\r\n');
+  await c.until((d) => d.endsWith('hello'), 'the response');
+  assert.deepEqual(paths, ['/exact']);
+  assert.equal(b.seen.at(-1)!.url, '/exact?x=1&y=/z');
+  c.end();
 });
