@@ -9,7 +9,11 @@ import { createProxy, type Route, type Router } from './proxy.js';
 
 const servers: net.Server[] = [];
 const pools: UpstreamPool[] = [];
+const fastPaths: FastPath[] = [];
+const clients: net.Socket[] = [];
 after(() => {
+  for (const f of fastPaths) f.closeAll();
+  for (const c of clients) c.destroy();
   for (const p of pools) p.destroy();
   for (const s of servers) { (s as http.Server).closeAllConnections?.(); s.close(); }
 });
@@ -34,6 +38,7 @@ async function fastTo(route: Route | Router, opts: { timeoutMs?: number; idleMs?
   const pool = new UpstreamPool(512, opts.poolIdleMs);
   pools.push(pool);
   const fp = new FastPath(r, { proto: 'http', port: () => 80, fallback, pool, timeoutMs: opts.timeoutMs, idleMs: opts.idleMs });
+  fastPaths.push(fp);
   return listen(net.createServer({ allowHalfOpen: true }, fp.onConnection));
 }
 
@@ -65,6 +70,7 @@ class Raw {
 
   constructor(port: number) {
     this.socket = net.connect(port, '127.0.0.1');
+    clients.push(this.socket);
     this.socket.setEncoding('latin1');
     this.socket.on('data', (d: string) => { this.data += d; this.waiter?.(); });
     this.socket.on('close', () => { this.closed = true; this.waiter?.(); });
