@@ -9,7 +9,10 @@
 // obsolete line fold, a malformed or oversized head, ...) is not handled here: the connection, with
 // the bytes not consumed yet, is handed to node's HTTP server running the general proxy, which
 // answers that request (or rejects it, as node's strict parser does) and every later one on that
-// connection. So the fast path never has to accept anything node's parser would not.
+// connection. What decides framing is checked as strictly as node does (CR and LF only as CRLF,
+// header names are tokens, one Host, at most one all-digit Content-Length, no Transfer-Encoding),
+// so a request cannot mean one thing here and another to the backend; header values are passed on
+// as they are (but NUL), as nginx does.
 //
 // Listeners must be created with allowHalfOpen (as node's HTTP server is): a client that half-closes
 // after its request still gets the answer.
@@ -43,9 +46,6 @@ const maxResponseHead = 64 * 1024;
 const maxBuffered = 1024 * 1024;
 const maxRetries = 2;
 const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// control characters other than HTAB, which node's parser rejects in a header line, and a CR or
-// LF that is not part of a CRLF
-const badHead = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?:[^\n]|$)|(?:^|[^\r])\n/;
 // node's parser knows more methods; the others go to it
 const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 const targetRe = /^\/[\x21-\x7e]*$/;
@@ -152,47 +152,63 @@ interface Request {
   head: string; bodyLength: number;
 }
 
-/** the header lines of a head (from `pos`): those passed on as they are, and the ones the proxy reads */
-interface Headers { kept: string[]; names: string[]; read: [name: string, value: string][] }
+/** the header lines of a head: those passed on, joined (each with its CRLF), and the ones the proxy reads */
+interface Headers { kept: string; /** name, value, name, value, ... (names lower case, values trimmed) */ read: string[] }
 
-const requestRead = new Set([...dropRequest, 'content-length', 'transfer-encoding', 'expect']);
-const responseRead = new Set([...dropResponse, 'content-length', 'transfer-encoding']);
-const lengthsOf = (names: Set<string>) => new Set([...names].map((n) => n.length));
-const requestReadLengths = lengthsOf(requestRead), responseReadLengths = lengthsOf(responseRead);
+/** the lower-case names the proxy reads, by length: the other headers pass through without being lower-cased */
+const byLength = (names: string[]) => {
+  const m = new Map<number, Set<string>>();
+  for (const n of names) { let set = m.get(n.length); if (!set) m.set(n.length, (set = new Set())); set.add(n); }
+  return m;
+};
+const requestRead = byLength([...dropRequest, 'content-length', 'transfer-encoding', 'expect']);
+const responseRead = byLength([...dropResponse, 'content-length', 'transfer-encoding']);
+/** tchar (RFC 9110 5.6.2) */
+const tokenChar = new Uint8Array(128);
+for (const ch of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") tokenChar[ch.charCodeAt(0)] = 1;
 
-/** splits header lines; only the names the proxy reads are lower-cased and their values trimmed. undefined: malformed */
-function scanHeaders(head: string, pos: number, read: Set<string>, readLengths: Set<number>, forwarded: boolean): Headers | undefined {
-  const h: Headers = { kept: [], names: [], read: [] };
-  while (pos < head.length) {
-    let eol = head.indexOf('\r\n', pos);
-    if (eol < 0) eol = head.length;
+/**
+ * splits the header lines of a head, from `pos`. undefined: malformed (a CR or LF outside a CRLF,
+ * a line without a colon, a name that is not a token). Written for speed: this runs for every
+ * request and response.
+ */
+function scanHeaders(head: string, pos: number, read: Map<number, Set<string>>, forwarded: boolean): Headers | undefined {
+  let kept = '';
+  const got: string[] = [];
+  const n = head.length;
+  while (pos < n) {
+    let eol = head.indexOf('\r', pos);
+    if (eol < 0) eol = n;
+    else if (head.charCodeAt(eol + 1) !== 10) return undefined;
+    const lf = head.indexOf('\n', pos);
+    if (lf >= 0 && lf !== eol + 1) return undefined;
     const c = head.indexOf(':', pos);
     if (c <= pos || c > eol) return undefined;
-    const name = head.slice(pos, c);
-    if (!token.test(name)) return undefined;
-    let k = '';
-    if (readLengths.has(name.length)) { const l = name.toLowerCase(); if (read.has(l)) k = l; }
-    else if (forwarded && name.length > 12 && (name.charCodeAt(0) | 32) === 120 /* x */) { const l = name.toLowerCase(); if (l.startsWith('x-forwarded-')) k = l; }
-    if (k) h.read.push([k, head.slice(c + 1, eol).trim()]);
-    else { h.kept.push(eol === head.length ? `${head.slice(pos)}\r\n` : head.slice(pos, eol + 2)); h.names.push(name); }
+    for (let i = pos; i < c; i++) if (tokenChar[head.charCodeAt(i)] !== 1) return undefined;
+    const len = c - pos;
+    const names = read.get(len);
+    let k: string | undefined;
+    if (names) { const l = head.slice(pos, c).toLowerCase(); if (names.has(l)) k = l; }
+    else if (forwarded && len > 12 && (head.charCodeAt(pos) | 32) === 120 /* x */) { const l = head.slice(pos, c).toLowerCase(); if (l.startsWith('x-forwarded-')) k = l; }
+    if (k) got.push(k, head.slice(c + 1, eol).trim());
+    else kept += eol === n ? `${head.slice(pos)}\r\n` : head.slice(pos, eol + 2);
     pos = eol + 2;
   }
-  return h;
+  return { kept, read: got };
 }
 
-/** the kept lines, without those the Connection header lists (beyond keep-alive and close) */
+/** the lower-case tokens of Connection header values */
+const connectionTokens = (v: string) => (!v ? [] : v.includes(',') ? v.toLowerCase().split(',').map((s) => s.trim()) : [v.toLowerCase()]);
+
+/** the kept lines without those the Connection header lists (beyond keep-alive and close) */
 function keptLines(h: Headers, tokens: string[]): string {
-  let out = '';
-  const listed = tokens.some((t) => t && t !== 'keep-alive' && t !== 'close');
-  for (let i = 0; i < h.kept.length; i++) if (!listed || !tokens.includes(h.names[i].toLowerCase())) out += h.kept[i];
-  return out;
+  if (!tokens.some((t) => t && t !== 'keep-alive' && t !== 'close')) return h.kept;
+  return h.kept.split('\r\n').filter((l) => l && !tokens.includes(l.slice(0, l.indexOf(':')).toLowerCase())).map((l) => `${l}\r\n`).join('');
 }
-
-const connectionTokens = (v: string) => (v ? v.toLowerCase().split(',').map((s) => s.trim()) : []);
 
 /** parses a request head the fast path takes; undefined: hand the connection to node's server */
 function parseRequest(head: string, o: FastPathOptions, remote: string): Request | undefined {
-  if (badHead.test(head)) return undefined;
+  if (head.includes('\0')) return undefined;
   let eol = head.indexOf('\r\n');
   if (eol < 0) eol = head.length;
   const sp1 = head.indexOf(' '), sp2 = head.lastIndexOf(' ', eol);
@@ -201,10 +217,11 @@ function parseRequest(head: string, o: FastPathOptions, remote: string): Request
   if (!methods.has(method) || !targetRe.test(target)) return undefined;
   const http10 = version === 'HTTP/1.0';
   if (!http10 && version !== 'HTTP/1.1') return undefined;
-  const h = scanHeaders(head, eol + 2, requestRead, requestReadLengths, true);
+  const h = scanHeaders(head, eol + 2, requestRead, true);
   if (!h) return undefined;
   let host: string | undefined, length: string | undefined, connection = '';
-  for (const [k, v] of h.read) {
+  for (let i = 0; i < h.read.length; i += 2) {
+    const k = h.read[i], v = h.read[i + 1];
     switch (k) {
       case 'host': if (host !== undefined) return undefined; host = v; break;
       case 'content-length': if (length !== undefined || !/^\d{1,15}$/.test(v)) return undefined; length = v; break;
@@ -362,21 +379,24 @@ class Exchange {
 
   /** the response head for the client; '' for a 1xx that is passed on (or dropped); undefined if malformed */
   private responseHead(head: string): string | undefined {
-    if (badHead.test(head)) return undefined;
     let eol = head.indexOf('\r\n');
     if (eol < 0) eol = head.length;
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(head.slice(0, eol));
-    if (!m) return undefined;
-    const status = Number(m[2]);
+    // HTTP/1.x NNN[ reason]
+    const minor = head.charCodeAt(7) - 48;
+    const status = Number(head.slice(9, 12));
+    if (!head.startsWith('HTTP/1.') || (minor !== 0 && minor !== 1) || head.charCodeAt(8) !== 32 || !(status >= 100 && status <= 999) || (eol > 12 && head.charCodeAt(12) !== 32)) return undefined;
+    const reason = eol > 13 ? head.slice(13, eol) : '';
+    if (reason.includes('\n') || reason.includes('\r')) return undefined;
     if (status < 200) {
       if (status === 101) return undefined; // no upgrade was asked for
       if (!this.req.http10) this.conn.write(`${head}\r\n\r\n`);
       return '';
     }
-    const h = scanHeaders(head, eol + 2, responseRead, responseReadLengths, false);
+    const h = scanHeaders(head, eol + 2, responseRead, false);
     if (!h) return undefined;
     let length: number | undefined, chunked = false, te = false, connection = '';
-    for (const [k, v] of h.read) {
+    for (let i = 0; i < h.read.length; i += 2) {
+      const k = h.read[i], v = h.read[i + 1];
       if (k === 'content-length') {
         if (!/^\d{1,15}$/.test(v) || (length !== undefined && length !== Number(v))) return undefined;
         length = Number(v);
@@ -386,7 +406,7 @@ class Exchange {
       } else if (k === 'connection') connection += (connection ? ',' : '') + v;
     }
     const tokens = connectionTokens(connection);
-    const upstreamKeepAlive = m[1] === '1' ? !tokens.includes('close') : tokens.includes('keep-alive');
+    const upstreamKeepAlive = minor === 1 ? !tokens.includes('close') : tokens.includes('keep-alive');
     const noBody = this.req.method === 'HEAD' || status === 204 || status === 304;
     let framing = '';
     if (noBody) { this.mode = 'none'; if (length !== undefined) framing = `content-length: ${length}\r\n`; if (te && !this.req.http10 && status !== 204) framing += 'transfer-encoding: chunked\r\n'; }
@@ -397,7 +417,7 @@ class Exchange {
     else { this.mode = 'close'; this.closeClient = true; }
     this.reusable = upstreamKeepAlive && this.mode !== 'close';
     if (!this.req.keepAlive) this.closeClient = true;
-    let out = `HTTP/1.1 ${status} ${m[3] ?? ''}\r\n${keptLines(h, tokens)}${framing}`;
+    let out = `HTTP/1.1 ${status} ${reason}\r\n${keptLines(h, tokens)}${framing}`;
     out += this.closeClient ? 'connection: close\r\n\r\n' : this.req.http10 ? 'connection: keep-alive\r\n\r\n' : '\r\n';
     return out;
   }
