@@ -45,7 +45,6 @@ const maxResponseHead = 64 * 1024;
 /** pipelined bytes buffered from a client while its request is answered, before reading pauses */
 const maxBuffered = 1024 * 1024;
 const maxRetries = 2;
-const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // node's parser knows more methods; the others go to it
 const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 const targetRe = /^\/[\x21-\x7e]*$/;
@@ -70,7 +69,7 @@ export class UpstreamPool {
     const key = `${t.host}:${t.port}`;
     const list = this.idle.get(key);
     const u = list?.pop();
-    if (u) { u.pooled = false; u.reused = true; return u; }
+    if (u) { u.pooled = false; return u; }
     const n = new Upstream(this, key, t, this.readBuffer);
     this.all.add(n);
     return n;
@@ -119,9 +118,7 @@ export class UpstreamPool {
 export class Upstream {
   exchange: Exchange | undefined;
   pooled = false;
-  /** it served a request before (a failure may be a stale keep-alive connection) */
-  reused = false;
-
+  /** when it went back to the pool */
   idleSince = 0;
 
   readonly socket: net.Socket;
