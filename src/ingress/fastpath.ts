@@ -154,8 +154,8 @@ interface Headers { kept: string; /** name, value, name, value, ... (names lower
 
 /** the lower-case names the proxy reads, by length: the other headers pass through without being lower-cased */
 const byLength = (names: string[]) => {
-  const m = new Map<number, Set<string>>();
-  for (const n of names) { let set = m.get(n.length); if (!set) m.set(n.length, (set = new Set())); set.add(n); }
+  const m = new Map<number, string[]>();
+  for (const n of names) { let list = m.get(n.length); if (!list) m.set(n.length, (list = [])); list.push(n); }
   return m;
 };
 const requestRead = byLength([...dropRequest, 'content-length', 'transfer-encoding', 'expect']);
@@ -164,13 +164,26 @@ const responseRead = byLength([...dropResponse, 'content-length', 'transfer-enco
 const tokenChar = new Uint8Array(128);
 for (const ch of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") tokenChar[ch.charCodeAt(0)] = 1;
 
+/** the name at head[pos, end) if it is one of `names` (ASCII case-insensitively), in lower case */
+function oneOf(head: string, pos: number, end: number, names: string[] | undefined): string | undefined {
+  if (!names) return undefined;
+  const first = head.charCodeAt(pos) | 32;
+  for (const n of names) {
+    if (n.charCodeAt(0) !== first) continue;
+    const l = head.slice(pos, end).toLowerCase();
+    return names.includes(l) ? l : undefined;
+  }
+  return undefined;
+}
+
 /**
  * splits the header lines of a head, from `pos`. undefined: malformed (a CR or LF outside a CRLF,
  * a line without a colon, a name that is not a token). Written for speed: this runs for every
- * request and response.
+ * request and response, so runs of kept lines are copied as one slice.
  */
-function scanHeaders(head: string, pos: number, read: Map<number, Set<string>>, forwarded: boolean): Headers | undefined {
+function scanHeaders(head: string, pos: number, read: Map<number, string[]>, forwarded: boolean): Headers | undefined {
   let kept = '';
+  let run = pos; // the start of the current run of kept lines
   const got: string[] = [];
   const n = head.length;
   while (pos < n) {
@@ -183,14 +196,16 @@ function scanHeaders(head: string, pos: number, read: Map<number, Set<string>>, 
     if (c <= pos || c > eol) return undefined;
     for (let i = pos; i < c; i++) if (tokenChar[head.charCodeAt(i)] !== 1) return undefined;
     const len = c - pos;
-    const names = read.get(len);
-    let k: string | undefined;
-    if (names) { const l = head.slice(pos, c).toLowerCase(); if (names.has(l)) k = l; }
-    else if (forwarded && len > 12 && (head.charCodeAt(pos) | 32) === 120 /* x */) { const l = head.slice(pos, c).toLowerCase(); if (l.startsWith('x-forwarded-')) k = l; }
-    if (k) got.push(k, head.slice(c + 1, eol).trim());
-    else kept += eol === n ? `${head.slice(pos)}\r\n` : head.slice(pos, eol + 2);
+    let k = oneOf(head, pos, c, read.get(len));
+    if (!k && forwarded && len > 12 && (head.charCodeAt(pos) | 32) === 120 /* x */) { const l = head.slice(pos, c).toLowerCase(); if (l.startsWith('x-forwarded-')) k = l; }
+    if (k) {
+      got.push(k, head.slice(c + 1, eol).trim());
+      if (pos > run) kept += head.slice(run, pos);
+      run = eol + 2;
+    }
     pos = eol + 2;
   }
+  if (run < n) kept += `${head.slice(run)}\r\n`;
   return { kept, read: got };
 }
 
