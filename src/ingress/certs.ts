@@ -13,10 +13,11 @@ export interface CertKeyPem { cert: string; key: string }
 
 const crypto = webcrypto as unknown as Crypto;
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const RSA = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
 
-/** a self-signed ECDSA P-256 serving certificate for `hosts` (DNS SANs), valid `days` */
-export async function selfSignedCert(cn: string, hosts: string[] = [], days = 365): Promise<CertKeyPem> {
-  const keys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+/** a self-signed serving certificate (ECDSA P-256, or RSA 2048) for `hosts` (DNS SANs), valid `days` */
+export async function selfSignedCert(cn: string, hosts: string[] = [], days = 365, keyType: 'ec' | 'rsa' = 'ec'): Promise<CertKeyPem> {
+  const keys = await crypto.subtle.generateKey(keyType === 'rsa' ? RSA : EC, true, ['sign', 'verify']);
   const now = Date.now();
   const serial = randomBytes(16); serial[0] = (serial[0] & 0x7f) | 1;
   const extensions: x509.Extension[] = [
@@ -26,7 +27,7 @@ export async function selfSignedCert(cn: string, hosts: string[] = [], days = 36
   ];
   if (hosts.length) extensions.push(new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: 'dns' as const, value: h })), false));
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'), name: [{ CN: [cn] }], keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    serialNumber: serial.toString('hex'), name: [{ CN: [cn] }], keys, signingAlgorithm: keyType === 'rsa' ? RSA : { name: 'ECDSA', hash: 'SHA-256' },
     notBefore: new Date(now - 3600_000), notAfter: new Date(now + days * 86_400_000), extensions,
   }, crypto);
   const der = await crypto.subtle.exportKey('pkcs8', keys.privateKey);

@@ -96,8 +96,13 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
   const secrets = informers.informerFor(secretsResource);
   const queue = new WorkQueue<string>({ name: 'ingress-status', onError: (k, e) => log(`ingress: status of ${String(k)}: ${(e as Error)?.message ?? e}`) });
   const backends = new Backends(services.lister, slices.lister);
-  const defaultCert = await selfSignedCert(defaultCertCN, ['ingress.local']);
-  const certs = new Certificates(secrets.lister, tls.createSecureContext(defaultCert), log);
+  // RSA on purpose: when SNICallback switches to a Secret's context, OpenSSL keeps the key of the
+  // listener's own context in the slot of its type, and prefers ECDSA. An ECDSA default certificate
+  // would so shadow every RSA Secret; an RSA one is replaced by RSA Secrets and loses to ECDSA ones.
+  // (RSA key generation takes a few hundred ms: it runs while the informers sync)
+  const defaultCertP = selfSignedCert(defaultCertCN, ['ingress.local'], 365, 'rsa');
+  defaultCertP.catch(() => {});
+  let certs: Certificates | undefined;
 
   // the route table is rebuilt lazily, on the first request after an Ingress or class change
   let table: RouteTable | undefined;
@@ -106,7 +111,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     return ingresses.lister.list().filter((i) => servesIngress(i, ours));
   };
   const current = (): RouteTable => {
-    if (!table) { const s = served(); table = buildRoutes(s); certs.setIngresses(s); }
+    if (!table) { const s = served(); table = buildRoutes(s); certs?.setIngresses(s); }
     return table;
   };
   const routesChanged = () => { table = undefined; };
@@ -147,6 +152,9 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
   };
   try {
     await informers.waitForCacheSync(ac.signal);
+    const defaultCert = await defaultCertP;
+    const tlsCerts = (certs = new Certificates(secrets.lister, tls.createSecureContext(defaultCert), log));
+    table = undefined; // the next lookup also gives the certificates their hosts
     await ensureIngressClass(client, classes, log);
     let ports = { http: 0, https: 0 };
     const plainProxy = createProxy(router, { proto: 'http', port: () => ports.http, log });
@@ -165,7 +173,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     const httpServer = net.createServer({ allowHalfOpen: true }, plainFast.onConnection);
     const httpsServer = tls.createServer({
       ...defaultCert, ALPNProtocols: ['http/1.1'], allowHalfOpen: true,
-      SNICallback: (name, cb) => { current(); cb(null, certs.contextFor(name)); },
+      SNICallback: (name, cb) => { current(); cb(null, tlsCerts.contextFor(name)); },
     }, tlsFast.onConnection);
     httpsServer.on('tlsClientError', () => {});
     servers.push(httpServer, httpsServer);

@@ -25,6 +25,8 @@ const ports: Record<string, number> = {};
 let httpPort = 0;
 let httpsPort = 0;
 let fooCert = { cert: '', key: '' };
+/** an RSA certificate (fooCert is ECDSA, like the listener's default one would be if it were not RSA) */
+let rsaCert = { cert: '', key: '' };
 
 /** a backend answering JSON {name, url, headers}; WebSocket echo on /ws */
 async function backend(name: string): Promise<number> {
@@ -98,6 +100,7 @@ before(async () => {
   });
   client = RestClient.fromKubeconfig(server.kubeconfig);
   fooCert = await selfSignedCert('foo.test', ['foo.test']);
+  rsaCert = await selfSignedCert('rsa.bar.test', ['rsa.bar.test'], 365, 'rsa');
   const objs: [any, KObject][] = [
     [svcR, service('web', 80, 'http')],
     [sliceR, slice('web-a', 'web', 'http', [[ports.web1, true]])],
@@ -113,10 +116,14 @@ before(async () => {
       apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'foo-tls', namespace: 'default' },
       data: { 'tls.crt': Buffer.from(fooCert.cert).toString('base64'), 'tls.key': Buffer.from(fooCert.key).toString('base64') },
     } as KObject],
+    [secretR, {
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'rsa-tls', namespace: 'default' },
+      data: { 'tls.crt': Buffer.from(rsaCert.cert).toString('base64'), 'tls.key': Buffer.from(rsaCert.key).toString('base64') },
+    } as KObject],
     [ingressesResource, {
       apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'main', namespace: 'default' },
       spec: {
-        tls: [{ hosts: ['foo.test'], secretName: 'foo-tls' }],
+        tls: [{ hosts: ['foo.test'], secretName: 'foo-tls' }, { hosts: ['rsa.bar.test'], secretName: 'rsa-tls' }],
         rules: [
           {
             host: 'foo.test', http: {
@@ -259,6 +266,9 @@ test('HTTPS presents the TLS Secret\'s certificate for its host (SNI) and a defa
   assert.equal(p.fingerprint256, new X509Certificate(fooCert.cert).fingerprint256);
   const d = await peer('unknown.test');
   assert.equal(d.subject.CN, defaultCertCN);
+  // an RSA Secret too (an ECDSA default certificate used to shadow it: OpenSSL kept its key)
+  const rsa = await peer('rsa.bar.test', rsaCert.cert);
+  assert.equal(rsa.fingerprint256, new X509Certificate(rsaCert.cert).fingerprint256);
   const r = await new Promise<any>((resolve, reject) => {
     https.get({ host: '127.0.0.1', port: httpsPort, path: '/', servername: 'foo.test', ca: fooCert.cert, headers: { host: 'foo.test' } }, (res) => {
       let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(JSON.parse(b)));
