@@ -19,6 +19,7 @@ import { openapiV3DocJSON, openapiV3Hash, openapiV3Index } from './openapi/v3.js
 import { openapiV2ContentType, openapiV2Proto } from './openapi/v2.js';
 import { authenticate, type AuthnContext, type TokenAuthenticator, type UserInfo } from './auth/authn.js';
 import { updateManagedFields } from './patch/index.js';
+import { NamespaceView } from './namespaces.js';
 import { CustomResources } from './crd.js';
 import type { KubeletConnection } from './podlogs.js';
 import { setUpgrade, upgradeTaken } from './podstream.js';
@@ -74,6 +75,8 @@ export class ApiServer {
   private readonly kubelet: KubeletConnection;
   /** connections taken over by upgrades (exec, attach, port-forward), closed on stop */
   private readonly upgraded = new Set<Duplex>();
+  /** namespaces as a watch shows them, for the create-time namespace check */
+  private namespaceView?: NamespaceView;
   /** issues and checks service account tokens; absent without a signing key */
   readonly serviceAccountTokens?: ServiceAccountTokens;
   private saAuthenticator?: TokenAuthenticator;
@@ -94,6 +97,7 @@ export class ApiServer {
       },
       beforeUpdate: async (r, obj, old) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old); },
       manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
+      afterWrite: (r, rev) => { if (r.group === '' && r.plural === 'namespaces') this.namespaceView?.wrote(rev); },
     });
     for (const r of builtinResources) this.registry.add(r);
     this.kubelet = { nodes: () => this.registry.find('', 'nodes')!, tls: opts.kubeletClient };
@@ -133,10 +137,14 @@ export class ApiServer {
   }
 
   private async checkNamespace(ns: string): Promise<void> {
-    const nss = this.registry.find('', 'namespaces')!;
-    const o = await nss.tryGet(undefined, ns);
-    if (!o) throw errors.notFound({ group: '', resource: 'namespaces' }, ns);
-    if (o.metadata.deletionTimestamp) {
+    let state = this.namespaceView?.lookup(ns);
+    if (state === 'active') return;
+    if (!state) {
+      const o = await this.registry.find('', 'namespaces')!.tryGet(undefined, ns);
+      if (!o) throw errors.notFound({ group: '', resource: 'namespaces' }, ns);
+      state = o.metadata.deletionTimestamp ? 'terminating' : 'active';
+    }
+    if (state === 'terminating') {
       throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] });
     }
   }
@@ -166,6 +174,8 @@ export class ApiServer {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     this.address = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${a.port}`;
     await this.crds.start();
+    this.namespaceView = new NamespaceView(this.registry.find('', 'namespaces')!);
+    this.namespaceView.start();
     this.startCompactor();
     this.ready = true;
   }
@@ -191,6 +201,7 @@ export class ApiServer {
     this.ready = false;
     clearInterval(this.compactTimer);
     this.crds.stop();
+    this.namespaceView?.stop();
     this.registry.close();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();

@@ -58,6 +58,8 @@ export interface StoreHooks {
   beforeCreate?(r: ResourceInfo, obj: KObject): Promise<void>;
   beforeUpdate?(r: ResourceInfo, obj: KObject, old: KObject): Promise<void>;
   afterDelete?(r: ResourceInfo, obj: KObject): Promise<void>;
+  /** every write that reached storage (create, update, delete), with its revision */
+  afterWrite?(r: ResourceInfo, rev: number): void;
   /** record managedFields for a non-apply write */
   manageFields?(obj: KObject, old: KObject | undefined, manager: string, subresource: string): void;
 }
@@ -263,6 +265,7 @@ export class Store {
     }
     try {
       const rev = await this.backend.create(this.key(ns, name), this.encode(obj));
+      this.hooks.afterWrite?.(this.resource, rev);
       obj.metadata.resourceVersion = String(rev);
       return obj;
     } catch (e) {
@@ -390,6 +393,7 @@ export class Store {
       if (opts.dryRun) return obj;
       const r = await this.backend.delete(this.key(ns, name), kv.modRevision);
       if (!r.ok) return undefined;
+      this.hooks.afterWrite?.(this.resource, r.revision);
       obj.metadata.resourceVersion = String(r.revision);
       await this.hooks.afterDelete?.(this.resource, obj);
       return obj;
@@ -397,6 +401,7 @@ export class Store {
     if (opts.dryRun) { obj.metadata.resourceVersion = cur.metadata.resourceVersion; return obj; }
     const r = await this.backend.update(this.key(ns, name), this.encode(obj), kv.modRevision);
     if (!r.ok) return undefined;
+    this.hooks.afterWrite?.(this.resource, r.revision);
     obj.metadata.resourceVersion = String(r.revision);
     return obj;
   }
@@ -450,12 +455,14 @@ export class Store {
         const copy = clone(next); delete copy.metadata.resourceVersion;
         const r = await this.backend.update(this.key(ns, name), this.encode(copy), kv.modRevision);
         if (!r.ok) continue;
+        this.hooks.afterWrite?.(this.resource, r.revision);
         copy.metadata.resourceVersion = String(r.revision);
         return { obj: copy, deleted: false };
       }
       if (opts.dryRun) return { obj: cur, deleted: true };
       const r = await this.backend.delete(this.key(ns, name), kv.modRevision);
       if (!r.ok) continue;
+      this.hooks.afterWrite?.(this.resource, r.revision);
       cur.metadata.resourceVersion = String(r.revision);
       await this.hooks.afterDelete?.(this.resource, cur);
       return { obj: cur, deleted: true };
