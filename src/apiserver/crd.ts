@@ -25,6 +25,8 @@ function resourcesOf(crd: KObject): ResourceInfo[] {
 export class CustomResources {
   private readonly ac = new AbortController();
   private readonly served = new Map<string, ResourceInfo[]>();
+  /** the resourceVersion of each CRD last synced */
+  private readonly versions = new Map<string, string>();
   private watching?: Promise<void>;
 
   constructor(private readonly registry: Registry) {}
@@ -32,13 +34,38 @@ export class CustomResources {
   private crdStore(): Store { return this.registry.find('apiextensions.k8s.io', 'customresourcedefinitions')!; }
 
   async start(): Promise<void> {
-    const store = this.crdStore();
-    const { items, resourceVersion } = await store.list(undefined);
-    for (const crd of items) await this.sync(crd);
-    this.watching = store.watch(undefined, { resourceVersion, signal: this.ac.signal }, (type, obj) => {
-      if (type === 'DELETED') this.remove(obj as KObject);
-      else if (type === 'ADDED' || type === 'MODIFIED') void this.sync(obj as KObject).catch((e) => console.error('crd: sync failed:', e));
-    }).catch((e) => { if (!this.ac.signal.aborted) console.error('crd: watch ended:', e); });
+    const rv = await this.resync();
+    this.watching = this.watchLoop(rv);
+  }
+
+  /** lists the CRDs: serves new and changed ones, stops serving those gone; returns the list's resourceVersion */
+  private async resync(): Promise<string> {
+    const { items, resourceVersion } = await this.crdStore().list(undefined);
+    const names = new Set(items.map((c) => c.metadata.name!));
+    for (const name of [...this.served.keys()]) if (!names.has(name)) this.remove({ metadata: { name } } as KObject);
+    for (const crd of items) if (this.versions.get(crd.metadata.name!) !== crd.metadata.resourceVersion) await this.sync(crd);
+    return resourceVersion;
+  }
+
+  /** watches the CRDs; when the watch ends (storage restarted, watch cache reset) lists again and watches on */
+  private async watchLoop(rv: string): Promise<void> {
+    const signal = this.ac.signal;
+    let delay = 100;
+    while (!signal.aborted) {
+      try {
+        await this.crdStore().watch(undefined, { resourceVersion: rv, signal }, (type, obj) => {
+          if (type === 'DELETED') this.remove(obj as KObject);
+          else if (type === 'ADDED' || type === 'MODIFIED') void this.sync(obj as KObject).catch((e) => console.error('crd: sync failed:', e));
+        });
+        delay = 100;
+      } catch (e) {
+        if (!signal.aborted) console.error('crd: watch ended:', (e as Error)?.message ?? e);
+      }
+      if (signal.aborted) return;
+      await new Promise((r) => setTimeout(r, delay).unref());
+      delay = Math.min(delay * 2, 5000);
+      try { rv = await this.resync(); } catch (e) { console.error('crd: list failed:', (e as Error)?.message ?? e); }
+    }
   }
 
   stop(): void { this.ac.abort(); }
@@ -49,10 +76,12 @@ export class CustomResources {
       removeCustomResourceDoc(r);
     }
     this.served.delete(crd.metadata.name!);
+    this.versions.delete(crd.metadata.name!);
   }
 
   private async sync(crd: KObject): Promise<void> {
     this.remove(crd);
+    this.versions.set(crd.metadata.name!, crd.metadata.resourceVersion ?? '');
     if (crd.metadata.deletionTimestamp) return;
     const rs = resourcesOf(crd);
     for (const r of rs) {
