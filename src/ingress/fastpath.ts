@@ -357,6 +357,7 @@ class Exchange {
         out.write(head, 0, 'latin1');
         rest.copy(out, head.length, 0, this.left);
         this.conn.write(out);
+        if (rest.length > this.left) this.reusable = false; // bytes after the body: not a connection to reuse
         this.left = 0;
         this.finish();
         return;
@@ -374,6 +375,7 @@ class Exchange {
     if (this.mode === 'length') {
       const n = Math.min(this.left, d.length);
       ok = this.conn.write(n === d.length ? d : d.subarray(0, n));
+      if (n < d.length) this.reusable = false; // bytes after the body: not a connection to reuse
       this.left -= n;
       if (!this.left) { this.finish(); return; }
     } else if (this.mode === 'chunked') {
@@ -381,6 +383,7 @@ class Exchange {
       const n = this.chunks!.feed(d, http10 ? (c) => { ok = this.conn.write(c) && ok; } : undefined);
       if (n < 0) { this.conn.destroy(); this.abandon(); return; }
       if (!http10) ok = this.conn.write(n === d.length ? d : d.subarray(0, n));
+      if (n < d.length) this.reusable = false;
       if (this.chunks!.done) { this.finish(); return; }
     } else ok = this.conn.write(d);
     if (!ok) this.up?.socket.pause();

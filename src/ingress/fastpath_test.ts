@@ -346,3 +346,21 @@ test('the router gets the path without the query string; the backend gets the wh
   assert.equal(b.seen.at(-1)!.url, '/exact?x=1&y=/z');
   c.end();
 });
+
+test('a backend that sends more than its Content-Length does not get its connection reused', async () => {
+  const handedOff = handOffs;
+  let conns = 0;
+  const raw = await listen(net.createServer((s) => {
+    conns++;
+    s.on('data', () => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokJUNK'));
+  }));
+  const p = await fastTo({ target: { host: '127.0.0.1', port: raw } });
+  const c = new Raw(p).send('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+  await c.until((d) => d.endsWith('ok'), 'the first response');
+  c.send('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+  await c.until(() => c.count('HTTP/1.1 200') === 2, 'the second response');
+  assert.doesNotMatch(c.data, /JUNK/);
+  assert.equal(conns, 2, 'a new backend connection for the second request');
+  c.end();
+  assert.equal(handOffs, handedOff);
+});
