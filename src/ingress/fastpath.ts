@@ -124,13 +124,14 @@ export class Upstream {
   readonly socket: net.Socket;
 
   constructor(pool: UpstreamPool, readonly key: string, t: Target, readBuffer: Buffer) {
-    // `onread` skips the readable stream machinery, a good part of the cost of a small response
+    // `onread` skips the readable stream machinery, a good part of the cost of a small response.
+    // The exchange gets a view of the shared buffer: what it keeps or writes, it copies first.
     const socket = (this.socket = net.connect({
       host: t.host, port: t.port, noDelay: true,
       onread: {
         buffer: readBuffer,
         callback: (n: number, buf: Uint8Array) => {
-          if (this.exchange) this.exchange.upData(Buffer.from(buf.subarray(0, n)));
+          if (this.exchange) this.exchange.upData((buf as Buffer).subarray(0, n));
           else socket.destroy();
           return true;
         },
@@ -333,6 +334,7 @@ class Exchange {
 
   upDrain(): void { this.conn.resumeBody(); }
 
+  /** bytes from the backend: `d` is a view of the pool's read buffer, valid only during this call */
   upData(d: Buffer): void {
     this.upActive = Date.now();
     this.answered = true;
@@ -341,7 +343,7 @@ class Exchange {
       const end = b.indexOf(CRLF2);
       if (end < 0) {
         if (b.length > maxResponseHead) { this.fail(502, 'invalid response from the backend'); return; }
-        this.rbuf = b;
+        this.rbuf = b === d ? Buffer.from(d) : b;
         return;
       }
       this.rbuf = undefined;
@@ -370,22 +372,23 @@ class Exchange {
     this.body2client(d);
   }
 
+  /** body bytes (a view that must be copied to be kept) to the client */
   private body2client(d: Buffer): void {
     let ok = true;
     if (this.mode === 'length') {
       const n = Math.min(this.left, d.length);
-      ok = this.conn.write(n === d.length ? d : d.subarray(0, n));
+      ok = this.conn.write(Buffer.from(n === d.length ? d : d.subarray(0, n)));
       if (n < d.length) this.reusable = false; // bytes after the body: not a connection to reuse
       this.left -= n;
       if (!this.left) { this.finish(); return; }
     } else if (this.mode === 'chunked') {
       const http10 = this.req.http10;
-      const n = this.chunks!.feed(d, http10 ? (c) => { ok = this.conn.write(c) && ok; } : undefined);
+      const n = this.chunks!.feed(d, http10 ? (c) => { ok = this.conn.write(Buffer.from(c)) && ok; } : undefined);
       if (n < 0) { this.conn.destroy(); this.abandon(); return; }
-      if (!http10) ok = this.conn.write(n === d.length ? d : d.subarray(0, n));
+      if (!http10) ok = this.conn.write(Buffer.from(n === d.length ? d : d.subarray(0, n)));
       if (n < d.length) this.reusable = false;
       if (this.chunks!.done) { this.finish(); return; }
-    } else ok = this.conn.write(d);
+    } else ok = this.conn.write(Buffer.from(d));
     if (!ok) this.up?.socket.pause();
   }
 
