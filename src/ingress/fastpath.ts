@@ -500,6 +500,8 @@ class Conn {
   closed = false;
   /** when the client last sent bytes or got an answer (for the idle timeout) */
   active = Date.now();
+  /** when the bytes of the request head now buffered began to arrive (a head must be complete within the idle timeout, as node's headersTimeout) */
+  private headSince = 0;
   private readonly onData = (d: Buffer) => this.data(d);
   private readonly onDrain = () => this.ex?.clientDrain();
   private readonly onClose = () => { this.closed = true; this.owner.conns.delete(this); this.ex?.clientClosed(); };
@@ -531,6 +533,7 @@ class Conn {
       if (n === d.length) return;
       d = d.subarray(n);
     }
+    if (!this.buf) this.headSince = this.active;
     this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
     if (this.ex) { if (this.buf.length > maxBuffered) this.pauseBody(); return; }
     this.next();
@@ -553,6 +556,7 @@ class Conn {
     const rest = b.subarray(end + 4);
     const inBuf = Math.min(req.bodyLength, rest.length);
     this.buf = rest.length > inBuf ? rest.subarray(inBuf) : undefined;
+    this.headSince = this.active; // a pipelined head starts its clock now
     this.bodyLeft = req.bodyLength - inBuf;
     const retriable = req.bodyLength === 0 && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS');
     const ex = (this.ex = new Exchange(this, req, retriable));
@@ -580,7 +584,7 @@ class Conn {
   /** closes the connection if idle too long; answers 504 if the backend has been silent too long */
   sweep(now: number, idleMs: number, timeoutMs: number): void {
     const ex = this.ex;
-    if (!ex) { if (now - this.active >= idleMs) this.socket.destroy(); return; }
+    if (!ex) { if (now - this.active >= idleMs || (this.buf && now - this.headSince >= idleMs)) this.socket.destroy(); return; }
     if (ex.up && now - ex.upActive >= timeoutMs) ex.upTimeout();
   }
 

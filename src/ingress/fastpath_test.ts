@@ -374,3 +374,14 @@ test('a backend that sends more than its Content-Length does not get its connect
   c.end();
   assert.equal(handOffs, handedOff);
 });
+
+test('a request head that trickles in is cut off after the idle timeout (slowloris)', async () => {
+  const b = await backend();
+  const p = await fastTo({ target: { host: '127.0.0.1', port: b.port } }, { idleMs: 300 });
+  const c = new Raw(p).send('GET / HTTP/1.1\r\nHost: h\r\nX-Slow: ');
+  const t0 = Date.now();
+  const drip = setInterval(() => { if (!c.closed) c.send('a'); }, 50);
+  try { await c.closedOrFail(); } finally { clearInterval(drip); }
+  assert.ok(Date.now() - t0 < 2000, 'closed within a few idle periods');
+  assert.equal(b.seen.length, 0);
+});
