@@ -9,7 +9,6 @@
 // status: loadBalancer.ingress = [{ip, ports: [{port: http, protocol: TCP}, {port: https, protocol: TCP}]}].
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as tls from 'node:tls';
 import type { KObject } from '../api/types.js';
@@ -181,7 +180,7 @@ export async function startIngress(opts: IngressOptions): Promise<RunningIngress
     const shown = host.includes(':') ? `[${host}]` : host;
     log(`ingress: serving http on ${shown}:${ports.http}, https on ${shown}:${ports.https}; class ${className} (${controllerName}), status address ${address}`);
 
-    const lb = [{ ...(isIP(address) ? { ip: address } : { hostname: address }), ports: [{ port: ports.http, protocol: 'TCP' }, { port: ports.https, protocol: 'TCP' }] }];
+    const lb = [{ ...(net.isIP(address) ? { ip: address } : { hostname: address }), ports: [{ port: ports.http, protocol: 'TCP' }, { port: ports.https, protocol: 'TCP' }] }];
     const reconcile = async (key: string) => {
       const { namespace, name } = splitKey(key);
       const ing = ingresses.lister.get(namespace, name);
