@@ -34,8 +34,11 @@ export class CustomResources {
   private crdStore(): Store { return this.registry.find('apiextensions.k8s.io', 'customresourcedefinitions')!; }
 
   async start(): Promise<void> {
-    const rv = await this.resync();
-    this.watching = this.watchLoop(rv);
+    const listed = await this.resync();
+    this.watching = this.crdStore().keepWatching(() => this.resync(), (type, obj) => {
+      if (type === 'DELETED') this.remove(obj as KObject);
+      else if (type === 'ADDED' || type === 'MODIFIED') void this.sync(obj as KObject).catch((e) => console.error('crd: sync failed:', e));
+    }, this.ac.signal, { listed, log: (m) => console.error(`crd: ${m}`) });
   }
 
   /** lists the CRDs: serves new and changed ones, stops serving those gone; returns the list's resourceVersion */
@@ -45,27 +48,6 @@ export class CustomResources {
     for (const name of [...this.served.keys()]) if (!names.has(name)) this.remove({ metadata: { name } } as KObject);
     for (const crd of items) if (this.versions.get(crd.metadata.name!) !== crd.metadata.resourceVersion) await this.sync(crd);
     return resourceVersion;
-  }
-
-  /** watches the CRDs; when the watch ends (storage restarted, watch cache reset) lists again and watches on */
-  private async watchLoop(rv: string): Promise<void> {
-    const signal = this.ac.signal;
-    let delay = 100;
-    while (!signal.aborted) {
-      try {
-        await this.crdStore().watch(undefined, { resourceVersion: rv, signal }, (type, obj) => {
-          if (type === 'DELETED') this.remove(obj as KObject);
-          else if (type === 'ADDED' || type === 'MODIFIED') void this.sync(obj as KObject).catch((e) => console.error('crd: sync failed:', e));
-        });
-        delay = 100;
-      } catch (e) {
-        if (!signal.aborted) console.error('crd: watch ended:', (e as Error)?.message ?? e);
-      }
-      if (signal.aborted) return;
-      await new Promise((r) => setTimeout(r, delay).unref());
-      delay = Math.min(delay * 2, 5000);
-      try { rv = await this.resync(); } catch (e) { console.error('crd: list failed:', (e as Error)?.message ?? e); }
-    }
   }
 
   stop(): void { this.ac.abort(); }

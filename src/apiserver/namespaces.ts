@@ -1,21 +1,23 @@
 // NamespaceLifecycle's view of the namespaces, as upstream's admission plugin keeps an informer's
-// lister: which namespaces exist and which are terminating, kept by a watch, so that a create does
-// not read its namespace from storage (one more etcd round trip per create).
+// lister: which namespaces exist and which are terminating, kept by a list and watch, so that a
+// create does not read its namespace from storage (one more etcd round trip per create).
 //
 // The view is used only when it is current with this server's own namespace writes (read your
 // writes: after `kubectl delete namespace x` here, a create in x is refused at once). A namespace
 // the view has not seen, or a view behind this server's last namespace write, is looked up in
 // storage. Writes through other servers sharing the etcd show up when the watch delivers them,
-// as upstream. When the watch ends it is started again; meanwhile every check goes to storage.
+// as upstream. When the watch ends the namespaces are listed and watched again.
 import type { KObject } from '../api/types.js';
-import type { Store } from './registry/store.js';
+import type { Store, WatchEventType } from './registry/store.js';
 
 export type NamespaceState = 'active' | 'terminating';
 
+const stateOf = (o: KObject): NamespaceState => (o.metadata.deletionTimestamp ? 'terminating' : 'active');
+
 export class NamespaceView {
-  /** name -> state; replaced by an empty map whenever the watch (re)starts */
+  /** name -> state */
   private seen = new Map<string, NamespaceState>();
-  /** the revision of the last namespace event the view applied */
+  /** the revision the view is current to (its list, then each event applied) */
   private rev = 0;
   /** the revision of this server's last namespace write */
   private written = 0;
@@ -23,7 +25,7 @@ export class NamespaceView {
 
   constructor(private readonly store: Store) {}
 
-  start(): void { void this.run(); }
+  start(): void { void this.store.keepWatching(() => this.relist(), (type, obj, rv) => this.apply(type, obj as KObject, rv), this.ac.signal); }
   stop(): void { this.ac.abort(); }
 
   /** called for every namespace write this server made */
@@ -35,30 +37,21 @@ export class NamespaceView {
     return this.seen.get(name);
   }
 
-  private async run(): Promise<void> {
-    const signal = this.ac.signal;
-    let delay = 100;
-    while (!signal.aborted) {
-      const seen = new Map<string, NamespaceState>();
-      this.seen = seen;
-      this.rev = 0;
-      try {
-        await this.store.watch(undefined, { resourceVersion: '', signal }, (type, obj, rv) => {
-          const name = (obj as KObject).metadata?.name;
-          if (type === 'DELETED' && name) seen.delete(name);
-          else if ((type === 'ADDED' || type === 'MODIFIED') && name) seen.set(name, (obj as KObject).metadata.deletionTimestamp ? 'terminating' : 'active');
-          else return;
-          if (this.seen === seen && rv > this.rev) this.rev = rv;
-        });
-        delay = 100;
-      } catch {
-        // the watch failed (storage unavailable, compaction): start again after a pause
-      }
-      this.seen = new Map();
-      this.rev = 0;
-      if (signal.aborted) return;
-      await new Promise((r) => setTimeout(r, delay).unref());
-      delay = Math.min(delay * 2, 5000);
-    }
+  private async relist(): Promise<string> {
+    this.seen = new Map(); // dropped until the list arrives
+    this.rev = 0;
+    const { items, resourceVersion } = await this.store.list(undefined);
+    this.seen = new Map(items.map((o) => [o.metadata.name!, stateOf(o)]));
+    this.rev = Number(resourceVersion);
+    return resourceVersion;
+  }
+
+  private apply(type: WatchEventType, o: KObject, rv: number): void {
+    const name = o.metadata?.name;
+    if (!name) return;
+    if (type === 'DELETED') this.seen.delete(name);
+    else if (type === 'ADDED' || type === 'MODIFIED') this.seen.set(name, stateOf(o));
+    else return;
+    if (rv > this.rev) this.rev = rv;
   }
 }

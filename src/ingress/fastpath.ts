@@ -19,9 +19,9 @@
 //
 // Responses: Content-Length, chunked (passed through as is to HTTP/1.1 clients, decoded for
 // HTTP/1.0 ones) or delimited by the backend closing (the client connection then closes too).
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import * as net from 'node:net';
-import type { Router } from './proxy.js';
+import { hopByHop, statusText, type Router } from './proxy.js';
 import type { Target } from './backends.js';
 
 export interface FastPathOptions {
@@ -48,10 +48,6 @@ const maxRetries = 2;
 // node's parser knows more methods; the others go to it
 const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 const targetRe = /^\/[\x21-\x7e]*$/;
-// hop-by-hop headers (RFC 9110 7.6.1), plus those the proxy sets itself
-const dropRequest = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'x-real-ip']);
-const dropResponse = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
-const reasons: Record<number, string> = { 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** idle keep-alive connections to endpoints, newest first, shared by the listeners */
 export class UpstreamPool {
@@ -159,8 +155,9 @@ const byLength = (names: string[]) => {
   for (const n of names) { let list = m.get(n.length); if (!list) m.set(n.length, (list = [])); list.push(n); }
   return m;
 };
-const requestRead = byLength([...dropRequest, 'content-length', 'transfer-encoding', 'expect']);
-const responseRead = byLength([...dropResponse, 'content-length', 'transfer-encoding']);
+// the general proxy's hop-by-hop headers (with host, which the proxy sets), X-Real-IP (also set), and framing
+const requestRead = byLength([...hopByHop, 'x-real-ip', 'content-length', 'expect']);
+const responseRead = byLength([...hopByHop, 'content-length']);
 /** tchar (RFC 9110 5.6.2) */
 const tokenChar = new Uint8Array(128);
 for (const ch of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") tokenChar[ch.charCodeAt(0)] = 1;
@@ -253,7 +250,6 @@ function parseRequest(head: string, o: FastPathOptions, remote: string): Request
   return { method, target, host, http10, keepAlive, head: out, bodyLength };
 }
 
-const statusText = (s: number, reason: string) => `${s} ${reasons[s] ?? ''}${reason ? `: ${reason}` : ''}\n`;
 
 /** finds where a chunked body ends, and (for HTTP/1.0 clients) the data in it */
 class Dechunker {
@@ -467,7 +463,7 @@ class Exchange {
     this.abandon();
     this.conn.o.log?.(`ingress: ${this.req.method} ${this.req.host}${this.req.target} -> ${target}: ${reason}`);
     if (this.headSent) { this.conn.destroy(); return; }
-    this.conn.plain(this, status, reason === 'backend timed out' ? reason : status === 502 ? 'backend unreachable' : reason);
+    this.conn.plain(this, status, status === 502 ? 'backend unreachable' : reason); // the detail is in the log
   }
 
   /** when the backend connection last had traffic (for the read timeout) */
@@ -568,7 +564,7 @@ class Conn {
     const text = statusText(status, reason);
     const close = !ex.req.keepAlive || this.bodyLeft > 0;
     const conn = close ? 'connection: close\r\n' : ex.req.http10 ? 'connection: keep-alive\r\n' : '';
-    this.write(Buffer.from(`HTTP/1.1 ${status} ${reasons[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${conn}\r\n${ex.req.method === 'HEAD' ? '' : text}`));
+    this.write(Buffer.from(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${conn}\r\n${ex.req.method === 'HEAD' ? '' : text}`));
     this.finished(ex, close);
   }
 

@@ -20,7 +20,7 @@ export interface ProxyOptions {
 }
 
 // hop-by-hop headers (RFC 9110 7.6.1) are not forwarded
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+export const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
 function forwardHeaders(req: http.IncomingMessage, o: ProxyOptions, upgrade: boolean): http.OutgoingHttpHeaders {
   const h: http.OutgoingHttpHeaders = {};
@@ -60,7 +60,8 @@ const smallBody = 64 * 1024;
 /** tries after the first for idempotent requests whose connection fails (as nginx's proxy_next_upstream error) */
 const maxRetries = 2;
 
-const statusText = (s: number, reason: string) => `${s} ${http.STATUS_CODES[s] ?? ''}${reason ? `: ${reason}` : ''}\n`;
+/** the body of an answer the proxy gives itself */
+export const statusText = (s: number, reason: string) => `${s} ${http.STATUS_CODES[s] ?? ''}${reason ? `: ${reason}` : ''}\n`;
 
 export function createProxy(route: Router, o: ProxyOptions) {
   const agent = o.agent ?? new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 512, scheduling: 'lifo' });

@@ -201,9 +201,7 @@ export class Kubelet {
     for (const uid of orphans) {
       this.log(`kubelet: removing sandboxes of deleted pod ${uid}`);
       await killPod(this.o.cri, uid, 0, this.rt.podsDir);
-      await this.podConfig.release(uid);
-      this.images.forget(uid);
-      this.written.delete(uid);
+      await this.forget(uid);
     }
   }
 
@@ -264,9 +262,7 @@ export class Kubelet {
     this.prober.removePod(uid);
     const task = (async () => {
       await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir);
-      await this.podConfig.release(uid);
-      this.images.forget(uid);
-      this.written.delete(uid);
+      await this.forget(uid);
       if (!deleteObject) return;
       try {
         await this.o.client.delete(pods, name, { namespace, gracePeriodSeconds: 0, preconditions: { uid } });
@@ -296,6 +292,13 @@ export class Kubelet {
     const uid = pod.metadata.uid!;
     this.pleg.syncStarted(uid);
     try { return await this.syncRunning(pod, uid); } finally { this.pleg.syncDone(uid); }
+  }
+
+  /** drops what the kubelet keeps per pod once its sandboxes are gone */
+  private async forget(uid: string): Promise<void> {
+    await this.podConfig.release(uid);
+    this.images.forget(uid);
+    this.written.delete(uid);
   }
 
   private async syncRunning(pod: KObject, uid: string): Promise<void | { requeueAfter: number }> {

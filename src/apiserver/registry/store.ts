@@ -544,6 +544,30 @@ export class Store {
     });
   }
 
+  /**
+   * For the API server's own views of its objects: lists (`relist` returns the list's
+   * resourceVersion) and watches from there until `signal` aborts. When the watch ends (storage
+   * restarted, watch cache reset, version expired) it lists and watches again, after a pause of
+   * 100 ms doubling to 5 s. `listed`: the version of a list the caller already made.
+   */
+  async keepWatching(relist: () => Promise<string>, sink: WatchSink, signal: AbortSignal, opts: { listed?: string; log?: (m: string) => void } = {}): Promise<void> {
+    let rv = opts.listed;
+    let delay = 100;
+    while (!signal.aborted) {
+      try {
+        rv ??= await relist();
+        await this.watch(undefined, { resourceVersion: rv, signal }, sink);
+        delay = 100;
+      } catch (e) {
+        if (!signal.aborted) opts.log?.(`${this.resource.plural}: watch ended: ${(e as Error)?.message ?? e}`);
+      }
+      rv = undefined;
+      if (signal.aborted) return;
+      await new Promise((r) => setTimeout(r, delay).unref());
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+
   private deliverCached(ev: CachedEvent, keep: (o: KObject) => boolean, sink: WatchSink): void {
     if (ev.type === 'DELETE') { if (keep(ev.obj)) sink('DELETED', ev.obj, ev.rev); return; }
     const isNew = keep(ev.obj);
