@@ -5,7 +5,11 @@ import type { KObject } from '../api/types.js';
 import type { Lister } from '../client/index.js';
 import type { Backend } from './match.js';
 
-export interface Target { host: string; port: number }
+export interface Target {
+  host: string; port: number;
+  /** host:port, filled in by whoever needs it first (the fast path's connection pool) */
+  key?: string;
+}
 export type Pick = { target: Target } | { status: 503 | 502; reason: string };
 
 const serviceNameLabel = 'kubernetes.io/service-name';
@@ -14,6 +18,8 @@ interface Entry { targets: Target[]; reason: string; next: number }
 
 export class Backends {
   private cache = new Map<string, Entry>();
+  /** each backend's cache key (backends live as long as their route table) */
+  private keys = new WeakMap<Backend, string>();
 
   constructor(private readonly services: Lister, private readonly slices: Lister) {}
 
@@ -22,8 +28,8 @@ export class Backends {
   /** the next ready endpoint for a backend, or why there is none */
   pick(b: Backend): Pick {
     if (!b.service) return { status: 503, reason: `backend of ${b.ingress} is not a Service` };
-    const port = b.service.port.number ?? b.service.port.name ?? '';
-    const k = `${b.namespace}/${b.service.name}:${port}`;
+    let k = this.keys.get(b);
+    if (k === undefined) this.keys.set(b, (k = `${b.namespace}/${b.service.name}:${b.service.port.number ?? b.service.port.name ?? ''}`));
     let e = this.cache.get(k);
     if (!e) this.cache.set(k, (e = { ...this.resolve(b.namespace, b.service.name, b.service.port), next: 0 }));
     if (!e.targets.length) return { status: 503, reason: e.reason };

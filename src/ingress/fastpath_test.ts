@@ -119,10 +119,13 @@ test('an HTTP/1.1 GET: X-Forwarded-* set, client-sent ones replaced, hop-by-hop 
   assert.equal(s.headers['x-keep'], '1');
   assert.equal(s.headers['x-drop'], undefined);
   assert.equal(s.headers.te, undefined);
-  // the connection stays open for the next request
-  c.send('GET /second HTTP/1.1\r\nHost: web.test\r\n\r\n');
+  // the connection stays open for the next request; names match in any case, values lose the
+  // spaces and tabs around them
+  c.send('GET /second HTTP/1.1\r\nHOST:\t web.test \t\r\nx-forwarded-HOST: evil\r\n\r\n');
   await c.until((d) => c.count('HTTP/1.1 200') === 2 && d.endsWith('ok'), 'the second response');
   assert.equal(b.seen[1].url, '/second');
+  assert.equal(b.seen[1].headers.host, 'web.test');
+  assert.equal(b.seen[1].headers['x-forwarded-host'], 'web.test');
   c.end();
   assert.equal(handOffs, handedOff, 'the fast path answered every request itself');
 });
@@ -230,8 +233,12 @@ test('requests the fast path does not take go to node\'s server, on the same con
   await d.until((x) => /^HTTP\/1\.1 400/.test(x), 'a 400');
   const e = new Raw(p).send('GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab');
   await e.until((x) => /^HTTP\/1\.1 400/.test(x), 'a 400 for two Content-Lengths');
+  // a CR that is not part of a CRLF, a bare LF, a NUL: not forwarded either
+  const bad = ['X: a\rb', 'X: a\nb', 'X: a\u0000b'].map((h) => new Raw(p).send(`GET / HTTP/1.1\r\nHost: h\r\n${h}\r\n\r\n`));
+  for (const x of bad) await x.until((y) => /^HTTP\/1\.1 400/.test(y), 'a 400 for a stray CR, LF or NUL');
   assert.equal(b.seen.length, before);
   d.end(); e.end();
+  for (const x of bad) x.end();
 });
 
 test('router answers, 502 for an unreachable endpoint, 504 for a silent one; keep-alive survives them', async () => {
