@@ -318,6 +318,26 @@ describe('admission and query conventions', () => {
     assert.equal((await req('POST', '/api/v1/namespaces/default/persistentvolumeclaims', pvc('c2', { storageClassName: '' }))).json.spec.storageClassName, '');
   });
 
+  it('an Ingress without a class gets the default IngressClass; a class by field or annotation stays', async () => {
+    const ing = (name: string, extra: { spec?: object; annotations?: object } = {}) => ({
+      metadata: { name, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+      spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } }, ...extra.spec },
+    });
+    const path = '/apis/networking.k8s.io/v1/namespaces/default/ingresses';
+    // no default class yet: nothing is set
+    assert.equal((await req('POST', path, ing('i0'))).json.spec.ingressClassName, undefined);
+    await req('POST', '/apis/networking.k8s.io/v1/ingressclasses', { metadata: { name: 'other' }, spec: { controller: 'example.com/other' } });
+    await req('POST', '/apis/networking.k8s.io/v1/ingressclasses', { metadata: { name: 'main', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'example.com/main' } });
+    assert.equal((await req('POST', path, ing('i1'))).json.spec.ingressClassName, 'main');
+    assert.equal((await req('POST', path, ing('i2', { spec: { ingressClassName: 'other' } }))).json.spec.ingressClassName, 'other');
+    const annotated = (await req('POST', path, ing('i3', { annotations: { 'kubernetes.io/ingress.class': 'other' } }))).json;
+    assert.equal(annotated.spec.ingressClassName, undefined);
+    // only on create: an update that drops the class does not get it back
+    const i1 = (await req('GET', `${path}/i1`)).json;
+    delete i1.spec.ingressClassName;
+    assert.equal((await req('PUT', `${path}/i1`, i1)).json.spec.ingressClassName, undefined);
+  });
+
   it('boolean query parameters accept any casing (watch=True as the Python client sends)', async () => {
     const rv = (await req('GET', '/api/v1/namespaces/kube-public/configmaps')).json.metadata.resourceVersion;
     const evs = await watchEvents(`/api/v1/namespaces/kube-public/configmaps?watch=True&allowWatchBookmarks=True&timeoutSeconds=7&resourceVersion=${rv}`, 1, 10_000);

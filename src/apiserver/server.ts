@@ -91,6 +91,7 @@ export class ApiServer {
       beforeCreate: async (r, obj) => {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
+        if (r.group === 'networking.k8s.io' && r.plural === 'ingresses') await this.defaultIngressClass(obj);
         if (r.group === '' && r.plural === 'pods' && this.serviceAccountTokens && opts.serviceAccountAdmission !== false) {
           await admitServiceAccount(obj, { getServiceAccount: (ns, name) => this.getObject('serviceaccounts', ns, name) });
         }
@@ -149,13 +150,29 @@ export class ApiServer {
     }
   }
 
+  /** the name of the newest class marked default by `annotation` (by name when created in the same second), if any */
+  private async defaultClass(group: string, plural: string, annotation: string): Promise<string | undefined> {
+    const { items } = await this.registry.find(group, plural)!.list(undefined);
+    const defaults = items.filter((c) => c.metadata.annotations?.[annotation] === 'true');
+    defaults.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    return defaults[0]?.metadata.name;
+  }
+
   /** admission DefaultStorageClass: a claim that names no class gets the default one (the newest, if several) */
   private async defaultStorageClass(pvc: KObject): Promise<void> {
     if (!pvc.spec || pvc.spec.storageClassName !== undefined) return;
-    const { items } = await this.registry.find('storage.k8s.io', 'storageclasses')!.list(undefined);
-    const defaults = items.filter((c) => ['true'].includes(c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] ?? ''));
-    defaults.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
-    if (defaults.length) pvc.spec.storageClassName = defaults[0].metadata.name;
+    const name = await this.defaultClass('storage.k8s.io', 'storageclasses', 'storageclass.kubernetes.io/is-default-class');
+    if (name !== undefined) pvc.spec.storageClassName = name;
+  }
+
+  /**
+   * admission DefaultIngressClass: an Ingress that names no class, by field or by the old
+   * kubernetes.io/ingress.class annotation, gets the default IngressClass (the newest, if several)
+   */
+  private async defaultIngressClass(ing: KObject): Promise<void> {
+    if (!ing.spec || ing.spec.ingressClassName != null || ing.metadata.annotations?.['kubernetes.io/ingress.class'] !== undefined) return;
+    const name = await this.defaultClass('networking.k8s.io', 'ingressclasses', 'ingressclass.kubernetes.io/is-default-class');
+    if (name !== undefined) ing.spec.ingressClassName = name;
   }
 
   resources(): ResourceInfo[] { return this.registry.all().map((s) => s.resource); }

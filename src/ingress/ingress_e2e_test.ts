@@ -172,8 +172,9 @@ test('status.loadBalancer.ingress holds the node address and the listener ports;
   [httpPort, httpsPort] = lb[0].ports.map((p: any) => p.port);
   assert.ok(httpPort > 0 && httpsPort > 0 && httpPort !== 80);
   assert.match(server.output(), new RegExp(`serving http on 127\\.0\\.0\\.1:${httpPort}, https on 127\\.0\\.0\\.1:${httpsPort}`));
-  // what kubectl shows: CLASS <none> (served as the default class), ADDRESS, PORTS 80, 443
-  assert.match(kc(server.kubeconfig, ['get', 'ingress', 'main', '--no-headers']), /^main\s+<none>\s+foo\.test,\*\.bar\.test\s+127\.0\.0\.1\s+80, 443\s/);
+  // what kubectl shows: CLASS k8ts (the default class, set at creation by DefaultIngressClass
+  // admission, as upstream), ADDRESS, PORTS 80, 443
+  assert.match(kc(server.kubeconfig, ['get', 'ingress', 'main', '--no-headers']), /^main\s+k8ts\s+foo\.test,\*\.bar\.test\s+127\.0\.0\.1\s+80, 443\s/);
   assert.match(kc(server.kubeconfig, ['get', 'ingressclass', 'k8ts', '--no-headers']), /^k8ts\s+k8ts\.io\/ingress-controller\s/);
   const other = await client.get<KObject>(ingressesResource, 'someone-else', { namespace: 'default' });
   assert.equal(other.status?.loadBalancer?.ingress?.length ?? 0, 0);
@@ -290,6 +291,10 @@ test('WebSocket upgrades pass through (ws and wss)', async () => {
 });
 
 test('when k8ts stops being the default class, class-less Ingresses are dropped (and their status cleared); named ones stay', async () => {
+  // admission names the default class only at creation: an update can leave an Ingress class-less
+  await client.patch(ingressesResource, 'main', { namespace: 'default', patch: { spec: { ingressClassName: null } } });
+  assert.equal((await client.get<KObject>(ingressesResource, 'main', { namespace: 'default' })).spec.ingressClassName, undefined);
+  assert.equal((await get('foo.test', '/api')).status, 200, 'a class-less Ingress is served by the default class');
   await client.patch(ingressClassesResource, 'k8ts', { patch: { metadata: { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'false' } } } });
   await client.create(ingressesResource, {
     apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'named', namespace: 'default' },
