@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 
 export { cpuSeconds } from '../util/proc.js';
+export { percentile } from '../util/stats.js';
 
 /** busy and total CPU time of the whole machine so far (/proc/stat's cpu line; iowait counts as idle) */
 export function machineTicks(): { busy: number; total: number } {
@@ -16,13 +17,6 @@ export function machineTicks(): { busy: number; total: number } {
 export function machineBusy(): () => number {
   const a = machineTicks();
   return () => { const b = machineTicks(); return (b.busy - a.busy) / (b.total - a.total); };
-}
-
-/** nearest-rank percentile of unsorted samples (q in 0..100); NaN when empty */
-export function percentile(samples: readonly number[], q: number): number {
-  if (samples.length === 0) return NaN;
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((q / 100) * s.length) - 1))];
 }
 
 export const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 2 : 1)} ms` : 'n/a');

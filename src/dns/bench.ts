@@ -11,6 +11,7 @@ import { RestClient } from '../client/index.js';
 import { queryMessage } from './client.js';
 import { decodeMessage } from './message.js';
 import { endpointSlicesResource, servicesResource } from './publish.js';
+import { percentile } from '../util/stats.js';
 
 export const DNS_GOALS = { p99Ms: 100 };
 
@@ -29,10 +30,6 @@ export interface DnsBenchResult {
 }
 
 const k8tsBin = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/k8ts.js');
-
-function percentile(sorted: number[], q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1))] : NaN;
-}
 
 /** a `k8ts server` with only the API server and DNS (DNS on 127.0.0.1, a free port, no upstream) */
 async function startServer(): Promise<{ kubeconfig: string; stop(): Promise<void> }> {

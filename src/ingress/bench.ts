@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { RestClient } from '../client/index.js';
 import { ingressesResource } from './index.js';
 import { cpuSeconds } from '../util/proc.js';
+import { percentile } from '../util/stats.js';
+
+const median = (v: number[]) => percentile(v, 50);
 
 export const INGRESS_GOALS = { ratioVsNginx: 0.8 };
 
@@ -100,8 +103,6 @@ async function freePort(): Promise<number> {
 }
 
 interface Load { rps: number; failures: number }
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[(v.length - 1) >> 1];
 
 function abLoad(port: number, host: string, clients: number, seconds: number): Load {
   const r = spawnSync('ab', ['-q', '-k', '-c', String(clients), '-t', String(seconds), '-n', '10000000', '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
