@@ -153,12 +153,27 @@ export class LeaderElector {
     return false;
   }
 
+  /**
+   * Clears holderIdentity. A renewal cut short by the cancellation may still have been applied by the
+   * server, leaving the record this process observed one version behind: on a conflict, read the lease
+   * again and release it if it is still ours (otherwise the others wait out the lease).
+   */
   private async release(): Promise<void> {
     if (!this.isLeader()) return;
-    const now = microTime();
-    const spec: LeaseSpec = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.observed!.spec?.leaseTransitions ?? 0 };
-    try {
-      this.observe(await this.cfg.client.update<Lease>(leases, { ...this.observed!, spec }, { signal: AbortSignal.timeout(this.renewMs) }));
-    } catch (e) { this.failed(e); }
+    const { client, namespace, name, identity } = this.cfg;
+    const signal = AbortSignal.timeout(this.renewMs);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const cur = this.observed!;
+      if ((cur.spec?.holderIdentity ?? '') !== identity) return;
+      const now = microTime();
+      const spec: LeaseSpec = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: cur.spec?.leaseTransitions ?? 0 };
+      try {
+        this.observe(await client.update<Lease>(leases, { ...cur, spec }, { signal }));
+        return;
+      } catch (e) {
+        if (!isConflict(e)) { this.failed(e); return; }
+        try { this.observe(await client.get<Lease>(leases, name, { namespace, signal })); } catch (e2) { this.failed(e2); return; }
+      }
+    }
   }
 }

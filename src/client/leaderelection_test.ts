@@ -76,6 +76,29 @@ test('hand-over between two electors when the leader releases on cancel', async 
   assert.equal(t.overlap, false);
 });
 
+test('release after a renewal the server applied but the leader never heard back from', async () => {
+  const t = timeline();
+  const acA = new AbortController(), acB = new AbortController();
+  const a = t.candidate('A', acA);
+  await waitFor(() => t.leading.has('A'));
+  const b = t.candidate('B', acB);
+  // the renewal in flight at cancellation: written, its response lost, so A's record is one version old
+  const held = lease();
+  srv.put({ group: 'coordination.k8s.io', plural: 'leases' }, { ...held, spec: { ...held.spec, renewTime: held.spec.renewTime.replace(/\d{6}Z$/, '999999Z') } });
+  try {
+    const released = Date.now();
+    acA.abort();
+    await a.done;
+    assert.notEqual(lease().spec.holderIdentity, 'A', 'A cleared the lease it still held');
+    await waitFor(() => t.leading.has('B'));
+    assert.ok(Date.now() - released < 600, 'B took over without waiting for the lease to expire');
+    assert.equal(t.overlap, false);
+  } finally {
+    acB.abort();
+    await b.done;
+  }
+});
+
 test('a leader that cannot renew steps down; the other takes over only after the lease expires', async () => {
   const t = timeline();
   const acA = new AbortController(), acB = new AbortController();
