@@ -6,7 +6,7 @@ import type { KObject } from '../api/types.js';
 import { formatLabelSelector } from '../api/labels.js';
 import { clone } from '../util/deep.js';
 import type { Store, DeleteOptions, ListResult } from './registry/store.js';
-import { decodeBody, readBody, sendJSON, mediaType, queryBool } from './http.js';
+import { decodeBody, isJsonBody, readBody, sendJSON, mediaType, queryBool } from './http.js';
 import { serveWatch } from './watch.js';
 import { applyPatch } from './patch/index.js';
 import { schemaFor } from '../api/schema.js';
@@ -175,7 +175,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const body = decodeBody(await readBody(req), req.headers['content-type']);
       checkKind(r, body);
       const strict = checkUnknownFields(q, store.apiVersion, rsc.kind, body);
-      const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create') });
+      const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create'), owned: isJsonBody(req.headers['content-type']) });
       if (strict.length) res.setHeader('Warning', strict.map((w) => `299 - "${w}"`).join(', '));
       return sendObject(req, res, r, 201, obj);
     }

@@ -23,11 +23,17 @@ export function mediaType(ct: string | undefined): string {
   return (ct ?? '').split(';')[0].trim().toLowerCase();
 }
 
+/** a body of this content type is decoded by JSON.parse (a fresh object of JSON values only) */
+export function isJsonBody(contentType: string | undefined): boolean {
+  const mt = mediaType(contentType);
+  return mt === '' || mt === 'application/json' || mt === '*/*';
+}
+
 /** decode a JSON or YAML request body into an object (400 on malformed input) */
 export function decodeBody(body: Buffer, contentType: string | undefined): any {
   const mt = mediaType(contentType);
   const text = body.toString('utf8');
-  if (mt === '' || mt === 'application/json' || mt === '*/*') {
+  if (isJsonBody(mt)) {
     try { return JSON.parse(text); } catch (e) {
       throw errors.badRequest(`the object provided is unrecognized (must be of type ...): couldn't get version/kind; json parse error: ${(e as Error).message}`);
     }

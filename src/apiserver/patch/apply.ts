@@ -8,6 +8,7 @@ import {
   type Manager,
 } from './managed.js';
 import { deepEqual, isObj, type Obj, type Schema } from './schema-util.js';
+import { nowRFC3339 } from '../../util/time.js';
 import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, type Comparison } from './typed.js';
 
 export interface ApplyOptions {
@@ -129,7 +130,7 @@ export function trackUpdate(obj: Obj, old: Obj | undefined, manager: string, sub
     const id = managerId(m);
     const prev = managers.get(id);
     m.set = prev ? took.union(prev.set) : took;
-    m.time = formatTime(opts.now ?? new Date());
+    m.time = opts.now ? formatTime(opts.now) : nowRFC3339();
     managers.set(id, m);
   }
   stripAll(managers);
@@ -187,7 +188,7 @@ export function serverSideApply(live: Obj | undefined, config: Obj, schema: Sche
 
   takeOwnership(managers, liveObj, merged, schema, selfId, !!opts.force, reset);
   stripAll(managers);
-  if (!deepEqual(liveObj, merged)) self.time = formatTime(opts.now ?? new Date());
+  if (!deepEqual(liveObj, merged)) self.time = opts.now ? formatTime(opts.now) : nowRFC3339();
   setManaged(merged, managers);
   return merged;
 }

@@ -18,6 +18,8 @@ export interface WriteOptions {
   subresource?: string;
   /** the object's managedFields were already computed (server-side apply) */
   skipManagedFields?: boolean;
+  /** the input was just decoded from JSON and nothing else holds it: create may use it without a copy */
+  owned?: boolean;
 }
 
 export interface ListOptions {
@@ -235,7 +237,7 @@ export class Store {
   }
 
   async create(ns: string | undefined, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    const obj = clone(input);
+    const obj = opts.owned ? input : clone(input);
     obj.metadata ??= {};
     if (this.resource.namespaced) {
       if (!ns) ns = obj.metadata.namespace || 'default';
