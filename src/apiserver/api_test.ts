@@ -174,6 +174,26 @@ describe('writes', () => {
     assert.equal(stale.json.message, 'Operation cannot be fulfilled on configmaps "cas": the object has been modified; please apply your changes to the latest version and try again');
   });
 
+  it('a patch carrying metadata.resourceVersion is applied only to that version (409 otherwise)', async () => {
+    const c = (await req('POST', '/api/v1/namespaces/default/configmaps', cm('patchrv'))).json;
+    const merge = { 'Content-Type': 'application/merge-patch+json' };
+    const ok = await req('PATCH', '/api/v1/namespaces/default/configmaps/patchrv', { metadata: { resourceVersion: c.metadata.resourceVersion }, data: { k: '1' } }, merge);
+    assert.equal(ok.status, 200);
+    assert.notEqual(ok.json.metadata.resourceVersion, c.metadata.resourceVersion);
+    for (const [type, patch] of [
+      ['application/merge-patch+json', { metadata: { resourceVersion: c.metadata.resourceVersion }, data: { k: '2' } }],
+      ['application/strategic-merge-patch+json', { metadata: { resourceVersion: c.metadata.resourceVersion }, data: { k: '2' } }],
+      ['application/json-patch+json', [{ op: 'replace', path: '/metadata/resourceVersion', value: c.metadata.resourceVersion }, { op: 'replace', path: '/data/k', value: '2' }]],
+    ] as const) {
+      const stale = await req('PATCH', '/api/v1/namespaces/default/configmaps/patchrv', patch, { 'Content-Type': type });
+      assert.equal(stale.status, 409, type);
+      assert.equal(stale.json.reason, 'Conflict');
+    }
+    const now = (await req('GET', '/api/v1/namespaces/default/configmaps/patchrv')).json;
+    assert.equal(now.data.k, '1');
+    assert.equal(now.metadata.resourceVersion, ok.json.metadata.resourceVersion);
+  });
+
   it('errors: 400 malformed, 404, 409 exists, 413 too large, 422 with causes, missing namespace', async () => {
     assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', '{"metadata":')).status, 400);
     assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', 'a: [b', { 'Content-Type': 'application/yaml' })).status, 400);

@@ -4,7 +4,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import { formatLabelSelector } from '../api/labels.js';
-import { clone } from '../util/deep.js';
 import type { Store, DeleteOptions, ListResult } from './registry/store.js';
 import { decodeBody, isJsonBody, readBody, sendJSON, mediaType, queryBool } from './http.js';
 import { serveWatch } from './watch.js';
@@ -198,11 +197,13 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const schema = schemaFor(store.apiVersion, rsc.kind);
       let warnings: string[] = [];
       const { obj, created } = await store.guaranteedUpdate(ns, name, (cur) => {
+        // cur is this call's own copy (guaranteedUpdate's contract): the patch may change it in place
         const base: KObject = cur ?? { apiVersion: store.apiVersion, kind: rsc.kind, metadata: { name, namespace: rsc.namespaced ? ns : undefined } };
-        const patched = applyPatch(ct, clone(base), body, schema, { fieldManager: manager, force, subresource, isCreate: !cur }) as KObject;
+        const curRv = cur?.metadata.resourceVersion;
+        const patched = applyPatch(ct, base, body, schema, { fieldManager: manager, force, subresource, isCreate: !cur }) as KObject;
         checkKind(r, patched);
         warnings = checkUnknownFields(q, store.apiVersion, rsc.kind, patched);
-        if (cur && patched.metadata && patched.metadata.resourceVersion && patched.metadata.resourceVersion !== cur.metadata.resourceVersion) {
+        if (cur && patched.metadata && patched.metadata.resourceVersion && patched.metadata.resourceVersion !== curRv) {
           throw errors.conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
         if (patched.metadata) delete patched.metadata.resourceVersion;

@@ -285,7 +285,8 @@ export class Store {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.backend.get(this.key(ns, name));
       const cur = kv ? this.decode(kv) : undefined;
-      const next = await mutate(cur ? clone(cur) : undefined);
+      // mutate gets a copy of its own (decoding again is cheaper than a deep copy)
+      const next = await mutate(kv ? this.decode(kv) : undefined);
       if (!cur) {
         if (!next) throw errors.notFound(this.gr, name);
         if (!opts.allowCreate) throw errors.notFound(this.gr, name);
