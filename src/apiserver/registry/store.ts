@@ -174,6 +174,9 @@ export class Store {
     } else if (opts.resourceVersion && opts.resourceVersion !== '0' && opts.resourceVersionMatch === 'Exact') {
       revision = Number(opts.resourceVersion);
     }
+    // informers list, then watch from the list's version: with the watch cache running before the
+    // list is read, that watch is served from the cache, not by a storage watch of its own
+    await this.cache.start().catch(() => {});
     const items: KObject[] = [];
     let readRev = revision;
     let more = false;

@@ -31,15 +31,17 @@ export class WatchCache {
 
   /** starts the backend watch once; afterwards every revision >= servableFrom() can be served */
   start(): Promise<void> {
-    this.starting ??= (async () => {
+    const starting = (this.starting ??= (async () => {
+      const cur = await this.backend.currentRevision();
       const ac = new AbortController();
       this.ac = ac;
-      const cur = await this.backend.currentRevision();
       this.firstRev = cur + 1;
       const w = this.backend.watch(this.prefix, { startRevision: cur + 1, signal: ac.signal }, (evs) => this.onEvents(evs));
       w.done.then(() => this.reset(ac), (e) => this.reset(ac, e));
-    })();
-    return this.starting;
+    })());
+    // a start that failed (storage unreachable) is tried again by the next caller
+    starting.catch(() => { if (this.starting === starting) this.starting = undefined; });
+    return starting;
   }
 
   servableFrom(): number { return this.firstRev; }
