@@ -2,8 +2,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../storage/memory.js';
-import { ApiServer } from './server.js';
-import { bootstrap } from './bootstrap.js';
+import type { ApiServer } from './server.js';
+import { startTestApi } from './testing/server.js';
 
 let api: ApiServer;
 let base: string;
@@ -46,9 +46,7 @@ async function watchEvents(path: string, n: number, timeoutMs = 5000): Promise<a
 const cm = (name: string, labels: Record<string, string> = {}, ns = 'default') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data: { k: name } });
 
 before(async () => {
-  api = new ApiServer({ backend, port: 0, compactionIntervalMs: 3_600_000 });
-  await api.start();
-  await bootstrap(api.registry, { serviceIP: '10.43.0.1', advertiseAddress: '127.0.0.1', port: api.port });
+  api = await startTestApi(backend);
   base = api.url();
 });
 after(async () => { await api.stop(); await backend.close(); });

@@ -7,6 +7,7 @@ import { MemoryBackend } from '../storage/memory.js';
 import type { KeyValue, WatchCallback, WatchOptions, Watcher } from '../storage/backend.js';
 import { ApiServer } from './server.js';
 import { bootstrap } from './bootstrap.js';
+import { jsonRequest } from './testing/server.js';
 
 /** a memory backend that counts reads of namespace keys, and delivers watch events late (as a remote etcd may) */
 class CountingBackend extends MemoryBackend {
@@ -32,11 +33,7 @@ before(async () => {
 });
 after(async () => { await a.stop(); await b.stop(); await backend.close(); });
 
-async function req(server: ApiServer, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const r = await fetch(server.url() + path, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
+const req = jsonRequest;
 
 const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: 'v' } });
 const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });

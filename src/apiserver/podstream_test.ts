@@ -12,8 +12,8 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { StatusError } from '../api/status.js';
 import { MemoryBackend } from '../storage/memory.js';
-import { ApiServer } from './server.js';
-import { bootstrap } from './bootstrap.js';
+import type { ApiServer } from './server.js';
+import { startTestApi } from './testing/server.js';
 import { ensurePki, issueClientCert, issueServingCert } from './auth/pki.js';
 import { kubeletStreamPath, streamContainer } from './podstream.js';
 
@@ -66,9 +66,7 @@ before(async () => {
   });
   await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
   kubeletPort = (kubelet.address() as net.AddressInfo).port;
-  api = new ApiServer({ backend, port: 0, compactionIntervalMs: 3_600_000, kubeletClient: { cert: client.cert, key: client.key, ca: pki.serverCa.cert } });
-  await api.start();
-  await bootstrap(api.registry, { serviceIP: '10.43.0.1', advertiseAddress: '127.0.0.1', port: api.port });
+  api = await startTestApi(backend, { kubeletClient: { cert: client.cert, key: client.key, ca: pki.serverCa.cert } });
   const nodes = api.registry.find('', 'nodes')!;
   await nodes.create(undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
   const node = await nodes.get(undefined, 'n1');

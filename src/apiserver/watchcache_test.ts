@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { MemoryBackend } from '../storage/memory.js';
 import type { WatchCallback, WatchOptions, Watcher } from '../storage/backend.js';
-import { ApiServer } from './server.js';
-import { bootstrap } from './bootstrap.js';
+import type { ApiServer } from './server.js';
+import { jsonRequest, startTestApi } from './testing/server.js';
 
 /** a memory backend that counts the storage watches opened per key prefix */
 class CountingBackend extends MemoryBackend {
@@ -21,18 +21,10 @@ class CountingBackend extends MemoryBackend {
 const backend = new CountingBackend();
 let api: ApiServer;
 
-before(async () => {
-  api = new ApiServer({ backend, port: 0, compactionIntervalMs: 3_600_000 });
-  await api.start();
-  await bootstrap(api.registry, { serviceIP: '10.43.0.1', advertiseAddress: '127.0.0.1', port: api.port });
-});
+before(async () => { api = await startTestApi(backend); });
 after(async () => { await api.stop(); await backend.close(); });
 
-async function req(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const r = await fetch(api.url() + path, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
+const req = (method: string, path: string, body?: unknown) => jsonRequest(api, method, path, body);
 
 /** opens a watch; resolves with the events seen until `until` says stop */
 function watch(path: string, until: (events: any[]) => boolean): { events: Promise<any[]>; opened: Promise<void> } {

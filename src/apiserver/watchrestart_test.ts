@@ -4,8 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../storage/memory.js';
 import type { WatchCallback, WatchOptions, Watcher } from '../storage/backend.js';
-import { ApiServer } from './server.js';
-import { bootstrap } from './bootstrap.js';
+import type { ApiServer } from './server.js';
+import { jsonRequest, startTestApi } from './testing/server.js';
 
 /** a memory backend whose watches can all be ended at once */
 class BreakableBackend extends MemoryBackend {
@@ -29,18 +29,10 @@ class BreakableBackend extends MemoryBackend {
 const backend = new BreakableBackend();
 let api: ApiServer;
 
-before(async () => {
-  api = new ApiServer({ backend, port: 0, compactionIntervalMs: 3_600_000 });
-  await api.start();
-  await bootstrap(api.registry, { serviceIP: '10.43.0.1', advertiseAddress: '127.0.0.1', port: api.port });
-});
+before(async () => { api = await startTestApi(backend); });
 after(async () => { await api.stop(); await backend.close(); });
 
-async function req(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const r = await fetch(api.url() + path, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
+const req = (method: string, path: string, body?: unknown) => jsonRequest(api, method, path, body);
 
 const crd = (plural: string, kind: string) => ({
   apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${plural}.example.test` },

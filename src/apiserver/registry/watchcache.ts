@@ -31,17 +31,18 @@ export class WatchCache {
 
   /** starts the backend watch once; afterwards every revision >= servableFrom() can be served */
   start(): Promise<void> {
-    const starting = (this.starting ??= (async () => {
+    if (this.starting) return this.starting;
+    const starting = (async () => {
       const cur = await this.backend.currentRevision();
       const ac = new AbortController();
       this.ac = ac;
       this.firstRev = cur + 1;
       const w = this.backend.watch(this.prefix, { startRevision: cur + 1, signal: ac.signal }, (evs) => this.onEvents(evs));
       w.done.then(() => this.reset(ac), (e) => this.reset(ac, e));
-    })());
+    })();
     // a start that failed (storage unreachable) is tried again by the next caller
     starting.catch(() => { if (this.starting === starting) this.starting = undefined; });
-    return starting;
+    return (this.starting = starting);
   }
 
   servableFrom(): number { return this.firstRev; }
