@@ -2,11 +2,23 @@
 // runs one busybox httpd pod behind a ClusterIP Service; wrk (Debian's `wrk`) loads the pod
 // straight at its IP and through the Service's ClusterIP, alternately, from this host. Prints
 // ClusterIP ÷ direct against the goal ≥ 0.95. The same pod serves both, so the difference is the
-// proxy's DNAT and conntrack path. Before that, the Deployment is scaled to 0 and back to 1 a few
+// proxy's path: DNAT, plus masquerading, since traffic from outside the cluster CIDR to a ClusterIP
+// is masqueraded (as upstream's kube-proxy does), and the conntrack entries both take.
+//
+// busybox httpd closes every connection, so each request leaves a socket in TIME_WAIT (60 s) and a
+// conntrack entry; a destination has ~28k local ports (32768-60999). So every wrk run gets a
+// destination of its own: the pod runs one httpd per port, direct runs use pod ports 8000+i, and
+// ClusterIP runs use Service ports 81+i (target ports 9000+i). Before, one port served all runs:
+// from ~5k connections/s on, the second round ran out of ports, and direct connections collided in
+// conntrack with the DNATed ones still in TIME_WAIT (same pod address and port, same local port),
+// which cut both rates by half or more.
+//
+// Before that, the Deployment is scaled to 0 and back to 1 a few
 // times: a request with no endpoints must fail fast, and service must be back within 2 s of the
 // scale-up request (end to end: controllers, scheduler, kubelet, EndpointSlice and nftables).
 // `node dist/bench/clusterip.js` runs it alone.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startK8ts, kc, type ServerHandle } from '../e2e/harness.js';
@@ -22,6 +34,37 @@ export interface ClusterIPBenchResult {
   direct: number; clusterIP: number; ratio: number; pass: boolean; errors: number;
   /** per scale-down/up cycle: how long a request with no endpoints took to fail, and scale-up request -> first answer */
   failMs: number[]; restoreMs: number[];
+}
+
+const directPort = (i: number) => 8000 + i;
+const servicePort = (i: number) => 81 + i;
+const targetPort = (i: number) => 9000 + i;
+
+/** the Deployment (httpd on port 80 for the scale cycles, plus one per wrk run) and its Service */
+function benchManifests(rounds: number): unknown {
+  const labels = { app: 'bench-web' };
+  const ports = [...Array.from({ length: rounds + 1 }, (_, i) => directPort(i)), ...Array.from({ length: rounds }, (_, i) => targetPort(i))];
+  const script = `echo "<h1>k8ts busybox</h1><p>$(hostname)</p>" > /var/www/index.html; ${ports.map((p) => `httpd -p ${p} -h /var/www; `).join('')}exec httpd -f -p 80 -h /var/www`;
+  return {
+    apiVersion: 'v1', kind: 'List', items: [
+      {
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bench-web', labels },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'httpd', image: 'k8ts/busybox-httpd', command: ['sh', '-c', script] }] } } },
+      },
+      {
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'bench-web', labels },
+        spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 80 }, ...Array.from({ length: rounds }, (_, i) => ({ name: `run-${i}`, port: servicePort(i), targetPort: targetPort(i) }))] },
+      },
+    ],
+  };
+}
+
+/** entries in use in this host's conntrack table, and its size (undefined without nf_conntrack) */
+function conntrack(): { count: number; max: number } | undefined {
+  try {
+    const read = (f: string) => Number(readFileSync(`/proc/sys/net/netfilter/${f}`, 'utf8'));
+    return { count: read('nf_conntrack_count'), max: read('nf_conntrack_max') };
+  } catch { return undefined; }
 }
 
 /** one GET from this host: whether it answered 2xx, and how long it took */
@@ -73,9 +116,7 @@ export async function runClusterIPBench(opts: { seconds?: number; rounds?: numbe
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const why = clusterIPBenchUnavailable();
   if (why) { out(`ClusterIP benchmark skipped: ${why}`); return undefined; }
-  // busybox httpd closes every connection, so this host keeps each one in TIME_WAIT for 60 s, and a
-  // destination has ~28k local ports (32768-60999): runs are short enough that neither target runs
-  // out (about 3.5k connections/s here: 1 s warm-up + 3 rounds × 2 s ≈ 25k)
+  // one destination (pod port, Service port) per wrk run: see the top of this file
   const seconds = opts.seconds ?? 2;
   const rounds = opts.rounds ?? 3;
   const octet = 100 + Math.floor(Math.random() * 150);
@@ -87,8 +128,7 @@ export async function runClusterIPBench(opts: { seconds?: number; rounds?: numbe
     });
     const k = (...args: string[]) => kc(srv!.kubeconfig, args);
     await until('node Ready', () => (k('get', 'nodes', '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status}') === 'True' ? true : undefined), 60_000);
-    k('create', 'deployment', 'bench-web', '--image=k8ts/busybox-httpd', '--replicas=1');
-    k('expose', 'deployment', 'bench-web', '--port=80');
+    kc(srv.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify(benchManifests(rounds)) });
     const clusterIP = k('get', 'svc', 'bench-web', '-o', 'jsonpath={.spec.clusterIP}');
     // the Service answers before anything is timed
     await eventually(`http://${clusterIP}/`, async () => ((await httpGet(`http://${clusterIP}/`)).includes('bench-web') ? true : undefined), 60_000, 500);
@@ -103,12 +143,20 @@ export async function runClusterIPBench(opts: { seconds?: number; rounds?: numbe
     await eventually(`http://${podIP}/`, async () => ((await httpGet(`http://${podIP}/`)).includes('bench-web') ? true : undefined), 30_000, 500);
     const load = { threads: 2, connections: 16, seconds };
     out(`[clusterip] wrk -t${load.threads} -c${load.connections} -d${seconds}s, ${rounds} rounds each, pod ${podIP} and ClusterIP ${clusterIP} alternately (best of each kept) ...`);
-    wrk(`http://${podIP}/`, { ...load, seconds: 1 }); // warm-up
+    const warm = wrk(`http://${podIP}:${directPort(rounds)}/`, { ...load, seconds: 1 }); // warm-up
+    // every connection leaves a conntrack entry for 2 minutes (TIME_WAIT): a table that the runs
+    // would fill drops new connections, so wait for room (runs just before this one leave many)
+    const need = Math.ceil(warm.rps * seconds * rounds * 2 * 1.25);
+    for (let ct = conntrack(), waited = 0; ct && ct.count + need > ct.max; ct = conntrack(), waited += 5) {
+      if (waited >= 150) { out(`[clusterip] WARNING: the conntrack table (${ct.count} of ${ct.max} entries) has no room for ~${need} connections: new connections may be dropped`); break; }
+      if (!waited) out(`[clusterip] waiting for room in the conntrack table (${ct.count} of ${ct.max} entries in use, ~${need} needed) ...`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
     // busybox httpd forks per connection, so single runs vary by ±10%: the best of each is kept
     let direct = 0; let viaService = 0; let errors = 0;
     for (let i = 0; i < rounds; i++) {
-      const d = wrk(`http://${podIP}/`, load);
-      const s = wrk(`http://${clusterIP}/`, load);
+      const d = wrk(`http://${podIP}:${directPort(i)}/`, load);
+      const s = wrk(`http://${clusterIP}:${servicePort(i)}/`, load);
       out(`[clusterip] round ${i + 1}: direct ${d.rps.toFixed(0)} req/s, ClusterIP ${s.rps.toFixed(0)} req/s`);
       direct = Math.max(direct, d.rps);
       viaService = Math.max(viaService, s.rps);
