@@ -192,6 +192,67 @@ describe('writes', () => {
     assert.equal(now.metadata.resourceVersion, ok.json.metadata.resourceVersion);
   });
 
+  it('a value of the wrong JSON type is rejected as upstream\'s decoder does: 400 on create and update, 422 "patch" on patch', async () => {
+    const dep = (replicas: unknown, args: unknown = ['a']) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'typed' },
+      spec: { replicas, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x', args, resources: { limits: { cpu: 1, memory: '1Gi' } }, ports: [{ containerPort: 80 }] }] } } },
+    });
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const cases: [unknown, string][] = [
+      [dep('two'), 'json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32'],
+      [dep(1.5), 'json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32'],
+      [dep(1, 'x'), 'json: cannot unmarshal string into Go struct field Container.spec.template.spec.containers.args of type []string'],
+    ];
+    for (const [body, err] of cases) {
+      const r = await req('POST', path, body);
+      assert.equal(r.status, 400);
+      assert.equal(r.json.reason, 'BadRequest');
+      assert.equal(r.json.message, `Deployment in version "v1" cannot be handled as a Deployment: ${err}`);
+    }
+    const cm = await req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'typed' }, data: { port: 8080 } });
+    assert.equal(cm.json.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string');
+    // a number is a valid Quantity, a name a valid IntOrString
+    assert.equal((await req('POST', path, dep(2))).status, 201);
+    assert.equal((await req('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'typed' }, spec: { ports: [{ port: 80, targetPort: 'http' }] } })).status, 201);
+    const put = await req('PUT', `${path}/typed`, dep('x'));
+    assert.equal(put.status, 400);
+    for (const [type, patch] of [
+      ['application/merge-patch+json', { spec: { replicas: 'abc' } }],
+      ['application/strategic-merge-patch+json', { spec: { replicas: 'abc' } }],
+      ['application/json-patch+json', [{ op: 'replace', path: '/spec/replicas', value: 'abc' }]],
+    ] as const) {
+      const r = await req('PATCH', `${path}/typed`, patch, { 'Content-Type': type });
+      assert.equal(r.status, 422, type);
+      assert.equal(r.json.reason, 'Invalid');
+      assert.equal(r.json.details.causes[0].field, 'patch');
+      assert.match(r.json.message, /^ "" is invalid: patch: Invalid value: ".*": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32$/);
+    }
+    assert.equal((await req('GET', `${path}/typed`)).json.spec.replicas, 2);
+  });
+
+  it('pods/eviction deletes the pod with the Eviction\'s deleteOptions (kubectl drain)', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'evicted' }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    assert.equal((await req('POST', '/api/v1/namespaces/default/pods', pod)).status, 201);
+    const path = '/api/v1/namespaces/default/pods/evicted/eviction';
+    const eviction = (n: string) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: n, namespace: 'default' }, deleteOptions: { gracePeriodSeconds: 0 } });
+    const wrong = await req('POST', path, eviction('other'));
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.json.message, 'name in URL does not match name in Eviction object');
+    const ok = await req('POST', path, eviction('evicted'));
+    assert.equal(ok.status, 201);
+    assert.equal(ok.json.status, 'Success');
+    assert.equal((await req('GET', '/api/v1/namespaces/default/pods/evicted')).status, 404);
+    const gone = await req('POST', path, eviction('evicted'));
+    assert.equal(gone.status, 404);
+    assert.equal(gone.json.message, 'pods "evicted" not found');
+  });
+
+  it('Warning headers quote their text as upstream does, so kubectl can show them', async () => {
+    const r = await req('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned' }, foo: 1 });
+    assert.equal(r.status, 201);
+    assert.equal(r.headers.get('warning'), '299 - "unknown field \\"foo\\""');
+  });
+
   it('errors: 400 malformed, 404, 409 exists, 413 too large, 422 with causes, missing namespace', async () => {
     assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', '{"metadata":')).status, 400);
     assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', 'a: [b', { 'Content-Type': 'application/yaml' })).status, 400);

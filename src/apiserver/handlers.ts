@@ -11,6 +11,10 @@ import { applyPatch } from './patch/index.js';
 import { schemaFor } from '../api/schema.js';
 import { toTable } from './table/index.js';
 import { checkUnknownFields } from './fieldvalidation.js';
+import { typeError } from '../api/schema/typecheck.js';
+import { modelClassFor } from '../api/schema/models.js';
+import { builtinResources } from '../api/resources.js';
+import { apiVersionOf } from '../api/types.js';
 import { handlePodStream, streamSubresources } from './podstream.js';
 import { handlePodLog, type KubeletConnection } from './podlogs.js';
 
@@ -157,6 +161,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (sub && !(rsc.subresources ?? []).includes(sub)) throw errors.notFound({ group: rsc.group, resource: `${rsc.plural}/${sub}` }, name ?? '');
   if (sub === 'scale') return handleScale(req, res, r);
   if (sub === 'binding') return handleBinding(req, res, r);
+  if (sub === 'eviction' && rsc.group === '' && rsc.plural === 'pods') return handleEviction(req, res, r);
   if (sub === 'log' && rsc.group === '' && rsc.plural === 'pods') return handlePodLog(req, res, r);
   if (sub && streamSubresources.includes(sub) && rsc.group === '' && rsc.plural === 'pods') return handlePodStream(req, res, r);
   if (sub && sub !== 'status' && sub !== 'finalize') {
@@ -173,15 +178,17 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (name) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
       const body = decodeBody(await readBody(req), req.headers['content-type']);
       checkKind(r, body);
+      checkTypes(store.apiVersion, rsc.kind, body);
       const strict = checkUnknownFields(q, store.apiVersion, rsc.kind, body);
       const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create'), owned: isJsonBody(req.headers['content-type']) });
-      if (strict.length) res.setHeader('Warning', strict.map((w) => `299 - "${w}"`).join(', '));
+      if (strict.length) res.setHeader('Warning', warningHeader(strict));
       return sendObject(req, res, r, 201, obj);
     }
     case 'PUT': {
       if (!name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
       const body = decodeBody(await readBody(req), req.headers['content-type']);
       checkKind(r, body);
+      checkTypes(store.apiVersion, rsc.kind, body);
       checkUnknownFields(q, store.apiVersion, rsc.kind, body);
       const { obj, created } = await store.update(ns, name, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource, allowCreate: allowCreateOnUpdate(rsc.group, rsc.plural) });
       return sendObject(req, res, r, created ? 201 : 200, obj);
@@ -202,6 +209,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         const curRv = cur?.metadata.resourceVersion;
         const patched = applyPatch(ct, base, body, schema, { fieldManager: manager, force, subresource, isCreate: !cur }) as KObject;
         checkKind(r, patched);
+        checkPatchedTypes(store.apiVersion, rsc.kind, patched);
         warnings = checkUnknownFields(q, store.apiVersion, rsc.kind, patched);
         if (cur && patched.metadata && patched.metadata.resourceVersion && patched.metadata.resourceVersion !== curRv) {
           throw errors.conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -209,7 +217,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         if (patched.metadata) delete patched.metadata.resourceVersion;
         return patched;
       }, { dryRun: dryRun(q), fieldManager: manager, subresource, allowCreate: isApply && !subresource, skipManagedFields: isApply });
-      if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w}"`).join(', '));
+      if (warnings.length) res.setHeader('Warning', warningHeader(warnings));
       return sendObject(req, res, r, created ? 201 : 200, obj);
     }
     case 'DELETE': {
@@ -227,6 +235,35 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     default:
       throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
+}
+
+/** RFC 7234 warn-code 299 with the text as a quoted-string (upstream escapes `"` and `\\`; kubectl drops a header it cannot parse) */
+export function warningHeader(texts: string[]): string {
+  return texts.map((t) => `299 - "${t.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(', ');
+}
+
+/** a created or replaced built-in object must decode into its Go type: 400 as upstream otherwise */
+function checkTypes(apiVersion: string, kind: string, body: unknown): void {
+  const cls = modelClassForApiVersion(apiVersion, kind);
+  const err = cls && typeError(cls, body);
+  if (err) {
+    const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
+    throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${err}`);
+  }
+}
+
+/** a patched built-in object must decode too: upstream answers 422 on the field "patch" */
+function checkPatchedTypes(apiVersion: string, kind: string, patched: unknown): void {
+  const cls = modelClassForApiVersion(apiVersion, kind);
+  const err = cls && typeError(cls, patched);
+  if (err) throw errors.invalid('', '', '', [{ type: 'FieldValueInvalid', field: 'patch', value: JSON.stringify(patched), detail: err }]);
+}
+
+const builtinClasses = new Map(builtinResources.map((b) => [`${apiVersionOf(b)}/${b.kind}`, modelClassFor(b.group, b.version, b.kind)]));
+
+/** the client-node model of a built-in kind (custom resources have none) */
+function modelClassForApiVersion(apiVersion: string, kind: string): string | undefined {
+  return builtinClasses.get(`${apiVersion}/${kind}`);
 }
 
 /** upstream allows create-on-update for a few resources only */
@@ -270,6 +307,22 @@ async function handleScale(req: IncomingMessage, res: ServerResponse, r: Resourc
 }
 
 /** pods/binding: the scheduler's write. Sets spec.nodeName once, with PodScheduled=True. */
+/**
+ * pods/eviction (what `kubectl drain` uses): deletes the pod with the Eviction's deleteOptions.
+ * Upstream first checks the PodDisruptionBudgets covering the pod (429 when one forbids it); k8ts
+ * serves no policy API group, so there are none and an eviction is a delete.
+ */
+async function handleEviction(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
+  const { store, ns, name, query: q } = r;
+  if ((req.method ?? 'GET') !== 'POST' || !name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  const body = decodeBody(await readBody(req), req.headers['content-type']);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the object provided is unrecognized (must be of type object)');
+  if (body.kind !== undefined && body.kind !== 'Eviction') throw errors.badRequest(`the object provided is unrecognized (kind ${body.kind} is not Eviction)`);
+  if (body.metadata?.name && body.metadata.name !== name) throw errors.badRequest('name in URL does not match name in Eviction object');
+  await store.delete(ns, name, deleteOptions(q, body.deleteOptions));
+  sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
 async function handleBinding(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
   const { store, ns, name, query: q } = r;
   if ((req.method ?? 'GET') !== 'POST' || !name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
