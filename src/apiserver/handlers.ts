@@ -14,7 +14,7 @@ import { checkUnknownFields } from './fieldvalidation.js';
 import { typeError } from '../api/schema/typecheck.js';
 import { modelClassFor } from '../api/schema/models.js';
 import { builtinResources } from '../api/resources.js';
-import { apiVersionOf } from '../api/types.js';
+import { apiVersionOf, type ResourceInfo } from '../api/types.js';
 import { handlePodStream, streamSubresources } from './podstream.js';
 import { handlePodLog, type KubeletConnection } from './podlogs.js';
 
@@ -130,7 +130,44 @@ function deletedStatus(r: ResourceRequest, obj: KObject): object {
   };
 }
 
-/** autoscaling/v1 Scale view of an object */
+/** a custom resource (served from a CRD): no strategic merge patch, scale paths from the CRD */
+function isCustom(rsc: ResourceInfo): boolean {
+  return (rsc as { custom?: unknown }).custom !== undefined;
+}
+
+/** where a kind keeps its replicas and selector: the CRD's scale subresource paths (".spec.replicas"), or the built-ins' */
+function scalePaths(rsc: ResourceInfo): { spec: string[]; status: string[]; selector?: string[] } {
+  const sc = (rsc as { custom?: { scale?: { specReplicasPath?: string; statusReplicasPath?: string; labelSelectorPath?: string } } }).custom?.scale;
+  const path = (p: string | undefined) => (p ? p.replace(/^\./, '').split('.') : undefined);
+  if (!sc) return { spec: ['spec', 'replicas'], status: ['status', 'replicas'] };
+  return { spec: path(sc.specReplicasPath) ?? ['spec', 'replicas'], status: path(sc.statusReplicasPath) ?? ['status', 'replicas'], selector: path(sc.labelSelectorPath) };
+}
+
+function getPath(o: unknown, p: string[]): unknown {
+  let v: any = o;
+  for (const k of p) v = v && typeof v === 'object' ? v[k] : undefined;
+  return v;
+}
+
+function setPath(o: any, p: string[], value: unknown): void {
+  for (const k of p.slice(0, -1)) o = (o[k] && typeof o[k] === 'object') ? o[k] : (o[k] = {});
+  o[p[p.length - 1]] = value;
+}
+
+/** autoscaling/v1 Scale view of objects of a kind */
+function scaleView(rsc: ResourceInfo): (o: KObject) => object {
+  const paths = scalePaths(rsc);
+  if (!isCustom(rsc)) return toScale;
+  // a custom resource's selector is the string at labelSelectorPath (upstream: '' without one)
+  return (o) => ({
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: getPath(o, paths.spec) ?? 0 },
+    status: { replicas: getPath(o, paths.status) ?? 0, selector: paths.selector ? String(getPath(o, paths.selector) ?? '') : '' },
+  });
+}
+
+/** autoscaling/v1 Scale view of a built-in object */
 function toScale(o: KObject): object {
   const sel = o.spec?.selector;
   const selector = sel === undefined ? '' : (sel.matchLabels || sel.matchExpressions) ? formatLabelSelector(sel) : Object.entries(sel as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
@@ -207,7 +244,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         // cur is this call's own copy (guaranteedUpdate's contract): the patch may change it in place
         const base: KObject = cur ?? { apiVersion: store.apiVersion, kind: rsc.kind, metadata: { name, namespace: rsc.namespaced ? ns : undefined } };
         const curRv = cur?.metadata.resourceVersion;
-        const patched = applyPatch(ct, base, body, schema, { fieldManager: manager, force, subresource, isCreate: !cur }) as KObject;
+        const patched = applyPatch(ct, base, body, schema, { fieldManager: manager, force, subresource, isCreate: !cur, noStrategic: isCustom(rsc) }) as KObject;
         checkKind(r, patched);
         checkPatchedTypes(store.apiVersion, rsc.kind, patched);
         warnings = checkUnknownFields(q, store.apiVersion, rsc.kind, patched);
@@ -280,6 +317,7 @@ async function handleScale(req: IncomingMessage, res: ServerResponse, r: Resourc
   const { store, ns, name, query: q } = r;
   if (!name) throw errors.notFound(store.gr, '');
   const method = req.method ?? 'GET';
+  const toScale = scaleView(store.resource);
   if (method === 'GET') return sendJSON(res, 200, toScale(await store.get(ns, name)));
   if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   const body = await readBody(req);
@@ -294,19 +332,18 @@ async function handleScale(req: IncomingMessage, res: ServerResponse, r: Resourc
         throw errors.conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
     } else {
-      next = applyPatch(ct, scale, body, undefined, { fieldManager: fieldManager(req, q, 'patch'), force: queryBool(q, 'force'), subresource: 'scale', isCreate: false });
+      next = applyPatch(ct, scale, body, undefined, { fieldManager: fieldManager(req, q, 'patch'), force: queryBool(q, 'force'), subresource: 'scale', isCreate: false, noStrategic: isCustom(store.resource) });
     }
     const replicas = next?.spec?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw errors.invalid('autoscaling', 'Scale', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
     }
-    cur.spec = { ...(cur.spec ?? {}), replicas };
+    setPath(cur, scalePaths(store.resource).spec, replicas);
     return cur;
   }, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: '' });
   sendJSON(res, 200, toScale(obj));
 }
 
-/** pods/binding: the scheduler's write. Sets spec.nodeName once, with PodScheduled=True. */
 /**
  * pods/eviction (what `kubectl drain` uses): deletes the pod with the Eviction's deleteOptions.
  * Upstream first checks the PodDisruptionBudgets covering the pod (429 when one forbids it); k8ts
@@ -323,6 +360,7 @@ async function handleEviction(req: IncomingMessage, res: ServerResponse, r: Reso
   sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
+/** pods/binding: the scheduler's write. Sets spec.nodeName once, with PodScheduled=True. */
 async function handleBinding(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
   const { store, ns, name, query: q } = r;
   if ((req.method ?? 'GET') !== 'POST' || !name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');

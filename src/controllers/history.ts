@@ -10,14 +10,8 @@ export const controllerRevisionHashLabel = 'controller.kubernetes.io/hash';
 /** label on DaemonSet revisions and on DaemonSet/StatefulSet pods */
 export const podRevisionLabel = 'controller-revision-hash';
 
-const alphanums = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** upstream's rand.SafeEncodeString: no vowels, no look-alike characters */
-export function safeEncode(s: string): string {
-  let out = '';
-  for (const ch of Buffer.from(s)) out += alphanums[ch % alphanums.length];
-  return out;
-}
+export { safeEncodeString as safeEncode } from '../util/rand.js';
+import { safeEncodeString as safeEncode } from '../util/rand.js';
 
 /** JSON with object keys sorted: equal objects give equal text */
 export function canonicalJSON(v: unknown): string {

@@ -67,7 +67,9 @@ spec:
   - name: v1
     served: true
     storage: true
-    subresources: {status: {}}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.size, statusReplicasPath: .status.count, labelSelectorPath: .status.selector}
     additionalPrinterColumns:
     - {name: Size, type: integer, jsonPath: .spec.size}
     schema:
@@ -82,6 +84,8 @@ spec:
             type: object
             properties:
               ready: {type: boolean}
+              count: {type: integer}
+              selector: {type: string}
 `;
 
 function suite(label: string, opts: { version?: string; etcd?: boolean }) {
@@ -267,6 +271,18 @@ function suite(label: string, opts: { version?: string; etcd?: boolean }) {
       assert.match(out, /w1\s+3/);
       k(['patch', 'widget', 'w1', '-n', 'shop', '--subresource=status', '--type=merge', '-p', '{"status":{"ready":true}}'], {});
       assert.equal(k(['get', 'widget', 'w1', '-n', 'shop', '-o', 'jsonpath={.status.ready}']), 'true');
+    });
+
+    it('a custom resource scales through the CRD\'s paths and takes no strategic merge patch', () => {
+      k(['scale', 'widget', 'w1', '-n', 'shop', '--replicas=5']);
+      assert.equal(k(['get', 'widget', 'w1', '-n', 'shop', '-o', 'jsonpath={.spec.size}']), '5');
+      k(['patch', 'widget', 'w1', '-n', 'shop', '--subresource=status', '--type=merge', '-p', '{"status":{"count":2,"selector":"app=w"}}']);
+      const scale = JSON.parse(k(['get', '--raw', '/apis/example.com/v1/namespaces/shop/widgets/w1/scale']));
+      assert.deepEqual([scale.spec.replicas, scale.status.replicas, scale.status.selector], [5, 2, 'app=w']);
+      const smp = kr(['patch', 'widget', 'w1', '-n', 'shop', '--type=strategic', '-p', '{"spec":{"size":1}}']);
+      assert.notEqual(smp.code, 0);
+      assert.match(smp.stderr, /UnsupportedMediaType|unknown format/);
+      assert.equal(k(['get', 'widget', 'w1', '-n', 'shop', '-o', 'jsonpath={.spec.size}']), '5');
     });
 
     it('delete waits for deletion; --cascade=orphan leaves dependents', () => {

@@ -12,6 +12,7 @@
 //       ca.crt from ConfigMap kube-root-ca.crt, namespace), which is added unless a kube-api-access-*
 //       volume is already there.
 import { errors } from '../../api/status.js';
+import { randomString } from '../../util/rand.js';
 import type { KObject } from '../../api/types.js';
 
 export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -20,7 +21,6 @@ export const SERVICE_ACCOUNT_VOLUME_PREFIX = 'kube-api-access-';
 export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3607;
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 /** upstream k8s.io/apimachinery/pkg/util/rand: no vowels, no easily confused characters */
-const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
 export interface ServiceAccountAdmissionOptions {
   getServiceAccount(ns: string, name: string): Promise<KObject | undefined>;
@@ -94,7 +94,5 @@ export function serviceAccountVolume(name: string): object {
 }
 
 function randomSuffix(random: () => number): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += ALPHANUMS[Math.floor(random() * ALPHANUMS.length)];
-  return s;
+  return randomString(5, random);
 }

@@ -9,6 +9,7 @@ import { apiVersionOf } from '../../api/types.js';
 import { matches, matchesFields, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from '../../api/labels.js';
 import { clone, deepEqual } from '../../util/deep.js';
 import { nowRFC3339 } from '../../util/time.js';
+import { randomString } from '../../util/rand.js';
 import type { Strategy } from './strategy.js';
 import { WatchCache, type CachedEvent } from './watchcache.js';
 
@@ -251,7 +252,7 @@ export class Store {
     const nameErrs = this.nameErrors(obj);
     if (nameErrs.length) throw this.invalid(obj.metadata.name ?? '', nameErrs);
     if (!obj.metadata.name && obj.metadata.generateName) {
-      obj.metadata.name = obj.metadata.generateName + Math.random().toString(36).slice(2, 7).padEnd(5, 'x');
+      obj.metadata.name = obj.metadata.generateName + randomString(5);
     }
     const name = obj.metadata.name!;
     if (this.resource.namespaced && this.hooks.checkNamespace) await this.hooks.checkNamespace(ns!);

@@ -25,13 +25,8 @@ export function fnv32a(data: Uint8Array, h = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
-/** upstream's rand.SafeEncodeString: each byte to a letter of an alphabet without vowels or look-alikes */
-export function safeEncodeString(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) out += safeAlphabet[b % safeAlphabet.length];
-  return out;
-}
+export { safeEncodeString } from '../../util/rand.js';
+import { safeEncodeString } from '../../util/rand.js';
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);

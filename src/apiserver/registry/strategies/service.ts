@@ -187,6 +187,8 @@ function validateServiceUpdate(o: KObject, old: KObject): Errs {
 
 export const serviceStrategy = makeStrategy({
   namespaced: true, status: 'subresource', nameFunc: nameIsDNS1035Label,
+  // upstream's ServiceStatus has a non-pointer LoadBalancer: every new Service shows loadBalancer: {}
+  initialStatus: () => ({ loadBalancer: {} }),
   defaults: defaultService,
   update: carryAllocated,
   validate: validateService,
