@@ -7,7 +7,8 @@ import {
   podTemplateStrategy, resourceQuotaStrategy, secretStrategy, serviceAccountStrategy,
 } from './core.js';
 import { crdStrategy } from './crd.js';
-import { defaultStrategy, type DefaultOptions } from './default.js';
+import { customResourceStrategy, defaultStrategy, type DefaultOptions } from './default.js';
+import type { JSONSchemaProps } from './crschema.js';
 import { endpointSliceStrategy, ingressClassStrategy, ingressStrategy, leaseStrategy, networkPolicyStrategy } from './networking.js';
 import { podStrategy } from './pod.js';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.js';
@@ -60,13 +61,16 @@ const table: Record<string, Strategy> = {
  */
 export function strategyFor(group: string | ResourceInfo, plural?: string, opts?: DefaultOptions): Strategy {
   let o: DefaultOptions = { ...(opts ?? {}) };
+  let schema: JSONSchemaProps | undefined;
   if (typeof group === 'object') {
     const r = group;
     o = { namespaced: r.namespaced, statusSubresource: r.subresources?.includes('status') ?? false, ...o };
     plural = r.plural;
     group = r.group;
+    // custom resources (crd.ts) carry their CRD's openAPIV3Schema
+    schema = (r as { custom?: { schema?: JSONSchemaProps } }).custom?.schema;
   }
-  return table[`${group}/${plural}`] ?? defaultStrategy(o);
+  return table[`${group}/${plural}`] ?? (schema ? customResourceStrategy(o, schema) : defaultStrategy(o));
 }
 
 export { defaultStrategy, type DefaultOptions } from './default.js';
