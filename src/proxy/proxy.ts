@@ -179,6 +179,9 @@ export class Proxier {
     this.ensureRouteLocalnet();
     const cfg = this.config();
     if (this.needFull) {
+      // cleared before the write: a change that asks for a full sync while this one is in flight
+      // (the node's address arriving, say) gets a sync of its own, with the new config
+      this.needFull = false;
       this.dirty.clear();
       this.owners.clear();
       this.denied.clear();
@@ -190,9 +193,8 @@ export class Proxier {
         this.claim(key, emptyProgram(), p);
         if (p.chains.size || p.elements.size) next.set(key, p);
       }
-      try { await this.apply(fullRuleset(cfg, next.values())); } catch (e) { this.stats.failed++; throw e; }
+      try { await this.apply(fullRuleset(cfg, next.values())); } catch (e) { this.stats.failed++; this.needFull = true; throw e; }
       this.installed = next;
-      this.needFull = false;
       this.stats.full++;
       this.o.log(`proxy: wrote table inet ${cfg.table} with ${next.size} services in ${Date.now() - t0} ms`);
     } else {

@@ -121,3 +121,34 @@ test('Proxier: two LoadBalancers on one port of the node IP: the older holds it,
     await api.stop();
   }
 });
+
+test('Proxier: the node\'s address arriving while the first full sync is being written gets a full sync of its own', async () => {
+  const api = new FakeApiServer();
+  await api.start();
+  const client = new RestClient({ server: api.url });
+  const scripts: string[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => { release = r; });
+  const proxier = new Proxier({
+    client, table: 'k8ts-unit', bridge: 'k8tsunit', podCIDR: '10.42.0.0/24', nodeName: 'n1', serviceCIDR: '10.43.0.0/16', clusterCIDR: '10.42.0.0/16', log: () => {},
+    apply: async (s) => { scripts.push(s); if (scripts.length === 1) await gate; },
+  });
+  const ac = new AbortController();
+  let run: Promise<void> | undefined;
+  try {
+    api.put(core('services'), { metadata: { namespace: 'ns', name: 'np' }, spec: { type: 'NodePort', clusterIP: '10.43.0.30', ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }] } });
+    run = proxier.run(ac.signal);
+    await until('first full sync started', () => scripts.length === 1);
+    assert.match(scripts[0], /add element inet k8ts-unit nodeport-ips \{ 127\.0\.0\.1 \}/);
+    // the kubelet registers the node (with its InternalIP) while that write is in flight
+    api.put(core('nodes'), { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.9' }] } });
+    await sleep(100);
+    release();
+    await until('a full sync with the node IP', () => scripts.some((s) => /nodeport-ips \{ 192\.168\.1\.9, 127\.0\.0\.1 \}/.test(s)));
+  } finally {
+    ac.abort();
+    await run;
+    client.close();
+    await api.stop();
+  }
+});
