@@ -330,7 +330,8 @@ export class Kubelet {
       sb = { id: podSandboxId, metadata: config.metadata, state: 'SANDBOX_READY' };
     }
     sbStatus ??= (await cri.call('PodSandboxStatus', { podSandboxId: sb.id })).status;
-    const podIP: string = sbStatus?.network?.ip ?? '';
+    // a pod on the host network has the node's address (the runtime reports none for its sandbox)
+    const podIP: string = pod.spec?.hostNetwork ? this.o.hostIP : sbStatus?.network?.ip ?? '';
     const prepareErr = await prepared;
     if (prepareErr) throw prepareErr;
     // a sandbox this sync started has no containers yet

@@ -22,7 +22,9 @@ export function sandboxConfig(pod: KObject, attempt: number, o: RuntimeOptions):
   const labels = { ...(pod.metadata.labels ?? {}), [podUidLabel]: uid, [podNameLabel]: name, [podNamespaceLabel]: namespace };
   let dnsConfig: any;
   const policy = spec.dnsPolicy ?? 'ClusterFirst';
-  if (policy === 'ClusterFirst' || (policy === 'ClusterFirstWithHostNet' && hostNetwork) || policy === 'None') {
+  // as upstream's getPodDNSType: ClusterFirst on the host network falls back to the node's resolv.conf
+  // (Default); ClusterFirstWithHostNet always uses the cluster DNS
+  if ((policy === 'ClusterFirst' && !hostNetwork) || policy === 'ClusterFirstWithHostNet' || policy === 'None') {
     dnsConfig = policy === 'None' ? { servers: [], searches: [], options: [] } : {
       servers: [o.clusterDNS],
       searches: [`${namespace}.svc.${o.clusterDomain}`, `svc.${o.clusterDomain}`, o.clusterDomain],
