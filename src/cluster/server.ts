@@ -60,6 +60,14 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const kubeconfigPath = cfg.writeKubeconfig ?? join(cfg.dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.serverCa.cert, clientCertPem: pki.admin.cert, clientKeyPem: pki.admin.key });
   const stops: (() => Promise<void> | void)[] = [];
+  // as upstream's kubernetesservice and system-namespaces controllers: the default namespaces and the
+  // `kubernetes` Service (with its endpoints) come back within 10 s of being deleted
+  const reconcile = setInterval(() => {
+    bootstrap(api.registry, { serviceIP: nthAddress(cfg.serviceCidr, 1), advertiseAddress: advertise, port: api.port })
+      .catch((e) => cfg.log(`apiserver: reconciling the kubernetes service: ${e instanceof Error ? e.message : e}`));
+  }, 10_000);
+  reconcile.unref();
+  stops.push(() => clearInterval(reconcile));
   const { startControllers } = await import('./components.js');
   stops.push(await startControllers({ kubeconfigPath, dataDir: cfg.dataDir, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes, containerRuntimeEndpoint: cfg.containerRuntimeEndpoint,
     serviceCidr: cfg.serviceCidr, clusterCidr: cfg.clusterCidr }));

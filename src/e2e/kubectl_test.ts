@@ -295,6 +295,13 @@ function suite(label: string, opts: { version?: string; etcd?: boolean }) {
       assert.equal(dep.metadata.ownerReferences, undefined);
     });
 
+    it('the kubernetes Service comes back after it is deleted', async () => {
+      const ip = k(['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']);
+      k(['delete', 'svc', 'kubernetes']);
+      await waitFor(() => kr(['get', 'svc', 'kubernetes']).code === 0, 20_000);
+      assert.equal(k(['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']), ip);
+    });
+
     it('deleting a namespace deletes everything in it', async () => {
       assert.match(k(['delete', 'namespace', 'extra', '--timeout=60s']), /namespace "extra" deleted/);
       assert.notEqual(kr(['get', 'ns', 'extra']).code, 0);
