@@ -315,6 +315,12 @@ export class Kubelet {
       for (const sb of sandboxes) if (sb.state === 'SANDBOX_READY') await cri.call('StopPodSandbox', { podSandboxId: sb.id });
       return;
     }
+    // spec.activeDeadlineSeconds (upstream's activeDeadlineHandler): counted from status.startTime,
+    // which this sync sets to now when the pod has none yet
+    const startTime = pod.status?.startTime ?? this.written.get(uid)?.status?.startTime;
+    const deadlineLeft = pod.spec?.activeDeadlineSeconds !== undefined
+      ? (startTime ? Date.parse(startTime) : Date.now()) + pod.spec.activeDeadlineSeconds * 1000 - Date.now() : undefined;
+    if (deadlineLeft !== undefined && deadlineLeft <= 0) { await this.deadlineExceeded(pod, uid, sandboxes); return; }
     let sb = sandboxes.find((s) => s.state === 'SANDBOX_READY');
     // volumes are set up while the sandbox starts
     const prepared = this.podConfig.prepare(pod).then(() => undefined, (e: unknown) => e);
@@ -360,6 +366,7 @@ export class Kubelet {
     const initViews = new Map<string, ContainerView>();
     let requeueAfter: number | undefined;
     const wake = (ms: number) => { requeueAfter = Math.min(requeueAfter ?? Infinity, ms); };
+    if (deadlineLeft !== undefined) wake(deadlineLeft + 10);
     // init containers run in order, each to success before the next (sidecars: until started);
     // once a regular container exists the pod is initialized and only sidecars are kept running
     const initialized0 = containers.some((c) => byName.has(c.name));
@@ -404,6 +411,35 @@ export class Kubelet {
       this.written.set(uid, { rv: Number(res.metadata.resourceVersion), status: res.status });
     }
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
+  }
+
+  /**
+   * A pod past its spec.activeDeadlineSeconds: its containers are stopped (with the grace period, as
+   * a delete would) and it fails with reason DeadlineExceeded, as upstream's kubelet does. The
+   * containers stay for their logs and statuses; the next sync of the Failed pod stops the sandbox.
+   */
+  private async deadlineExceeded(pod: KObject, uid: string, sandboxes: { id: string; state: string }[]): Promise<void> {
+    const message = 'Pod was active on the node longer than the specified deadline';
+    this.containerEvent(pod, undefined, 'Normal', 'DeadlineExceeded', message);
+    this.prober.removePod(uid);
+    const specs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const ctx = this.lifecycle(pod, pod.status?.podIP ?? '');
+    const views = new Map<string, ContainerView>();
+    const initViews = new Map<string, ContainerView>();
+    for (const sb of sandboxes.filter((s) => s.state === 'SANDBOX_READY')) {
+      const running = (await sandboxContainers(this.o.cri, sb.id)).filter((x) => x.state === 'CONTAINER_RUNNING');
+      await Promise.all(running.map((x) => {
+        const c = specs.find((s) => s.name === x.metadata.name) ?? { name: x.metadata.name };
+        return killContainer(ctx, { container: c, containerId: x.id, graceSeconds: containerGrace(pod, c) });
+      }));
+      for (const [name, list] of await this.containersByName(sb.id)) {
+        const init = (pod.spec?.initContainers ?? []).some((c: any) => c.name === name);
+        (init ? initViews : views).set(name, { status: list[0], previous: list[1] });
+      }
+    }
+    const status = { ...podStatus(pod, views, { podIP: pod.status?.podIP, hostIP: this.o.hostIP, sandboxReady: false }, initViews), phase: 'Failed', reason: 'DeadlineExceeded', message };
+    const res = await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } });
+    this.written.set(uid, { rv: Number(res.metadata.resourceVersion), status: res.status });
   }
 
   /**

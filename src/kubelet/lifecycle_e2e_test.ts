@@ -77,6 +77,20 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       kc(kcfg, ['delete', 'pod', 'init', '--grace-period=1']);
     });
 
+    await t.test('a pod past spec.activeDeadlineSeconds is stopped and fails with DeadlineExceeded', async () => {
+      apply({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'deadline' },
+        spec: { activeDeadlineSeconds: 4, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+      });
+      const p = await until('pod Failed', () => { const x = getPod('deadline'); return x.status?.phase === 'Failed' ? x : undefined; }, 30_000);
+      assert.equal(p.status.reason, 'DeadlineExceeded');
+      assert.equal(p.status.message, 'Pod was active on the node longer than the specified deadline');
+      assert.ok(p.status.containerStatuses[0].state.terminated, JSON.stringify(p.status.containerStatuses[0].state));
+      assert.ok(Date.parse(p.status.containerStatuses[0].state.terminated.finishedAt) - Date.parse(p.status.startTime) >= 4000);
+      assert.ok(events('deadline').some((e) => e.reason === 'DeadlineExceeded'));
+      kc(kcfg, ['delete', 'pod', 'deadline', '--grace-period=0']);
+    });
+
     await t.test('a failing init container fails the pod under restartPolicy Never', async () => {
       apply({
         apiVersion: 'v1', kind: 'Pod', metadata: { name: 'init-fail' },
