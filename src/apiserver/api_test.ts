@@ -357,7 +357,10 @@ describe('discovery and health', () => {
 
   it('version, healthz, livez, readyz, metrics', async () => {
     assert.equal((await req('GET', '/version')).json.major, '1');
-    for (const p of ['/healthz', '/livez', '/readyz']) assert.equal((await req('GET', p)).text, 'ok');
+    for (const p of ['/healthz', '/livez', '/readyz', '/readyz/etcd', '/livez/ping']) assert.equal((await req('GET', p)).text, 'ok');
+    assert.equal((await req('GET', '/readyz?verbose')).text, '[+]ping ok\n[+]log ok\n[+]etcd ok\n[+]informer-sync ok\nreadyz check passed\n');
+    assert.equal((await req('GET', '/livez?verbose')).text, '[+]ping ok\n[+]log ok\n[+]etcd ok\nlivez check passed\n');
+    assert.equal((await req('GET', '/readyz/nope')).status, 404);
     assert.match((await req('GET', '/metrics')).text, /apiserver_request_total\{/);
   });
 

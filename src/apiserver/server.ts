@@ -198,6 +198,35 @@ export class ApiServer {
   }
 
   /** like kube-apiserver: every interval, compact to the revision seen one interval ago */
+  /**
+   * /livez, /readyz, /healthz (and /NAME/CHECK), as upstream's healthz handlers: each check is
+   * [+]/[-] in verbose output; any failure gives 500 with every check listed
+   */
+  private async serveHealth(res: http.ServerResponse, kind: string, only: string | undefined, verbose: boolean): Promise<void> {
+    type Check = [string, () => Promise<string | undefined>];
+    const checks: Check[] = [
+      ['ping', async () => undefined],
+      ['log', async () => undefined],
+      // the datastore answers a read within 2 s (upstream's etcd check)
+      ['etcd', () => Promise.race([
+        this.opts.backend.get('/registry/health').then(() => undefined, (e: unknown) => (e instanceof Error ? e.message : String(e))),
+        new Promise<string>((r) => { setTimeout(() => r('timed out'), 2000).unref(); }),
+      ])],
+    ];
+    if (kind === 'readyz') checks.push(['informer-sync', async () => (this.ready ? undefined : 'not started')]);
+    if (only) {
+      const c = checks.find(([n]) => n === only);
+      if (!c) return sendText(res, 404, '404 page not found\n');
+      const why = await c[1]();
+      return why ? sendText(res, 500, `internal server error: ${why}\n`) : sendText(res, 200, 'ok');
+    }
+    const results = await Promise.all(checks.map(async ([n, f]) => [n, await f()] as const));
+    const failed = results.some(([, why]) => why !== undefined);
+    if (!failed && !verbose) return sendText(res, 200, 'ok');
+    const lines = results.map(([n, why]) => (why === undefined ? `[+]${n} ok` : `[-]${n} failed: reason withheld`));
+    sendText(res, failed ? 500 : 200, `${lines.join('\n')}\n${kind} check ${failed ? 'failed' : 'passed'}\n`);
+  }
+
   private startCompactor(): void {
     const every = this.opts.compactionIntervalMs ?? 5 * 60_000;
     let last = 0;
@@ -255,10 +284,8 @@ export class ApiServer {
     });
     try {
       const p = url.pathname;
-      if (p === '/livez' || p === '/healthz' || p === '/readyz' || p.startsWith('/livez/') || p.startsWith('/healthz/') || p.startsWith('/readyz/')) {
-        if (p.startsWith('/readyz') && !this.ready) return sendText(res, 500, '[-]ready failed: reason withheld\nreadyz check failed\n');
-        return sendText(res, 200, 'ok');
-      }
+      const health = /^\/(livez|healthz|readyz)(?:\/([^/]+))?\/?$/.exec(p);
+      if (health) return await this.serveHealth(res, health[1], health[2], url.searchParams.has('verbose'));
       const user = this.opts.authn ? await authenticate(req, this.opts.authn) : anonymous;
       if (!user) throw errors.unauthorized();
       if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);

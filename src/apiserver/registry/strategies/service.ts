@@ -10,7 +10,13 @@ const serviceTypes = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 
 function isHeadless(spec: any): boolean { return spec?.clusterIP === 'None'; }
 
+/** upstream's LoadBalancerIPMode defaulting (on since 1.30): a load-balancer ingress IP without ipMode is a VIP */
+function defaultIPMode(o: KObject): void {
+  for (const i of o.status?.loadBalancer?.ingress ?? []) if (i?.ip && !i.ipMode) i.ipMode = 'VIP';
+}
+
 function defaultService(o: KObject): void {
+  defaultIPMode(o);
   const spec = obj(o, 'spec');
   setDefault(spec, 'sessionAffinity', 'None');
   setDefault(spec, 'type', 'ClusterIP');
@@ -189,6 +195,7 @@ export const serviceStrategy = makeStrategy({
   namespaced: true, status: 'subresource', nameFunc: nameIsDNS1035Label,
   // upstream's ServiceStatus has a non-pointer LoadBalancer: every new Service shows loadBalancer: {}
   initialStatus: () => ({ loadBalancer: {} }),
+  statusUpdate: defaultIPMode,
   defaults: defaultService,
   update: carryAllocated,
   validate: validateService,

@@ -55,3 +55,11 @@ test('nodePorts are carried over on update when omitted', () => {
   assert.deepEqual(r.errors, []);
   assert.equal(r.obj.spec.ports[0].nodePort, 31000);
 });
+
+test('a new Service\'s status is {loadBalancer: {}}; a load-balancer ingress IP defaults to ipMode VIP', () => {
+  const { obj } = create(services, svc({ type: 'LoadBalancer', ports: [{ port: 80 }] }));
+  assert.deepEqual(obj.status, { loadBalancer: {} });
+  const next = { ...obj, status: { loadBalancer: { ingress: [{ ip: '192.0.2.2' }, { hostname: 'lb.example' }] } } };
+  services.prepareForStatusUpdate!(next, obj);
+  assert.deepEqual(next.status.loadBalancer.ingress, [{ ip: '192.0.2.2', ipMode: 'VIP' }, { hostname: 'lb.example' }]);
+});
