@@ -5,6 +5,7 @@ import { registerCustomResourceDoc, removeCustomResourceDoc } from './openapi/v3
 import { nowRFC3339 } from '../util/time.js';
 import type { Registry } from './registry/registry.js';
 import type { Store } from './registry/store.js';
+import { crdCleanupFinalizer } from './registry/strategies/crd.js';
 
 function resourcesOf(crd: KObject): ResourceInfo[] {
   const spec = crd.spec ?? {};
@@ -28,6 +29,8 @@ export class CustomResources {
   /** the resourceVersion of each CRD last synced */
   private readonly versions = new Map<string, string>();
   private watching?: Promise<void>;
+  /** CRDs whose custom resources are being deleted */
+  private readonly cleaning = new Set<string>();
 
   constructor(private readonly registry: Registry) {}
 
@@ -52,6 +55,36 @@ export class CustomResources {
 
   stop(): void { this.ac.abort(); }
 
+  /**
+   * A deleted CRD (upstream's finalizer controller): every custom resource of it is deleted (their
+   * own finalizers are waited for), then the cleanup finalizer goes and the CRD with it. Retried
+   * every few seconds until it gets there.
+   */
+  private cleanup(crd: KObject, rs: ResourceInfo[]): void {
+    const name = crd.metadata.name!;
+    if (this.cleaning.has(name) || !rs.length) return;
+    this.cleaning.add(name);
+    void (async () => {
+      while (!this.ac.signal.aborted) {
+        // looked up each time: a sync of the CRD meanwhile replaces its stores
+        const store = this.registry.get(rs[0].group, rs[0].version, rs[0].plural);
+        if (!store) return;
+        try {
+          const left = (await store.list(undefined)).items;
+          if (!left.length) break;
+          await store.deleteCollection(undefined, {}, {});
+        } catch (e) { console.error(`crd: deleting the custom resources of ${name}: ${e instanceof Error ? e.message : e}`); }
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      if (this.ac.signal.aborted) return;
+      await this.crdStore().guaranteedUpdate(undefined, name, (cur) => {
+        if (!cur || cur.metadata.uid !== crd.metadata.uid || !(cur.metadata.finalizers ?? []).includes(crdCleanupFinalizer)) return undefined;
+        cur.metadata.finalizers = (cur.metadata.finalizers ?? []).filter((f: string) => f !== crdCleanupFinalizer);
+        return cur;
+      }).catch((e) => console.error(`crd: finalizing ${name}: ${e instanceof Error ? e.message : e}`));
+    })().finally(() => this.cleaning.delete(name));
+  }
+
   private remove(crd: KObject): void {
     for (const r of this.served.get(crd.metadata.name!) ?? []) {
       this.registry.remove(r.group, r.version, r.plural);
@@ -64,13 +97,15 @@ export class CustomResources {
   private async sync(crd: KObject): Promise<void> {
     this.remove(crd);
     this.versions.set(crd.metadata.name!, crd.metadata.resourceVersion ?? '');
-    if (crd.metadata.deletionTimestamp) return;
+    const cleaning = !!crd.metadata.deletionTimestamp && (crd.metadata.finalizers ?? []).includes(crdCleanupFinalizer);
+    if (crd.metadata.deletionTimestamp && !cleaning) return;
     const rs = resourcesOf(crd);
     for (const r of rs) {
       registerCustomResourceDoc(r, (r as any).custom?.schema);
       this.registry.add(r);
     }
     this.served.set(crd.metadata.name!, rs);
+    if (cleaning) { this.cleanup(crd, rs); return; }
     const established = (crd.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
     if (established) return;
     const now = nowRFC3339();

@@ -295,6 +295,21 @@ function suite(label: string, opts: { version?: string; etcd?: boolean }) {
       assert.equal(dep.metadata.ownerReferences, undefined);
     });
 
+    it('deleting a CRD deletes its custom resources first; a new CRD of that name starts empty', async () => {
+      const gadgets = crd.replaceAll('widgets', 'gadgets').replaceAll('widget', 'gadget').replaceAll('Widget', 'Gadget').replace('shortNames: [wg]', 'shortNames: [gd]');
+      k(['apply', '-f', '-'], { input: gadgets });
+      k(['wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=20s']);
+      await waitFor(() => kr(['get', 'gadgets', '-n', 'shop']).code === 0);
+      k(['apply', '-f', '-'], { input: 'apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g1\n  namespace: shop\nspec:\n  size: 1\n' });
+      assert.match(k(['delete', 'crd', 'gadgets.example.com', '--timeout=30s']), /deleted/);
+      assert.notEqual(kr(['get', 'crd', 'gadgets.example.com']).code, 0);
+      k(['apply', '-f', '-'], { input: gadgets });
+      k(['wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=20s']);
+      await waitFor(() => kr(['get', 'gadgets', '-n', 'shop']).code === 0);
+      assert.doesNotMatch(k(['get', 'gadgets', '-A', '-o', 'name']), /g1/);
+      k(['delete', 'crd', 'gadgets.example.com', '--timeout=30s']);
+    });
+
     it('the kubernetes Service comes back after it is deleted', async () => {
       const ip = k(['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']);
       k(['delete', 'svc', 'kubernetes']);

@@ -455,6 +455,7 @@ export class Store {
       if (this.resource.group === '' && this.resource.plural === 'namespaces') {
         next.status = { ...(next.status ?? {}), phase: 'Terminating' };
       }
+      if (!alreadyDeleting) this.strategy.prepareForDelete?.(next);
       const mustWait = (m.finalizers?.length ?? 0) > 0 || this.pendingGrace(next);
       if (mustWait) {
         if (opts.dryRun) return { obj: next, deleted: false };

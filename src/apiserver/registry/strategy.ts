@@ -31,6 +31,8 @@ export interface Strategy {
   /** problems upstream reports while decoding the body (400 BadRequest "<Kind> in version \"v1\" cannot be handled as a <Kind>: <msg>"),
    * e.g. bad base64 in Secret data or a malformed quantity; run before defaults() */
   decodeErrors?(obj: KObject): string[];
+  /** on the first delete request of an object (before finalizers are looked at): e.g. a finalizer of the kind's own */
+  prepareForDelete?(obj: KObject): void;
   /** names of the scale paths, for the scale subresource */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }

@@ -120,6 +120,9 @@ function established(o: KObject): boolean {
   return arr(o.status?.conditions).some((c: any) => c?.type === 'Established' && c?.status === 'True');
 }
 
+/** what the API server holds a deleted CRD with until its custom resources are gone (upstream's name) */
+export const crdCleanupFinalizer = 'customresourcecleanup.apiextensions.k8s.io';
+
 export const crdStrategy = makeStrategy({
   namespaced: false, status: 'subresource', generation: 'spec',
   defaults: defaultCRD,
@@ -149,3 +152,12 @@ export const crdStrategy = makeStrategy({
   },
   validateStatusUpdate: (o) => validateStoredVersions(o),
 });
+
+// upstream's CRD registry Delete: the first delete adds the cleanup finalizer and a Terminating
+// condition; the API server (crd.ts) deletes every custom resource, then drops the finalizer
+crdStrategy.prepareForDelete = (o) => {
+  o.metadata.finalizers = [...new Set([...(o.metadata.finalizers ?? []), crdCleanupFinalizer])];
+  const conditions = (o.status?.conditions ?? []).filter((c: any) => c.type !== 'Terminating');
+  conditions.push({ type: 'Terminating', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: 'InstanceDeletionPending', message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon' });
+  o.status = { ...(o.status ?? {}), conditions };
+};
