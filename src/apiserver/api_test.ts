@@ -247,6 +247,22 @@ describe('writes', () => {
     assert.equal(gone.json.message, 'pods "evicted" not found');
   });
 
+  it('access reviews (kubectl auth can-i) answer what the server does: no authorization, everything allowed; impersonation headers set the user', async () => {
+    const ssar = await req('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'create', resource: 'pods', namespace: 'default' } } });
+    assert.equal(ssar.status, 201);
+    assert.equal(ssar.json.status.allowed, true);
+    assert.deepEqual(ssar.json.spec.resourceAttributes, { verb: 'create', resource: 'pods', namespace: 'default' });
+    const rules = await req('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { spec: { namespace: 'default' } });
+    assert.deepEqual(rules.json.status.resourceRules, [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]);
+    const local = await req('POST', '/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews', { spec: { user: 'x', resourceAttributes: { namespace: 'other', verb: 'get', resource: 'pods' } } });
+    assert.equal(local.status, 422);
+    const disc = (await req('GET', '/apis/authorization.k8s.io/v1')).json;
+    assert.deepEqual(disc.resources.map((r: any) => r.name).sort(), ['localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'subjectaccessreviews']);
+    const who = await req('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { 'Impersonate-User': 'system:serviceaccount:team:bot', 'Impersonate-Group': 'devs' });
+    assert.equal(who.json.status.userInfo.username, 'system:serviceaccount:team:bot');
+    assert.deepEqual(who.json.status.userInfo.groups, ['devs', 'system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated']);
+  });
+
   it('Warning headers quote their text as upstream does, so kubectl can show them', async () => {
     const r = await req('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned' }, foo: 1 });
     assert.equal(r.status, 201);

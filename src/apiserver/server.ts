@@ -12,6 +12,8 @@ import { Registry } from './registry/registry.js';
 import { strategyFor } from './registry/strategies/index.js';
 import { parseApiPath, parseResourcePath } from './router.js';
 import { aggregatedDoc, apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
+import { impersonated } from './auth/impersonation.js';
+import { accessReviewPath, authorizationResources, handleAccessReview } from './accessreview.js';
 import { sendError, sendJSON, sendText } from './http.js';
 import { handleResource } from './handlers.js';
 import { ServiceAllocator } from './allocator.js';
@@ -286,12 +288,15 @@ export class ApiServer {
       const p = url.pathname;
       const health = /^\/(livez|healthz|readyz)(?:\/([^/]+))?\/?$/.exec(p);
       if (health) return await this.serveHealth(res, health[1], health[2], url.searchParams.has('verbose'));
-      const user = this.opts.authn ? await authenticate(req, this.opts.authn) : anonymous;
-      if (!user) throw errors.unauthorized();
+      const authenticated = this.opts.authn ? await authenticate(req, this.opts.authn) : anonymous;
+      if (!authenticated) throw errors.unauthorized();
+      const user = impersonated(req) ?? authenticated;
       if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);
       const ssr = selfSubjectReviewPath.exec(p);
       if (ssr) return await handleSelfSubjectReview(req, res, { user, version: ssr[1] });
       if (tokenReviewPath.test(p)) return await handleTokenReview(req, res, (t, auds) => this.reviewToken(t, auds));
+      const review = accessReviewPath.exec(p);
+      if (review) return await handleAccessReview(req, res, review);
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
       if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index(this.resources()));
       if (p.startsWith('/openapi/v3/')) {
@@ -314,7 +319,7 @@ export class ApiServer {
       const parsed = parseApiPath(p);
       if (!parsed) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       // discovery also lists authentication.k8s.io's create-only resources, which have no storage
-      const resources = [...this.resources(), ...authenticationResources];
+      const resources = [...this.resources(), ...authenticationResources, ...authorizationResources];
       const accept = req.headers.accept ?? '';
       switch (parsed.kind) {
         case 'api':
