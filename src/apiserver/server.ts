@@ -56,6 +56,11 @@ export interface ApiServerOptions {
   apiAudiences?: string[];
   /** ServiceAccount admission on pod create (default: on when serviceAccountKey is set) */
   serviceAccountAdmission?: boolean;
+  /**
+   * StorageObjectInUseProtection admission: new PVCs get kubernetes.io/pvc-protection and PVs
+   * kubernetes.io/pv-protection (default off: only with the controllers that remove them)
+   */
+  storageProtection?: boolean;
 }
 
 export const serverVersion = {
@@ -93,6 +98,10 @@ export class ApiServer {
       beforeCreate: async (r, obj) => {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
+        if (opts.storageProtection && r.group === '' && (r.plural === 'persistentvolumeclaims' || r.plural === 'persistentvolumes')) {
+          const f = r.plural === 'persistentvolumes' ? 'kubernetes.io/pv-protection' : 'kubernetes.io/pvc-protection';
+          if (!(obj.metadata.finalizers ?? []).includes(f)) obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), f];
+        }
         if (r.group === 'networking.k8s.io' && r.plural === 'ingresses') await this.defaultIngressClass(obj);
         if (r.group === '' && r.plural === 'pods' && this.serviceAccountTokens && opts.serviceAccountAdmission !== false) {
           await admitServiceAccount(obj, { getServiceAccount: (ns, name) => this.getObject('serviceaccounts', ns, name) });

@@ -52,6 +52,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     // without the controllers nothing creates the `default` ServiceAccounts, and ServiceAccount
     // admission (which requires the pod's account to exist) would refuse every pod
     serviceAccountAdmission: !cfg.disable.includes('controllers'),
+    // the finalizers it adds are removed by the protection controllers
+    storageProtection: !cfg.disable.includes('controllers'),
   });
   await api.start();
   const advertise = cfg.bindAddress === '0.0.0.0' ? '127.0.0.1' : cfg.bindAddress;

@@ -203,6 +203,24 @@ describe('controllers against a real server with kubectl', { timeout: 180_000 },
     assert.ok(took < 15_000, `took ${took} ms`);
   });
 
+  it('a claim used by a pod stays (Terminating, kubernetes.io/pvc-protection) until the pod is gone', async () => {
+    k(['create', 'namespace', 'pvcp']);
+    k(['apply', '-n', 'pvcp', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'free' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user' }, spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } },
+    ] }));
+    assert.equal(k(['get', 'pvc', 'data', '-n', 'pvcp', '-o', 'jsonpath={.metadata.finalizers}']), '["kubernetes.io/pvc-protection"]');
+    k(['delete', 'pvc', 'data', 'free', '-n', 'pvcp', '--wait=false']);
+    await eventually('the unused claim deleted', () => !exists(['pvc', 'free', '-n', 'pvcp']));
+    await sleep(1000);
+    assert.ok(exists(['pvc', 'data', '-n', 'pvcp']), 'the claim in use was deleted');
+    assert.notEqual(k(['get', 'pvc', 'data', '-n', 'pvcp', '-o', 'jsonpath={.metadata.deletionTimestamp}']), '');
+    k(['delete', 'pod', 'user', '-n', 'pvcp', '--grace-period=0', '--force']);
+    await eventually('the claim deleted once its pod is gone', () => !exists(['pvc', 'data', '-n', 'pvcp']));
+    k(['delete', 'namespace', 'pvcp', '--wait=false']);
+  });
+
   it('holds the kube-controller-manager Lease in kube-system', () => {
     const lease = JSON.parse(k(['get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'json']));
     assert.ok(lease.spec.holderIdentity);
