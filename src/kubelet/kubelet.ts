@@ -362,6 +362,21 @@ export class Kubelet {
       byName.get(c.name)![0] = (await cri.call('ContainerStatus', { containerId: latest.id })).status;
     }
 
+    // every regular container finished for good (restartPolicy Never or OnFailure): the sidecars are
+    // stopped, last one first, and not restarted; the pod ends once they are down (as upstream)
+    const mainDone = policy !== 'Always' && containers.length > 0 && containers.every((c) => {
+      const latest = byName.get(c.name)?.[0];
+      return latest?.state === 'CONTAINER_EXITED' && (policy === 'Never' || latest.exitCode === 0);
+    });
+    if (mainDone) {
+      for (const c of [...inits].reverse().filter(isSidecar)) {
+        const latest = byName.get(c.name)?.[0];
+        if (latest?.state !== 'CONTAINER_RUNNING') continue;
+        await killContainer(s.ctx, { container: c, containerId: latest.id, graceSeconds: containerGrace(pod, c) });
+        byName.get(c.name)![0] = (await cri.call('ContainerStatus', { containerId: latest.id })).status;
+      }
+    }
+
     const views = new Map<string, ContainerView>();
     const initViews = new Map<string, ContainerView>();
     let requeueAfter: number | undefined;
@@ -377,7 +392,7 @@ export class Kubelet {
         if (list[0]) initViews.set(c.name, { status: list[0], previous: list[1] });
         continue;
       }
-      const v = await this.ensureContainer(s, c, list, isSidecar(c) ? 'Always' : policy === 'Never' ? 'Never' : 'OnFailure', wake);
+      const v = await this.ensureContainer(s, c, list, isSidecar(c) ? (mainDone ? 'Never' : 'Always') : policy === 'Never' ? 'Never' : 'OnFailure', wake);
       initViews.set(c.name, v);
       if (initialized0) continue;
       const st = v.waiting ? undefined : v.status;

@@ -221,6 +221,25 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       kc(kcfg, ['delete', 'pod', 'side', '--grace-period=1']);
     });
 
+    await t.test('once the regular containers of a restartPolicy Never pod are done, its sidecar is stopped, then the pod ends', async () => {
+      apply({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'side-done' },
+        spec: {
+          restartPolicy: 'Never', terminationGracePeriodSeconds: 2,
+          initContainers: [{ name: 'proxy', image: 'busybox', imagePullPolicy: 'IfNotPresent', restartPolicy: 'Always', command: ['sleep', '3600'] }],
+          containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '2'] }],
+        },
+      });
+      const p = await until('side-done Succeeded', () => { const x = getPod('side-done'); return x.status?.phase === 'Succeeded' ? x : undefined; }, 60_000);
+      const [proxy] = p.status.initContainerStatuses;
+      assert.ok(proxy.state.terminated, JSON.stringify(proxy.state));
+      assert.equal(proxy.ready, false);
+      assert.equal(proxy.restartCount, 0);
+      assert.ok(Date.parse(proxy.state.terminated.finishedAt) >= Date.parse(p.status.containerStatuses[0].state.terminated.finishedAt));
+      assert.ok(events('side-done').some((e) => e.reason === 'Killing' && e.involvedObject.fieldPath === 'spec.initContainers{proxy}'));
+      kc(kcfg, ['delete', 'pod', 'side-done', '--grace-period=0']);
+    });
+
     await t.test('delete runs preStop, then SIGTERM, then SIGKILL at the grace period', async () => {
       apply({
         apiVersion: 'v1', kind: 'Pod', metadata: { name: 'graceful' },

@@ -90,6 +90,10 @@ export function podPhase(pod: KObject, statuses: any[], initStatuses: any[] = []
   if (failedInit > 0 && policy === 'Never') return 'Failed';
   if ((pendingInit > 0 && !started) || waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
+  // a sidecar still running keeps the pod Running: the kubelet stops sidecars once the regular
+  // containers are done, and the pod ends after them
+  const sidecarRunning = (pod.spec?.initContainers ?? []).some((c: any) => isSidecar(c) && initStatuses.find((x) => x.name === c.name)?.state.running);
+  if (sidecarRunning && stopped > 0) return 'Running';
   if (stopped > 0) {
     if (policy === 'Never') return stopped === succeeded ? 'Succeeded' : 'Failed';
     if (policy === 'Always') return 'Running';

@@ -82,6 +82,13 @@ test('sidecars (restartable init containers) gate initialization until started a
   assert.equal(condition(s, 'ContainersReady').message, 'containers with unready status: [side]');
 });
 
+test('a pod whose regular containers finished stays Running while a sidecar runs, then ends', () => {
+  const p = pod({ restartPolicy: 'Never', initContainers: [{ name: 'side', image: 'x', restartPolicy: 'Always' }], containers: [{ name: 'main', image: 'x' }] });
+  const done = new Map<string, ContainerView>([['main', { status: exited('main', 0) }]]);
+  assert.equal(podStatus(p, done, ips, new Map([['side', { status: running('side'), started: true, ready: true }]])).phase, 'Running');
+  assert.equal(podStatus(p, done, ips, new Map([['side', { status: exited('side', 137) }]])).phase, 'Succeeded');
+});
+
 test('readiness gates hold Ready (not ContainersReady) until their conditions are True; foreign conditions are kept', () => {
   const p: any = pod({ readinessGates: [{ conditionType: 'example.com/lb' }], containers: [{ name: 'a', image: 'x' }] });
   const views = new Map<string, ContainerView>([['a', { status: running('a'), started: true, ready: true }]]);
