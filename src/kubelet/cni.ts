@@ -43,4 +43,39 @@ export function writeCniConfig(n: CniNetwork): void {
 export function removeCniNetwork(n: CniNetwork): void {
   try { execFileSync('ip', ['link', 'del', n.bridge], { stdio: 'ignore' }); } catch { /* not there */ }
   rmSync(join(n.ipamDir, n.name), { recursive: true, force: true });
+  removeIdlePortmapRules();
+}
+
+const portmapChain = (name: string) => name.startsWith('CNI-HOSTPORT-') || name.startsWith('CNI-DN-');
+const baseNatChains = new Set(['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']);
+
+/**
+ * The portmap plugin's host-port chains (iptables-nft: tables ip nat and ip6 nat) once no pod on
+ * this host has a host port (CNI-HOSTPORT-DNAT is empty): the plugin leaves them behind, with the
+ * jumps to them, when its last pod goes (k3s's killall removes them too). A nat table left with
+ * nothing in it goes as well; iptables makes it again when it needs it.
+ */
+export function removeIdlePortmapRules(): void {
+  for (const family of ['ip', 'ip6']) {
+    const list = (): { chains: any[]; rules: any[] } | undefined => {
+      try {
+        const doc = JSON.parse(execFileSync('nft', ['-j', 'list', 'table', family, 'nat'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+        const items: any[] = doc.nftables ?? [];
+        return { chains: items.filter((i) => i.chain).map((i) => i.chain), rules: items.filter((i) => i.rule).map((i) => i.rule) };
+      } catch { return undefined; }
+    };
+    const t = list();
+    if (!t) continue;
+    if (t.rules.some((r) => r.chain === 'CNI-HOSTPORT-DNAT')) continue; // a pod with a host port
+    const nft = (...args: string[]) => { try { execFileSync('nft', args, { stdio: 'ignore' }); } catch { /* gone meanwhile */ } };
+    for (const r of t.rules) {
+      const target = /"(?:jump|goto)":\{"target":"([^"]+)"/.exec(JSON.stringify(r.expr))?.[1];
+      if (!portmapChain(r.chain) && target && portmapChain(target)) nft('delete', 'rule', family, 'nat', r.chain, 'handle', String(r.handle));
+    }
+    const ours = t.chains.filter((c) => portmapChain(c.name));
+    for (const c of ours) nft('flush', 'chain', family, 'nat', c.name);
+    for (const c of ours) nft('delete', 'chain', family, 'nat', c.name);
+    const after = list();
+    if (after && !after.rules.length && after.chains.every((c) => baseNatChains.has(c.name))) nft('delete', 'table', family, 'nat');
+  }
 }
