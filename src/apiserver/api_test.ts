@@ -387,7 +387,8 @@ describe('discovery and health', () => {
     assert.equal(ns.status.phase, 'Terminating');
     const c = await req('POST', '/api/v1/namespaces/doomed/configmaps', cm('x', {}, 'doomed'));
     assert.equal(c.status, 403);
-    assert.match(c.json.message, /because it is being terminated/);
+    assert.equal(c.json.message, 'configmaps "x" is forbidden: unable to create new content in namespace doomed because it is being terminated');
+    assert.deepEqual([c.json.details.name, c.json.details.kind, c.json.details.causes[0].reason], ['x', 'configmaps', 'NamespaceTerminating']);
     // finalize empties spec.finalizers: the namespace goes away
     await req('PUT', '/api/v1/namespaces/doomed/finalize', { ...ns, spec: { finalizers: [] } });
     assert.equal((await req('GET', '/api/v1/namespaces/doomed')).status, 404);

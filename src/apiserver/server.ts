@@ -94,7 +94,7 @@ export class ApiServer {
       serviceCidr: opts.serviceCidr ?? '10.43.0.0/16', nodePortRange: opts.nodePortRange ?? [30000, 32767],
     });
     this.registry = new Registry(opts.backend, (r) => strategyFor(r), {
-      checkNamespace: (ns) => this.checkNamespace(ns),
+      checkNamespace: (ns, gr, name) => this.checkNamespace(ns, gr, name),
       beforeCreate: async (r, obj) => {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
@@ -148,7 +148,8 @@ export class ApiServer {
     return user && { user: withAuthenticatedGroup(user), audiences: matched };
   }
 
-  private async checkNamespace(ns: string): Promise<void> {
+  /** upstream's NamespaceLifecycle admission: no new content in a missing or terminating namespace */
+  private async checkNamespace(ns: string, gr: { group: string; resource: string }, name: string): Promise<void> {
     let state = this.namespaceView?.lookup(ns);
     if (state === 'active') return;
     if (!state) {
@@ -157,7 +158,9 @@ export class ApiServer {
       state = o.metadata.deletionTimestamp ? 'terminating' : 'active';
     }
     if (state === 'terminating') {
-      throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] });
+      const e = errors.forbidden(gr, name, `unable to create new content in namespace ${ns} because it is being terminated`);
+      e.details = { ...e.details, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] };
+      throw e;
     }
   }
 

@@ -56,7 +56,7 @@ export type WatchSink = (type: WatchEventType, obj: KObject | object, rv: number
 /** Hooks the registry wires in: namespace existence, allocators, managedFields. */
 export interface StoreHooks {
   /** throws when objects may not be created in ns (missing or terminating) */
-  checkNamespace?(ns: string): Promise<void>;
+  checkNamespace?(ns: string, gr: { group: string; resource: string }, name: string): Promise<void>;
   /** runs after validation on create (e.g. allocate a Service clusterIP) */
   beforeCreate?(r: ResourceInfo, obj: KObject): Promise<void>;
   beforeUpdate?(r: ResourceInfo, obj: KObject, old: KObject): Promise<void>;
@@ -255,7 +255,7 @@ export class Store {
       obj.metadata.name = obj.metadata.generateName + randomString(5);
     }
     const name = obj.metadata.name!;
-    if (this.resource.namespaced && this.hooks.checkNamespace) await this.hooks.checkNamespace(ns!);
+    if (this.resource.namespaced && this.hooks.checkNamespace) await this.hooks.checkNamespace(ns!, this.gr, name);
     this.finishCreate(obj, ns);
     this.checkDecode(obj);
     this.strategy.defaults?.(obj);
