@@ -18,7 +18,7 @@ function resourcesOf(crd: KObject): ResourceInfo[] {
       group: spec.group, version: v.name, kind: names.kind, plural: names.plural,
       singular: names.singular || String(names.kind ?? '').toLowerCase(), namespaced: spec.scope !== 'Cluster',
       shortNames: names.shortNames, categories: names.categories, subresources: subs, listKind: names.listKind,
-      custom: { scale: v.subresources?.scale, printerColumns: v.additionalPrinterColumns, schema: v.schema?.openAPIV3Schema },
+      custom: { scale: v.subresources?.scale, printerColumns: v.additionalPrinterColumns, schema: v.schema?.openAPIV3Schema, deprecated: v.deprecated === true, deprecationWarning: v.deprecationWarning },
     } as ResourceInfo;
   });
 }

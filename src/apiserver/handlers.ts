@@ -195,6 +195,9 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const { store, ns, name, sub, query: q } = r;
   const rsc = store.resource;
   const method = req.method ?? 'GET';
+  // a deprecated version of a custom resource (the CRD's versions[].deprecated): every request is warned
+  const dep = (rsc as { custom?: { deprecated?: boolean; deprecationWarning?: string } }).custom;
+  if (dep?.deprecated) addWarnings(res, [dep.deprecationWarning ?? `${rsc.group}/${rsc.version} ${rsc.kind} is deprecated`]);
   if (sub && !(rsc.subresources ?? []).includes(sub)) throw errors.notFound({ group: rsc.group, resource: `${rsc.plural}/${sub}` }, name ?? '');
   if (sub === 'scale') return handleScale(req, res, r);
   if (sub === 'binding') return handleBinding(req, res, r);
@@ -218,7 +221,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       checkTypes(store.apiVersion, rsc.kind, body);
       const strict = checkUnknownFields(q, store.apiVersion, rsc.kind, body);
       const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create'), owned: isJsonBody(req.headers['content-type']) });
-      if (strict.length) res.setHeader('Warning', warningHeader(strict));
+      if (strict.length) addWarnings(res, strict);
       return sendObject(req, res, r, 201, obj);
     }
     case 'PUT': {
@@ -254,7 +257,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         if (patched.metadata) delete patched.metadata.resourceVersion;
         return patched;
       }, { dryRun: dryRun(q), fieldManager: manager, subresource, allowCreate: isApply && !subresource, skipManagedFields: isApply });
-      if (warnings.length) res.setHeader('Warning', warningHeader(warnings));
+      if (warnings.length) addWarnings(res, warnings);
       return sendObject(req, res, r, created ? 201 : 200, obj);
     }
     case 'DELETE': {
@@ -277,6 +280,12 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
 /** RFC 7234 warn-code 299 with the text as a quoted-string (upstream escapes `"` and `\\`; kubectl drops a header it cannot parse) */
 export function warningHeader(texts: string[]): string {
   return texts.map((t) => `299 - "${t.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(', ');
+}
+
+/** adds warnings to those the response already carries */
+function addWarnings(res: ServerResponse, texts: string[]): void {
+  const have = res.getHeader('Warning');
+  res.setHeader('Warning', have ? `${have}, ${warningHeader(texts)}` : warningHeader(texts));
 }
 
 /** a created or replaced built-in object must decode into its Go type: 400 as upstream otherwise */

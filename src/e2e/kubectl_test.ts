@@ -310,6 +310,23 @@ function suite(label: string, opts: { version?: string; etcd?: boolean }) {
       k(['delete', 'crd', 'gadgets.example.com', '--timeout=30s']);
     });
 
+    it('a deprecated version of a CRD warns on every request', async () => {
+      k(['apply', '-f', '-'], { input: `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: things.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: things, singular: thing, kind: Thing}
+  versions:
+  - {name: v1beta1, served: true, storage: true, deprecated: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+` });
+      k(['wait', '--for=condition=Established', 'crd/things.example.com', '--timeout=20s']);
+      await waitFor(() => kr(['get', 'things', '-n', 'shop']).code === 0);
+      assert.match(kr(['get', 'things.v1beta1.example.com', '-n', 'shop']).stderr, /Warning: example\.com\/v1beta1 Thing is deprecated/);
+      k(['delete', 'crd', 'things.example.com', '--timeout=30s']);
+    });
+
     it('the kubernetes Service comes back after it is deleted', async () => {
       const ip = k(['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']);
       k(['delete', 'svc', 'kubernetes']);
