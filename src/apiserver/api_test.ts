@@ -263,6 +263,29 @@ describe('writes', () => {
     assert.deepEqual(who.json.status.userInfo.groups, ['devs', 'system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated']);
   });
 
+  it('LimitRanger: container defaults from the namespace\'s LimitRange, and max/min/ratio refused with upstream\'s messages', async () => {
+    assert.equal((await req('POST', '/api/v1/namespaces', { metadata: { name: 'limited' } })).status, 201);
+    const lr = await req('POST', '/api/v1/namespaces/limited/limitranges', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr' }, spec: { limits: [
+      { type: 'Container', default: { cpu: '500m', memory: '256Mi' }, defaultRequest: { cpu: '100m' }, max: { cpu: '1' } },
+      { type: 'PersistentVolumeClaim', max: { storage: '2Gi' } },
+    ] } });
+    assert.equal(lr.status, 201);
+    const pod = (name: string, resources?: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'x', ...(resources ? { resources } : {}) }] } });
+    const ok = await req('POST', '/api/v1/namespaces/limited/pods', pod('defaulted'));
+    assert.equal(ok.status, 201);
+    assert.deepEqual(ok.json.spec.containers[0].resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    assert.equal(ok.json.metadata.annotations['kubernetes.io/limit-ranger'], 'LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c');
+    assert.equal(ok.json.status.qosClass, 'Burstable');
+    const big = await req('POST', '/api/v1/namespaces/limited/pods', pod('big', { limits: { cpu: '2' } }));
+    assert.equal(big.status, 403);
+    assert.equal(big.json.message, 'pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2');
+    const claim = await req('POST', '/api/v1/namespaces/limited/persistentvolumeclaims', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'huge' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } });
+    assert.equal(claim.status, 403);
+    assert.equal(claim.json.message, 'persistentvolumeclaims "huge" is forbidden: maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi');
+    // other namespaces are not limited
+    assert.equal((await req('POST', '/api/v1/namespaces/default/pods', pod('free', { limits: { cpu: '2' } }))).status, 201);
+  });
+
   it('Warning headers quote their text as upstream does, so kubectl can show them', async () => {
     const r = await req('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned' }, foo: 1 });
     assert.equal(r.status, 201);

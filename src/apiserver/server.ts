@@ -9,9 +9,10 @@ import type { KObject, ResourceInfo } from '../api/types.js';
 import { builtinResources } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { Registry } from './registry/registry.js';
-import { strategyFor } from './registry/strategies/index.js';
+import { podQOSClass, strategyFor } from './registry/strategies/index.js';
 import { parseApiPath, parseResourcePath } from './router.js';
 import { aggregatedDoc, apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
+import { admitClaim, admitPod } from './admission/limitranger.js';
 import { impersonated } from './auth/impersonation.js';
 import { accessReviewPath, authorizationResources, handleAccessReview } from './accessreview.js';
 import { sendError, sendJSON, sendText } from './http.js';
@@ -98,6 +99,14 @@ export class ApiServer {
       beforeCreate: async (r, obj) => {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
+        if (r.group === '' && (r.plural === 'pods' || r.plural === 'persistentvolumeclaims')) {
+          const limitRanges = (await this.registry.find('', 'limitranges')!.list(obj.metadata.namespace)).items;
+          if (limitRanges.length && r.plural === 'pods') {
+            admitPod(obj, limitRanges);
+            // the QoS class follows the defaulted resources (upstream computes it after admission)
+            obj.status = { ...(obj.status ?? {}), qosClass: podQOSClass(obj.spec) };
+          } else if (limitRanges.length) admitClaim(obj, limitRanges);
+        }
         if (opts.storageProtection && r.group === '' && (r.plural === 'persistentvolumeclaims' || r.plural === 'persistentvolumes')) {
           const f = r.plural === 'persistentvolumes' ? 'kubernetes.io/pv-protection' : 'kubernetes.io/pvc-protection';
           if (!(obj.metadata.finalizers ?? []).includes(f)) obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), f];
