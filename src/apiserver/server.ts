@@ -100,7 +100,7 @@ export class ApiServer {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
         if (r.group === '' && (r.plural === 'pods' || r.plural === 'persistentvolumeclaims')) {
-          const limitRanges = (await this.registry.find('', 'limitranges')!.list(obj.metadata.namespace)).items;
+          const limitRanges = await this.limitRangesOf(obj.metadata.namespace ?? '');
           if (limitRanges.length && r.plural === 'pods') {
             admitPod(obj, limitRanges);
             // the QoS class follows the defaulted resources (upstream computes it after admission)
@@ -118,7 +118,10 @@ export class ApiServer {
       },
       beforeUpdate: async (r, obj, old) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old); },
       manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
-      afterWrite: (r, rev) => { if (r.group === '' && r.plural === 'namespaces') this.namespaceView?.wrote(rev); },
+      afterWrite: (r, rev) => {
+        if (r.group === '' && r.plural === 'namespaces') this.namespaceView?.wrote(rev);
+        if (r.group === '' && r.plural === 'limitranges') this.limitRanges.clear();
+      },
     });
     for (const r of builtinResources) this.registry.add(r);
     this.kubelet = { nodes: () => this.registry.find('', 'nodes')!, tls: opts.kubeletClient };
@@ -156,6 +159,22 @@ export class ApiServer {
     }
     return user && { user: withAuthenticatedGroup(user), audiences: matched };
   }
+
+  /**
+   * the LimitRanges of a namespace, for LimitRanger admission: read at most once a second per
+   * namespace (a list per pod create cost a third of the pod create rate), and read again at once
+   * after a LimitRange write through this server; upstream's plugin reads an informer cache, so is
+   * eventually consistent too
+   */
+  private async limitRangesOf(ns: string): Promise<KObject[]> {
+    const hit = this.limitRanges.get(ns);
+    if (hit && Date.now() - hit.at < 1000) return hit.items;
+    const items = (await this.registry.find('', 'limitranges')!.list(ns)).items;
+    if (this.limitRanges.size > 10_000) this.limitRanges.clear();
+    this.limitRanges.set(ns, { at: Date.now(), items });
+    return items;
+  }
+  private readonly limitRanges = new Map<string, { at: number; items: KObject[] }>();
 
   /** upstream's NamespaceLifecycle admission: no new content in a missing or terminating namespace */
   private async checkNamespace(ns: string, gr: { group: string; resource: string }, name: string): Promise<void> {
