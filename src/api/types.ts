@@ -43,6 +43,19 @@ export interface ResourceInfo {
   verbs?: string[];
   /** kind of the List type; default kind + 'List' */
   listKind?: string;
+  /** a custom resource: what its CRD version says (src/apiserver/crd.ts) */
+  custom?: CustomResourceInfo;
+}
+
+/** the parts of a CRD version the API server serves a custom resource by */
+export interface CustomResourceInfo {
+  scale?: { specReplicasPath?: string; statusReplicasPath?: string; labelSelectorPath?: string };
+  /** additionalPrinterColumns */
+  printerColumns?: any[];
+  /** schema.openAPIV3Schema */
+  schema?: any;
+  deprecated?: boolean;
+  deprecationWarning?: string;
 }
 
 export const defaultVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -101,7 +101,7 @@ export class CustomResources {
     if (crd.metadata.deletionTimestamp && !cleaning) return;
     const rs = resourcesOf(crd);
     for (const r of rs) {
-      registerCustomResourceDoc(r, (r as any).custom?.schema);
+      registerCustomResourceDoc(r, r.custom?.schema);
       this.registry.add(r);
     }
     this.served.set(crd.metadata.name!, rs);

@@ -132,12 +132,12 @@ function deletedStatus(r: ResourceRequest, obj: KObject): object {
 
 /** a custom resource (served from a CRD): no strategic merge patch, scale paths from the CRD */
 function isCustom(rsc: ResourceInfo): boolean {
-  return (rsc as { custom?: unknown }).custom !== undefined;
+  return rsc.custom !== undefined;
 }
 
 /** where a kind keeps its replicas and selector: the CRD's scale subresource paths (".spec.replicas"), or the built-ins' */
 function scalePaths(rsc: ResourceInfo): { spec: string[]; status: string[]; selector?: string[] } {
-  const sc = (rsc as { custom?: { scale?: { specReplicasPath?: string; statusReplicasPath?: string; labelSelectorPath?: string } } }).custom?.scale;
+  const sc = rsc.custom?.scale;
   const path = (p: string | undefined) => (p ? p.replace(/^\./, '').split('.') : undefined);
   if (!sc) return { spec: ['spec', 'replicas'], status: ['status', 'replicas'] };
   return { spec: path(sc.specReplicasPath) ?? ['spec', 'replicas'], status: path(sc.statusReplicasPath) ?? ['status', 'replicas'], selector: path(sc.labelSelectorPath) };
@@ -196,7 +196,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const rsc = store.resource;
   const method = req.method ?? 'GET';
   // a deprecated version of a custom resource (the CRD's versions[].deprecated): every request is warned
-  const dep = (rsc as { custom?: { deprecated?: boolean; deprecationWarning?: string } }).custom;
+  const dep = rsc.custom;
   if (dep?.deprecated) addWarnings(res, [dep.deprecationWarning ?? `${rsc.group}/${rsc.version} ${rsc.kind} is deprecated`]);
   if (sub && !(rsc.subresources ?? []).includes(sub)) throw errors.notFound({ group: rsc.group, resource: `${rsc.plural}/${sub}` }, name ?? '');
   if (sub === 'scale') return handleScale(req, res, r);

@@ -68,7 +68,7 @@ export function strategyFor(group: string | ResourceInfo, plural?: string, opts?
     plural = r.plural;
     group = r.group;
     // custom resources (crd.ts) carry their CRD's openAPIV3Schema
-    schema = (r as { custom?: { schema?: JSONSchemaProps } }).custom?.schema;
+    schema = r.custom?.schema;
   }
   return table[`${group}/${plural}`] ?? (schema ? customResourceStrategy(o, schema) : defaultStrategy(o));
 }
