@@ -90,7 +90,13 @@ function validateJobUpdate(o: KObject, old: KObject): Errs {
 export const jobStrategy = makeStrategy({
   namespaced: true, status: 'subresource', generation: 'spec',
   defaults(o) { defaultJobSpec(obj(o, 'spec')); },
-  create(o) { generateJobSelector(o); },
+  create(o) {
+    generateJobSelector(o);
+    // upstream's SetDefaults_Job (which also runs on every read, after the selector labels were
+    // added to the template): a Job without labels carries its pod template's
+    const tl = o.spec?.template?.metadata?.labels;
+    if (tl && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tl };
+  },
   validate(o) {
     // upstream generates the selector during create validation, once the uid is known
     if (!o.metadata.resourceVersion) generateJobSelector(o);

@@ -240,6 +240,8 @@ export const nodeStrategy = makeStrategy({
   },
   // nodes may set status on create; the main resource keeps the old status on update
   update(o, old) { if (old.status === undefined) delete o.status; else o.status = clone(old.status); },
+  // upstream's nodeStatusStrategy keeps spec only
+  statusMayChange: ['labels', 'annotations'],
   validate: validateNode,
   validateUpdate: validateNodeUpdate,
   selectableFields: (o) => ({ 'spec.unschedulable': String(o.spec?.unschedulable === true) }),

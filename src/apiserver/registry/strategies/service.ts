@@ -193,6 +193,8 @@ function validateServiceUpdate(o: KObject, old: KObject): Errs {
 
 export const serviceStrategy = makeStrategy({
   namespaced: true, status: 'subresource', nameFunc: nameIsDNS1035Label,
+  // upstream's serviceStatusStrategy keeps spec only
+  statusMayChange: ['labels', 'annotations'],
   // upstream's ServiceStatus has a non-pointer LoadBalancer: every new Service shows loadBalancer: {}
   initialStatus: () => ({ loadBalancer: {} }),
   statusUpdate: defaultIPMode,
