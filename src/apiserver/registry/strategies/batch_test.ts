@@ -23,6 +23,10 @@ test('job defaults and generated selector', () => {
     'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': 'pi', 'controller-uid': uid, 'job-name': 'pi',
   });
   assert.equal(obj.metadata.generation, 1);
+  // a Job without labels carries its template's, generated ones included (SetDefaults_Job)
+  assert.deepEqual(obj.metadata.labels, obj.spec.template.metadata.labels);
+  const labelled = create(jobs, { metadata: { name: 'pi', namespace: 'default', labels: { mine: 'x' } }, spec: { template: tpl('Never') } }, uid).obj;
+  assert.deepEqual(labelled.metadata.labels, { mine: 'x' });
 });
 
 test('job validation: restartPolicy, manual selector, immutable template', () => {
