@@ -141,6 +141,11 @@ export const fieldFacts: Record<string, Record<string, MergeFacts>> = {
   V1PodFailurePolicyOnExitCodesRequirement: { values: set },
   V1SuccessPolicy: { rules: atomic },
   V1CronJobStatus: { active: atomic },
+  // policy/v1, autoscaling/v2
+  V1PodDisruptionBudgetStatus: { conditions: byType },
+  V2HorizontalPodAutoscalerSpec: { metrics: atomic },
+  V2HorizontalPodAutoscalerStatus: { currentMetrics: atomic, conditions: byType },
+  V2HPAScalingRules: { policies: atomic },
   // networking.k8s.io/v1
   V1IngressSpec: { rules: atomic, tls: atomic },
   V1IngressTLS: { hosts: atomic },

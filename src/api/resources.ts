@@ -34,11 +34,17 @@ export const builtinResources: ResourceInfo[] = [
   // batch/v1
   r('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: S }),
   r('batch', 'v1', 'CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: ['all'], subresources: S }),
-  // autoscaling/v2 is not served yet (kubectl get all asks only for what discovery lists)
+  // autoscaling/v2 (stored) and v1 (kubectl autoscale writes v1)
+  r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'], categories: ['all'], subresources: S }),
+  r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'], categories: ['all'], subresources: S }),
   // networking.k8s.io/v1
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, { shortNames: ['ing'], subresources: S }),
   r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false),
   r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, { shortNames: ['netpol'] }),
+  // policy/v1
+  r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, { shortNames: ['pdb'], subresources: S }),
+  // scheduling.k8s.io/v1
+  r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, { shortNames: ['pc'] }),
   // discovery.k8s.io/v1
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   // coordination.k8s.io/v1
@@ -57,4 +63,4 @@ export const builtinResources: ResourceInfo[] = [
 ];
 
 /** groups in discovery order (core first, as upstream) */
-export const groupOrder = ['', 'apps', 'events.k8s.io', 'batch', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'apiextensions.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io'];
+export const groupOrder = ['', 'apps', 'events.k8s.io', 'autoscaling', 'batch', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'apiextensions.k8s.io', 'scheduling.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io'];

@@ -25,7 +25,8 @@ export class StatusError extends Error {
     this.name = 'StatusError';
   }
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    if (this.reason) s.reason = this.reason; // a Status a handler returns may carry no reason (e.g. eviction's 500)
     if (this.details) s.details = this.details;
     return s;
   }

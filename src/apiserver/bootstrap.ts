@@ -1,8 +1,10 @@
 // What the API server itself keeps in place, as upstream's kube-apiserver does:
-// the default namespaces and the `kubernetes` Service with its Endpoints and EndpointSlice.
+// the default namespaces, the system PriorityClasses, and the `kubernetes` Service with its
+// Endpoints and EndpointSlice.
 import { StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import type { Registry } from './registry/registry.js';
+import { systemPriorityClasses } from './registry/strategies/scheduling.js';
 
 export const defaultNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -18,6 +20,11 @@ async function ensure(registry: Registry, group: string, plural: string, obj: KO
 export async function bootstrap(registry: Registry, opts: { serviceIP: string; advertiseAddress: string; port: number }): Promise<void> {
   for (const name of defaultNamespaces) {
     await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+  }
+  for (const c of systemPriorityClasses) {
+    await ensure(registry, 'scheduling.k8s.io', 'priorityclasses', {
+      apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: c.name }, value: c.value, description: c.description,
+    });
   }
   // as upstream's kubernetesservice controller (getMasterServiceUpdateIfNeeded): an existing Service
   // gets this server's ports and type back, so with several servers on one datastore the last one to

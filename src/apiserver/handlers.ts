@@ -17,6 +17,7 @@ import { builtinResources } from '../api/resources.js';
 import { apiVersionOf, type ResourceInfo } from '../api/types.js';
 import { handlePodStream, streamSubresources } from './podstream.js';
 import { handlePodLog, type KubeletConnection } from './podlogs.js';
+import { evict } from './eviction.js';
 
 export interface ResourceRequest {
   verb: string;
@@ -28,6 +29,8 @@ export interface ResourceRequest {
   user?: { name: string; groups: string[] };
   /** how to reach kubelets (pods/log) */
   kubelet?: KubeletConnection;
+  /** another resource's store (pods/eviction reads PodDisruptionBudgets) */
+  find?: (group: string, plural: string) => Store | undefined;
 }
 
 type Want = 'object' | 'table' | 'partial';
@@ -353,11 +356,7 @@ async function handleScale(req: IncomingMessage, res: ServerResponse, r: Resourc
   sendJSON(res, 200, toScale(obj));
 }
 
-/**
- * pods/eviction (what `kubectl drain` uses): deletes the pod with the Eviction's deleteOptions.
- * Upstream first checks the PodDisruptionBudgets covering the pod (429 when one forbids it); k8ts
- * serves no policy API group, so there are none and an eviction is a delete.
- */
+/** pods/eviction (what `kubectl drain` uses): a delete that PodDisruptionBudgets may refuse (eviction.ts) */
 async function handleEviction(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
   const { store, ns, name, query: q } = r;
   if ((req.method ?? 'GET') !== 'POST' || !name) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
@@ -365,7 +364,7 @@ async function handleEviction(req: IncomingMessage, res: ServerResponse, r: Reso
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the object provided is unrecognized (must be of type object)');
   if (body.kind !== undefined && body.kind !== 'Eviction') throw errors.badRequest(`the object provided is unrecognized (kind ${body.kind} is not Eviction)`);
   if (body.metadata?.name && body.metadata.name !== name) throw errors.badRequest('name in URL does not match name in Eviction object');
-  await store.delete(ns, name, deleteOptions(q, body.deleteOptions));
+  await evict({ pods: store, pdbs: r.find?.('policy', 'poddisruptionbudgets') }, ns!, name, deleteOptions(q, body.deleteOptions), fieldManager(req, q, 'update'));
   sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 

@@ -55,6 +55,8 @@ export function sendJSON(res: ServerResponse, code: number, body: unknown, conte
 
 export function sendStatusError(res: ServerResponse, e: StatusError): void {
   if (res.headersSent) { res.destroy(); return; }
+  // as upstream's responsewriters: a suggested retry delay is also a Retry-After header
+  if (e.details?.retryAfterSeconds) res.setHeader('Retry-After', String(e.details.retryAfterSeconds));
   sendJSON(res, e.code, e.toStatus());
 }
 

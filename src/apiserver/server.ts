@@ -13,6 +13,7 @@ import { podQOSClass, strategyFor } from './registry/strategies/index.js';
 import { parseApiPath, parseResourcePath } from './router.js';
 import { aggregatedDoc, apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
 import { admitClaim, admitPod } from './admission/limitranger.js';
+import { admitPodPriority, admitPriorityClass } from './admission/priority.js';
 import { impersonated } from './auth/impersonation.js';
 import { accessReviewPath, authorizationResources, handleAccessReview } from './accessreview.js';
 import { sendError, sendJSON, sendText } from './http.js';
@@ -99,8 +100,10 @@ export class ApiServer {
       beforeCreate: async (r, obj) => {
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
+        if (r.group === '' && r.plural === 'pods') admitPodPriority(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined));
+        if (r.group === 'scheduling.k8s.io' && r.plural === 'priorityclasses') admitPriorityClass(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined, 0));
         if (r.group === '' && (r.plural === 'pods' || r.plural === 'persistentvolumeclaims')) {
-          const limitRanges = await this.limitRangesOf(obj.metadata.namespace ?? '');
+          const limitRanges = await this.cachedList('', 'limitranges', obj.metadata.namespace ?? '');
           if (limitRanges.length && r.plural === 'pods') {
             admitPod(obj, limitRanges);
             // the QoS class follows the defaulted resources (upstream computes it after admission)
@@ -116,11 +119,14 @@ export class ApiServer {
           await admitServiceAccount(obj, { getServiceAccount: (ns, name) => this.getObject('serviceaccounts', ns, name) });
         }
       },
-      beforeUpdate: async (r, obj, old) => { if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old); },
+      beforeUpdate: async (r, obj, old) => {
+        if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old);
+        if (r.group === 'scheduling.k8s.io' && r.plural === 'priorityclasses') admitPriorityClass(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined, 0));
+      },
       manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
       afterWrite: (r, rev) => {
         if (r.group === '' && r.plural === 'namespaces') this.namespaceView?.wrote(rev);
-        if (r.group === '' && r.plural === 'limitranges') this.limitRanges.clear();
+        this.listCache.delete(`${r.group}/${r.plural}`);
       },
     });
     for (const r of builtinResources) this.registry.add(r);
@@ -139,6 +145,7 @@ export class ApiServer {
     this.latency = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, group, version and resource.', labelNames: ['verb', 'group', 'version', 'resource'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.metrics] });
   }
 
+  private readonly findStore = (group: string, plural: string) => this.registry.find(group, plural);
   private readonly getObject: ObjectGetter = (resource, ns, name) => this.registry.find('', resource)!.tryGet(ns, name);
 
   /**
@@ -161,20 +168,22 @@ export class ApiServer {
   }
 
   /**
-   * the LimitRanges of a namespace, for LimitRanger admission: read at most once a second per
-   * namespace (a list per pod create cost a third of the pod create rate), and read again at once
-   * after a LimitRange write through this server; upstream's plugin reads an informer cache, so is
-   * eventually consistent too
+   * The objects of a kind (in one namespace, or all), for admission plugins (LimitRanger, Priority):
+   * read at most once per `maxAgeMs` (a list per pod create cost a third of the pod create rate),
+   * and read again at once after a write of that kind through this server. Upstream's plugins read
+   * informer caches, so are eventually consistent too.
    */
-  private async limitRangesOf(ns: string): Promise<KObject[]> {
-    const hit = this.limitRanges.get(ns);
-    if (hit && Date.now() - hit.at < 1000) return hit.items;
-    const items = (await this.registry.find('', 'limitranges')!.list(ns)).items;
-    if (this.limitRanges.size > 10_000) this.limitRanges.clear();
-    this.limitRanges.set(ns, { at: Date.now(), items });
+  private async cachedList(group: string, plural: string, ns: string | undefined, maxAgeMs = 1000): Promise<KObject[]> {
+    const kind = `${group}/${plural}`;
+    let byNs = this.listCache.get(kind);
+    const hit = byNs?.get(ns ?? '');
+    if (hit && Date.now() - hit.at < maxAgeMs) return hit.items;
+    const items = (await this.registry.find(group, plural)!.list(ns)).items;
+    if (!byNs || byNs.size > 10_000) this.listCache.set(kind, byNs = new Map());
+    byNs.set(ns ?? '', { at: Date.now(), items });
     return items;
   }
-  private readonly limitRanges = new Map<string, { at: number; items: KObject[] }>();
+  private readonly listCache = new Map<string, Map<string, { at: number; items: KObject[] }>>();
 
   /** upstream's NamespaceLifecycle admission: no new content in a missing or terminating namespace */
   private async checkNamespace(ns: string, gr: { group: string; resource: string }, name: string): Promise<void> {
@@ -392,7 +401,7 @@ export class ApiServer {
       }
       await handleResource(req, res, {
         verb: parsed.watchPrefix ? 'watch' : '', store, ns: store.resource.namespaced ? rp.ns : undefined,
-        name: rp.name, sub: rp.sub, query: url.searchParams, user, kubelet: this.kubelet,
+        name: rp.name, sub: rp.sub, query: url.searchParams, user, kubelet: this.kubelet, find: this.findStore,
       });
     } catch (e) {
       sendError(res, e);

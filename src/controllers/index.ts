@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { LeaderElector, loadKubeconfig, RestClient, SharedInformerFactory } from '../client/index.js';
 import { batchAndEndpointDescriptors } from './batchnet.js';
 import { ServerDiscovery } from './discovery.js';
+import { DisruptionController } from './disruption.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { MetadataClient } from './metadataclient.js';
 import { NamespaceController } from './namespace.js';
@@ -75,6 +76,10 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   { name: 'replicationcontroller-controller', start: startReplicationController },
   { name: 'deployment-controller', start: startDeploymentController },
   ...setAndVolumeDescriptors,
+  {
+    name: 'disruption-controller',
+    start: (ctx, signal) => new DisruptionController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(5, signal),
+  },
 ];
 
 /** Builds the clients and informer factories shared by all controllers. */

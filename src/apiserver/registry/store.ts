@@ -107,13 +107,15 @@ export class Store {
   }
 
   decode(kv: KeyValue, rev = kv.modRevision): KObject {
-    const o = JSON.parse(kv.value) as KObject;
+    const parsed = JSON.parse(kv.value) as KObject;
+    const o = this.strategy.conversion ? this.strategy.conversion.toServed(parsed) : parsed;
     o.metadata.resourceVersion = String(rev);
     // all versions of a resource share storage; objects read through a version carry it
     o.apiVersion = this.apiVersion;
     return o;
   }
-  private encode(o: KObject): string {
+  private encode(obj: KObject): string {
+    const o = this.strategy.conversion ? this.strategy.conversion.toStored(obj) : obj;
     const { resourceVersion: _rv, ...meta } = o.metadata;
     return JSON.stringify({ ...o, metadata: meta });
   }

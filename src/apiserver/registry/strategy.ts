@@ -33,6 +33,11 @@ export interface Strategy {
   decodeErrors?(obj: KObject): string[];
   /** on the first delete request of an object (before finalizers are looked at): e.g. a finalizer of the kind's own */
   prepareForDelete?(obj: KObject): void;
+  /**
+   * for a version served from another version's storage (autoscaling/v1 HPAs are stored as v2):
+   * the object as stored -> as served, and back
+   */
+  conversion?: { toServed(obj: KObject): KObject; toStored(obj: KObject): KObject };
   /** names of the scale paths, for the scale subresource */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }

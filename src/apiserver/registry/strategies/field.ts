@@ -1,5 +1,6 @@
 // Field error constructors (upstream field.Required/Invalid/...), and small object helpers.
 import type { FieldError } from '../../../api/status.js';
+import { isValidPercent } from '../../../api/validation/index.js';
 
 export type Errs = FieldError[];
 
@@ -33,6 +34,18 @@ export function nonNegative(field: string, v: unknown): Errs {
 
 export function positive(field: string, v: unknown): Errs {
   return typeof v === 'number' && v <= 0 ? [fe.invalid(field, v, 'must be greater than 0')] : [];
+}
+
+/** IntOrString as upstream ValidatePositiveIntOrPercent + IsNotMoreThan100Percent */
+export function intOrPercent(v: unknown, path: string): Errs {
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') {
+    const errs = each(path, v, isValidPercent(v));
+    if (!errs.length && Number(v.slice(0, -1)) > 100) errs.push(fe.invalid(path, v, 'must not be greater than 100%'));
+    return errs;
+  }
+  if (typeof v === 'number' && v < 0) return [fe.invalid(path, v, 'must be greater than or equal to 0')];
+  return [];
 }
 
 export function immutable(field: string, now: unknown, old: unknown): Errs {

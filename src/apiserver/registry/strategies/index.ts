@@ -1,6 +1,7 @@
 // strategyFor: the strategy of each built-in resource, and a default one for everything else.
 import type { ResourceInfo } from '../../../api/types.js';
 import type { Strategy } from '../strategy.js';
+import { horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy } from './autoscaling.js';
 import { cronJobStrategy, jobStrategy } from './batch.js';
 import {
   configMapStrategy, endpointsStrategy, eventStrategy, eventsV1Strategy, limitRangeStrategy, namespaceStrategy, nodeStrategy,
@@ -11,7 +12,9 @@ import { customResourceStrategy, defaultStrategy, type DefaultOptions } from './
 import type { JSONSchemaProps } from './crschema.js';
 import { endpointSliceStrategy, ingressClassStrategy, ingressStrategy, leaseStrategy, networkPolicyStrategy } from './networking.js';
 import { podStrategy } from './pod.js';
+import { podDisruptionBudgetStrategy } from './policy.js';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.js';
+import { priorityClassStrategy } from './scheduling.js';
 import { serviceStrategy } from './service.js';
 import { persistentVolumeClaimStrategy, persistentVolumeStrategy, storageClassStrategy } from './storage.js';
 import {
@@ -39,11 +42,16 @@ const table: Record<string, Strategy> = {
   'apps/daemonsets': daemonSetStrategy,
   'apps/statefulsets': statefulSetStrategy,
   'apps/controllerrevisions': controllerRevisionStrategy,
+  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
+  // a version served from another version's storage: group/version/plural
+  'autoscaling/v1/horizontalpodautoscalers': horizontalPodAutoscalerV1Strategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
   'networking.k8s.io/ingresses': ingressStrategy,
   'networking.k8s.io/ingressclasses': ingressClassStrategy,
   'networking.k8s.io/networkpolicies': networkPolicyStrategy,
+  'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
+  'scheduling.k8s.io/priorityclasses': priorityClassStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'coordination.k8s.io/leases': leaseStrategy,
   'events.k8s.io/events': eventsV1Strategy,
@@ -64,6 +72,8 @@ export function strategyFor(group: string | ResourceInfo, plural?: string, opts?
   let schema: JSONSchemaProps | undefined;
   if (typeof group === 'object') {
     const r = group;
+    const versioned = table[`${r.group}/${r.version}/${r.plural}`];
+    if (versioned) return versioned;
     o = { namespaced: r.namespaced, statusSubresource: r.subresources?.includes('status') ?? false, ...o };
     plural = r.plural;
     group = r.group;

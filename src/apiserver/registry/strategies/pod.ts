@@ -54,6 +54,8 @@ function podIP(o: KObject): string {
 export const podStrategy = makeStrategy({
   namespaced: true,
   status: 'subresource',
+  // upstream's podStatusStrategy keeps spec and ownerReferences only
+  statusMayChange: ['labels', 'annotations'],
   defaults(o) {
     o.spec ??= {};
     defaultPodSpec(o.spec);

@@ -18,8 +18,8 @@ test('pod defaults, admission defaults and initial status', () => {
   assert.equal(s.enableServiceLinks, true);
   assert.equal(s.serviceAccountName, 'default');
   assert.equal(s.serviceAccount, 'default');
-  assert.equal(s.priority, 0);
-  assert.equal(s.preemptionPolicy, 'PreemptLowerPriority');
+  // priority and preemptionPolicy come from the API server's Priority admission (e2e/policy_test.ts)
+  assert.equal(s.priority, undefined);
   assert.deepEqual(s.tolerations, [
     { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
     { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
@@ -69,14 +69,16 @@ test('pod updates may change images but not other spec fields; status is kept', 
   assert.ok(r2.errors[0].startsWith('spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
 });
 
-test('pod status update keeps spec and labels', () => {
+test('pod status update keeps spec and ownerReferences, and may change labels (upstream podStatusStrategy)', () => {
   const { obj: old } = create(pods, pod({ containers: [{ name: 'c', image: 'nginx:1' }] }));
   old.metadata.labels = { a: 'b' };
+  old.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'ReplicationController', name: 'rc', uid: 'u1' }];
   const next = structuredClone(old);
-  next.spec.nodeName = 'elsewhere'; next.metadata.labels = { a: 'c' }; next.status = { phase: 'Running', podIP: '10.42.0.5' };
+  next.spec.nodeName = 'elsewhere'; next.metadata.labels = { a: 'c' }; next.metadata.ownerReferences = []; next.status = { phase: 'Running', podIP: '10.42.0.5' };
   pods.prepareForStatusUpdate!(next, old);
   assert.equal(next.spec.nodeName, undefined);
-  assert.deepEqual(next.metadata.labels, { a: 'b' });
+  assert.deepEqual(next.metadata.labels, { a: 'c' });
+  assert.equal(next.metadata.ownerReferences[0].uid, 'u1');
   assert.equal(next.status.phase, 'Running');
 });
 

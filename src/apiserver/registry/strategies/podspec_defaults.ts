@@ -93,13 +93,11 @@ export function defaultPodOnly(spec: any): void {
   }
 }
 
-/** ServiceAccount, Priority and DefaultTolerationSeconds admission, applied on Pod create */
+/** ServiceAccount and DefaultTolerationSeconds admission, applied on Pod create (Priority admission is the API server's: it reads PriorityClasses) */
 export function admitPodCreate(spec: any): void {
   if (!isObject(spec)) return;
   setDefault(spec, 'serviceAccountName', spec.serviceAccount || 'default');
   spec.serviceAccount = spec.serviceAccountName;
-  if (spec.priority === undefined || spec.priority === null) spec.priority = 0;
-  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
   const tol = Array.isArray(spec.tolerations) ? spec.tolerations : (spec.tolerations = []);
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
     const has = tol.some((t: any) => (t?.operator === 'Exists' && !t?.key) || (t?.key === key && (!t?.effect || t.effect === 'NoExecute')));

@@ -1,8 +1,7 @@
 // apps/v1 workloads and ReplicationController (upstream pkg/apis/apps/validation, apps/v1 defaults).
 import type { KObject } from '../../../api/types.js';
-import { isValidPercent } from '../../../api/validation/index.js';
 import { makeStrategy } from './base.js';
-import { fe, each, enumOf, immutable, nonNegative, obj, setDefault, isObject, clone, type Errs } from './field.js';
+import { fe, each, enumOf, intOrPercent, immutable, nonNegative, obj, setDefault, isObject, clone, type Errs } from './field.js';
 import { mapSelectorMatches, selectorIsEmpty, selectorMatches, validateLabelSelector, validateLabels } from './meta.js';
 import { defaultPodSpec } from './podspec_defaults.js';
 import { validatePodTemplateSpec } from './podspec_validate.js';
@@ -21,18 +20,6 @@ function defaultReplicas(spec: any): void {
 
 function defaultRevisionHistory(spec: any): void {
   if (spec.revisionHistoryLimit === undefined || spec.revisionHistoryLimit === null) spec.revisionHistoryLimit = 10;
-}
-
-/** IntOrString as upstream ValidatePositiveIntOrPercent + IsNotMoreThan100Percent */
-function intOrPercent(v: unknown, path: string): Errs {
-  if (v === undefined || v === null) return [];
-  if (typeof v === 'string') {
-    const errs = each(path, v, isValidPercent(v));
-    if (!errs.length && Number(v.slice(0, -1)) > 100) errs.push(fe.invalid(path, v, 'must not be greater than 100%'));
-    return errs;
-  }
-  if (typeof v === 'number' && v < 0) return [fe.invalid(path, v, 'must be greater than or equal to 0')];
-  return [];
 }
 
 function isZero(v: unknown): boolean {

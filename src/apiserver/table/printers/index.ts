@@ -8,7 +8,7 @@ import {
 } from './core.js';
 import { eventPrinter } from './event.js';
 import {
-  clusterRoleBindingPrinter, leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
+  clusterRoleBindingPrinter, horizontalPodAutoscalerPrinter, leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
 } from './misc.js';
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter } from './pod.js';
@@ -33,6 +33,7 @@ export const printers: Record<string, Printer> = {
   'apps/statefulsets': statefulSetPrinter,
   'apps/daemonsets': daemonSetPrinter,
   'apps/controllerrevisions': controllerRevisionPrinter,
+  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
   'batch/jobs': jobPrinter,
   'batch/cronjobs': cronJobPrinter,
   'networking.k8s.io/ingresses': ingressPrinter,

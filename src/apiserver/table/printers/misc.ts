@@ -1,4 +1,5 @@
-// Printers for leases, RBAC bindings, storage classes, and policy/scheduling kinds that may be served later.
+// Printers for leases, RBAC bindings, storage classes, PodDisruptionBudgets, PriorityClasses and HorizontalPodAutoscalers.
+import { hpaToV2 } from '../../../api/hpa.js';
 import type { KObject } from '../../../api/types.js';
 import { since } from '../duration.js';
 import { ageCol, col, nameCol, type Printer } from '../types.js';
@@ -69,4 +70,49 @@ export const priorityClassPrinter: Printer = {
     col('Global-Default', 'boolean', 'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.'),
     ageCol(), col('PreemptionPolicy', 'string', 'preemptionPolicy is the Policy for preempting pods with lower priority.')],
   print: (o, now) => ({ cells: [o.metadata.name, o.value ?? 0, o.globalDefault ?? false, age(o, now), o.preemptionPolicy ?? ''] }),
+};
+
+/** upstream's formatHPAMetrics: "cpu: 12%/80%" per metric (current from status, in spec order), two at most */
+function formatHPAMetrics(specs: any[] | undefined, statuses: any[] | undefined): string {
+  if (!specs?.length) return '<none>';
+  const st = statuses ?? [];
+  const q = (v: unknown) => String(v);
+  const list = specs.map((m: any, i: number) => {
+    const s = st[i];
+    const avgOrValue = (src: any, cur: any) => (src?.target?.averageValue != null
+      ? `${cur?.current?.averageValue != null ? q(cur.current.averageValue) : '<unknown>'}/${q(src.target.averageValue)} (avg)`
+      : `${cur ? q(cur.current?.value) : '<unknown>'}/${q(src?.target?.value)}`);
+    const resource = (src: any, cur: any) => {
+      if (src?.target?.averageValue != null) return `${src.name}: ${cur ? q(cur.current?.averageValue) : '<unknown>'}/${q(src.target.averageValue)}`;
+      const current = cur?.current?.averageUtilization != null ? `${cur.current.averageUtilization}%` : '<unknown>';
+      const target = src?.target?.averageUtilization != null ? `${src.target.averageUtilization}%` : '<auto>';
+      return `${src?.name}: ${current}/${target}`;
+    };
+    switch (m?.type) {
+      case 'External': return avgOrValue(m.external, s?.external);
+      case 'Object': return avgOrValue(m.object, s?.object);
+      case 'Pods': return `${s?.pods ? q(s.pods.current?.averageValue) : '<unknown>'}/${q(m.pods?.target?.averageValue)}`;
+      case 'Resource': return resource(m.resource, s?.resource);
+      case 'ContainerResource': return resource(m.containerResource, s?.containerResource);
+      default: return '<unknown type>';
+    }
+  });
+  return list.length > 2 ? `${list.slice(0, 2).join(', ')} + ${list.length - 2} more...` : list.join(', ');
+}
+
+export const horizontalPodAutoscalerPrinter: Printer = {
+  columns: [nameCol(), col('Reference', 'string', 'scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.'),
+    col('Targets', 'string', 'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).'),
+    col('MinPods', 'string', 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.'),
+    col('MaxPods', 'string', 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up. It cannot be less that minReplicas.'),
+    col('Replicas', 'string', 'currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.'), ageCol()],
+  print(obj, now) {
+    const o = obj.apiVersion === 'autoscaling/v1' ? hpaToV2(obj) : obj;
+    const s = o.spec ?? {};
+    const ref = s.scaleTargetRef ?? {};
+    return {
+      cells: [o.metadata.name, `${ref.kind ?? ''}/${ref.name ?? ''}`, formatHPAMetrics(s.metrics, o.status?.currentMetrics),
+        s.minReplicas != null ? String(s.minReplicas) : '<unset>', s.maxReplicas ?? 0, o.status?.currentReplicas ?? 0, age(o, now)],
+    };
+  },
 };
