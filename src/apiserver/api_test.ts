@@ -61,9 +61,31 @@ describe('reads', () => {
     assert.equal(await names('labelSelector=' + encodeURIComponent('sel,env notin (dev)')), 'a,c');
     assert.equal(await names('labelSelector=' + encodeURIComponent('!env')), '');
     assert.equal(await names('fieldSelector=metadata.name%3Db'), 'b');
+    // kinds without fields of their own answer as upstream's default conversion; pods name the field
     const bad = await req('GET', '/api/v1/namespaces/default/configmaps?fieldSelector=spec.foo%3Dx');
     assert.equal(bad.status, 400);
-    assert.match(bad.json.message, /field label not supported: spec.foo/);
+    assert.equal(bad.json.message, '"spec.foo" is not a known field selector: only "metadata.name", "metadata.namespace"');
+    assert.equal((await req('GET', '/api/v1/namespaces/default/pods?fieldSelector=spec.foo%3Dx')).json.message, 'field label not supported: spec.foo');
+    assert.equal((await req('GET', '/api/v1/persistentvolumes?fieldSelector=metadata.namespace%3D')).status, 200);
+  });
+
+  it('list options are validated (422 ListOptions), and a resourceVersion from the future waits, then 504', async () => {
+    const list = (q: string) => req('GET', `/api/v1/namespaces/default/configmaps?${q}`);
+    const noRV = await list('resourceVersionMatch=NotOlderThan');
+    assert.equal(noRV.status, 422);
+    assert.equal(noRV.json.message, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
+    assert.match((await list('resourceVersion=0&resourceVersionMatch=Exact')).json.message, /resourceVersionMatch "exact" is forbidden for resourceVersion "0"/);
+    assert.match((await list('resourceVersion=5&resourceVersionMatch=Bogus')).json.message, /resourceVersionMatch: Unsupported value: "Bogus": supported values: "Exact", "NotOlderThan", ""/);
+    assert.equal((await list('resourceVersion=abc')).status, 400);
+    const cur = Number((await list('')).json.metadata.resourceVersion);
+    assert.equal((await list(`resourceVersion=${cur}`)).status, 200);
+    const t0 = Date.now();
+    const future = await list(`resourceVersion=${cur + 1000}`);
+    assert.ok(Date.now() - t0 >= 2500, 'waited for the revision');
+    assert.equal(future.status, 504);
+    assert.equal(future.json.message, `Timeout: Too large resource version: ${cur + 1000}, current: ${cur}`);
+    assert.deepEqual(future.json.details.causes, [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }]);
+    assert.equal(future.headers.get('retry-after'), '1');
   });
 
   it('pod field selectors: spec.nodeName and status.phase', async () => {
@@ -290,6 +312,18 @@ describe('writes', () => {
     const r = await req('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned' }, foo: 1 });
     assert.equal(r.status, 201);
     assert.equal(r.headers.get('warning'), '299 - "unknown field \\"foo\\""');
+  });
+
+  it('a body of another kind, and a subresource the kind does not have, get upstream\'s errors', async () => {
+    const wrong = await req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.json.message, 'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion');
+    const sub = await req('GET', '/api/v1/namespaces/default/configmaps/x/status');
+    assert.equal(sub.status, 404);
+    assert.equal(sub.json.message, 'the server could not find the requested resource');
+    // namespaces have no collection delete, in discovery or in fact
+    assert.equal((await req('DELETE', '/api/v1/namespaces?labelSelector=x%3Dy')).status, 405);
+    assert.ok(!(await req('GET', '/api/v1')).json.resources.find((r: any) => r.name === 'namespaces').verbs.includes('deletecollection'));
   });
 
   it('errors: 400 malformed, 404, 409 exists, 413 too large, 422 with causes, missing namespace', async () => {

@@ -1,7 +1,7 @@
 // Verbs on one resource: get, list, watch, create, update, patch, delete, deletecollection,
 // and the status and scale subresources. All go through the generic Store.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errors, StatusError } from '../api/status.js';
+import { errors, StatusError, type FieldError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import { formatLabelSelector } from '../api/labels.js';
 import type { Store, DeleteOptions, ListResult } from './registry/store.js';
@@ -14,7 +14,7 @@ import { checkUnknownFields } from './fieldvalidation.js';
 import { typeError } from '../api/schema/typecheck.js';
 import { modelClassFor } from '../api/schema/models.js';
 import { builtinResources } from '../api/resources.js';
-import { apiVersionOf, type ResourceInfo } from '../api/types.js';
+import { apiVersionOf, defaultVerbs, type ResourceInfo } from '../api/types.js';
 import { handlePodStream, streamSubresources } from './podstream.js';
 import { handlePodLog, type KubeletConnection } from './podlogs.js';
 import { evict } from './eviction.js';
@@ -95,6 +95,29 @@ function sendList(req: IncomingMessage, res: ServerResponse, r: ResourceRequest,
   } else {
     sendJSON(res, 200, { kind: rsc.listKind ?? `${rsc.kind}List`, apiVersion: r.store.apiVersion, metadata: listMeta, items: list.items });
   }
+}
+
+/** a resourceVersion parameter as a number (upstream's storage APIObjectVersioner.ParseResourceVersion) */
+function parseResourceVersion(rv: string): number {
+  if (!/^\d+$/.test(rv) || !Number.isSafeInteger(Number(rv))) {
+    throw errors.badRequest(`resourceVersion: Invalid value: "${rv}": strconv.ParseUint: parsing "${rv}": invalid syntax`);
+  }
+  return Number(rv);
+}
+
+/** upstream's ValidateListOptions (non-watch lists): 422 ListOptions.meta.k8s.io */
+function validateListOptions(q: URLSearchParams): void {
+  const errs: FieldError[] = [];
+  const match = q.get('resourceVersionMatch');
+  const rv = q.get('resourceVersion') ?? '';
+  if (match) {
+    if (!rv) errs.push({ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden unless resourceVersion is provided' });
+    if (q.get('continue')) errs.push({ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden when continue is provided' });
+    if (match !== 'Exact' && match !== 'NotOlderThan') errs.push({ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: match, detail: 'supported values: "Exact", "NotOlderThan", ""' });
+    if (match === 'Exact' && rv === '0') errs.push({ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"' });
+  }
+  if (q.has('sendInitialEvents')) errs.push({ type: 'FieldValueForbidden', field: 'sendInitialEvents', detail: 'sendInitialEvents is forbidden for list' });
+  if (errs.length) throw errors.invalid('meta.k8s.io', 'ListOptions', '', errs);
 }
 
 function listOpts(q: URLSearchParams) {
@@ -185,8 +208,10 @@ function toScale(o: KObject): object {
 function checkKind(r: ResourceRequest, obj: any): void {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest('the object provided is unrecognized (must be of type object)');
   const rsc = r.store.resource;
-  if (obj.kind !== undefined && obj.kind !== rsc.kind) {
-    throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${r.store.apiVersion})`);
+  if (obj.kind !== undefined && obj.kind !== rsc.kind && (obj.apiVersion === undefined || obj.apiVersion === r.store.apiVersion)) {
+    // upstream decodes the body as the kind it names, then fails to convert it (transformDecodeError)
+    const internal = rsc.group === '' ? 'core' : rsc.group.split('.')[0];
+    throw errors.badRequest(`${obj.kind} in version "${rsc.version}" cannot be handled as a ${rsc.kind}: converting (${rsc.version}.${obj.kind}) to (${internal}.${rsc.kind}): unknown conversion`);
   }
   if (obj.apiVersion !== undefined && obj.apiVersion !== r.store.apiVersion) {
     throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${r.store.apiVersion})`);
@@ -201,7 +226,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   // a deprecated version of a custom resource (the CRD's versions[].deprecated): every request is warned
   const dep = rsc.custom;
   if (dep?.deprecated) addWarnings(res, [dep.deprecationWarning ?? `${rsc.group}/${rsc.version} ${rsc.kind} is deprecated`]);
-  if (sub && !(rsc.subresources ?? []).includes(sub)) throw errors.notFound({ group: rsc.group, resource: `${rsc.plural}/${sub}` }, name ?? '');
+  if (sub && !(rsc.subresources ?? []).includes(sub)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   if (sub === 'scale') return handleScale(req, res, r);
   if (sub === 'binding') return handleBinding(req, res, r);
   if (sub === 'eviction' && rsc.group === '' && rsc.plural === 'pods') return handleEviction(req, res, r);
@@ -213,8 +238,14 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const subresource = sub === 'finalize' ? 'finalize' : sub ?? '';
   switch (method) {
     case 'GET': {
-      if (name) return sendObject(req, res, r, 200, await store.get(ns, name));
+      const rv = q.get('resourceVersion');
+      if (name) {
+        if (rv && rv !== '0') await store.waitForRevision(parseResourceVersion(rv));
+        return sendObject(req, res, r, 200, await store.get(ns, name));
+      }
       if (queryBool(q, 'watch') || r.verb === 'watch') return serveWatch(req, res, store, ns, q, negotiate(req) === 'table'); // upstream: any value but 0/false/no (python sends True)
+      validateListOptions(q);
+      if (rv && rv !== '0') await store.waitForRevision(parseResourceVersion(rv));
       return sendList(req, res, r, await store.list(ns, listOpts(q)));
     }
     case 'POST': {
@@ -268,6 +299,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const body = raw.length ? decodeBody(raw, req.headers['content-type'] || 'application/json') : undefined;
       const opts = deleteOptions(q, body);
       if (!name) {
+        if (!(rsc.verbs ?? defaultVerbs).includes('deletecollection')) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
         await store.deleteCollection(ns, listOpts(q), opts);
         return sendJSON(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' });
       }

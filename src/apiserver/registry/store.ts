@@ -120,6 +120,24 @@ export class Store {
     return JSON.stringify({ ...o, metadata: meta });
   }
 
+  /**
+   * For reads at a resourceVersion newer than storage has (upstream's watch cache
+   * waitUntilFreshAndBlock): wait up to 3 s for it, then 504 "Too large resource version", which
+   * clients such as client-go's reflector recognise by its ResourceVersionTooLarge cause.
+   */
+  async waitForRevision(rv: number, timeoutMs = 3000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const cur = await this.backend.currentRevision();
+      if (rv <= cur) return;
+      if (Date.now() >= end) {
+        throw new StatusError(504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${cur}`,
+          { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async get(ns: string | undefined, name: string): Promise<KObject> {
     const kv = await this.backend.get(this.key(ns, name));
     if (!kv) throw errors.notFound(this.gr, name);
@@ -133,8 +151,7 @@ export class Store {
 
   /** field values usable in field selectors */
   fieldsOf(o: KObject): Record<string, string> {
-    const f: Record<string, string> = { 'metadata.name': o.metadata.name ?? '' };
-    if (this.resource.namespaced) f['metadata.namespace'] = o.metadata.namespace ?? '';
+    const f: Record<string, string> = { 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '' };
     return { ...f, ...(this.strategy.selectableFields?.(o) ?? {}) };
   }
 
@@ -156,6 +173,11 @@ export class Store {
       // probe the strategy with an empty object to learn its selectable fields
       let fields: Record<string, string> = {};
       try { fields = this.strategy.selectableFields?.({ metadata: {}, spec: {}, status: {} } as KObject) ?? {}; } catch { fields = {}; }
+      // kinds without fields of their own answer as upstream's DefaultMetaV1FieldSelectorConversion
+      if (!this.strategy.selectableFields) {
+        if (r.field === 'metadata.namespace') continue;
+        throw errors.badRequest(`"${r.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+      }
       if (!(r.field in fields)) {
         throw errors.badRequest(`field label not supported: ${r.field}`);
       }

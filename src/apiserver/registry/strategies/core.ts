@@ -109,6 +109,27 @@ function base64Error(s: string): string | undefined {
   return undefined;
 }
 
+/** why Go's json.Unmarshal into a map[string]interface{} refuses text, as it words it (undefined: it does not) */
+export function goJSONMapError(text: string): string | undefined {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch {
+    const t = text.trimStart();
+    if (!t) return 'unexpected end of JSON input';
+    for (const lit of ['null', 'true', 'false']) {
+      if (t[0] !== lit[0]) continue;
+      for (let i = 1; i < lit.length; i++) {
+        if (i >= t.length) return 'unexpected end of JSON input';
+        if (t[i] !== lit[i]) return `invalid character '${t[i]}' in literal ${lit} (expecting '${lit[i]}')`;
+      }
+    }
+    if (!'{["-0123456789tfn'.includes(t[0])) return `invalid character '${t[0]}' looking for beginning of value`;
+    return 'unexpected end of JSON input';
+  }
+  if (v === null || (typeof v === 'object' && !Array.isArray(v))) return undefined;
+  const what = Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v;
+  return `json: cannot unmarshal ${what} into Go value of type map[string]interface {}`;
+}
+
 function validateSecret(o: KObject): Errs {
   const errs: Errs = [];
   const data = isObject(o.data) ? o.data : {};
@@ -124,21 +145,22 @@ function validateSecret(o: KObject): Errs {
       if (!o.metadata.annotations?.['kubernetes.io/service-account.name']) errs.push(fe.required('metadata.annotations[kubernetes.io/service-account.name]'));
       break;
     case 'kubernetes.io/dockercfg':
-      need('.dockercfg');
-      break;
-    case 'kubernetes.io/dockerconfigjson':
-      need('.dockerconfigjson');
-      if (typeof data['.dockerconfigjson'] === 'string') {
-        try { JSON.parse(Buffer.from(data['.dockerconfigjson'], 'base64').toString()); } catch (e) {
-          errs.push(fe.invalid('data[.dockerconfigjson]', '<secret contents redacted>', String((e as Error).message)));
-        }
+    case 'kubernetes.io/dockerconfigjson': {
+      // the content must be a JSON object
+      const key = o.type === 'kubernetes.io/dockercfg' ? '.dockercfg' : '.dockerconfigjson';
+      need(key);
+      if (typeof data[key] === 'string') {
+        const why = goJSONMapError(Buffer.from(data[key], 'base64').toString());
+        if (why) errs.push(fe.invalid(`data[${key}]`, '<secret contents redacted>', why));
       }
       break;
+    }
     case 'kubernetes.io/basic-auth':
-      if (data.username === undefined && data.password === undefined) errs.push(fe.required('data[username]'));
+      // either may be empty, but one must be there
+      if (data.username === undefined && data.password === undefined) errs.push(fe.required('data[username]'), fe.required('data[password]'));
       break;
     case 'kubernetes.io/ssh-auth':
-      need('ssh-privatekey');
+      if (!data['ssh-privatekey']) errs.push(fe.required('data[ssh-privatekey]'));
       break;
     case 'kubernetes.io/tls':
       need('tls.crt'); need('tls.key');

@@ -47,6 +47,20 @@ test('secret: type default, stringData, base64, immutable type', () => {
   assert.deepEqual(sec.selectableFields!(obj), { type: 'Opaque' });
 });
 
+test('secret types check their keys as upstream ValidateSecret', () => {
+  const sec = strategyFor('', 'secrets');
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const errs = (type: string, data: Record<string, string>) => create(sec, { metadata: { name: 's', namespace: 'default' }, type, data }).errors;
+  assert.deepEqual(errs('kubernetes.io/dockerconfigjson', { '.dockerconfigjson': b64('[1]') }),
+    ['data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": json: cannot unmarshal array into Go value of type map[string]interface {}']);
+  assert.deepEqual(errs('kubernetes.io/dockercfg', { '.dockercfg': b64('notjson') }),
+    ['data[.dockercfg]: Invalid value: "<secret contents redacted>": invalid character \'o\' in literal null (expecting \'u\')']);
+  assert.deepEqual(errs('kubernetes.io/dockerconfigjson', { '.dockerconfigjson': b64('{"auths":{}}') }), []);
+  assert.deepEqual(errs('kubernetes.io/ssh-auth', { 'ssh-privatekey': '' }), ['data[ssh-privatekey]: Required value']);
+  assert.deepEqual(errs('kubernetes.io/basic-auth', {}), ['data[username]: Required value', 'data[password]: Required value']);
+  assert.deepEqual(errs('kubernetes.io/basic-auth', { password: '' }), []);
+});
+
 test('pvc and pv', () => {
   const pvcs = strategyFor('', 'persistentvolumeclaims');
   const pvc = (spec: any) => ({ metadata: { name: 'data', namespace: 'default' }, spec });
