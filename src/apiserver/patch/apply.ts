@@ -55,7 +55,8 @@ export function conflictError(conflicts: Conflict[]): StatusError {
  * Updater.update: other managers lose fields the change removed, and fields it added or modified.
  * Without force, touching another manager's field is a conflict.
  */
-function takeOwnership(managers: Map<string, Manager>, lhs: unknown, rhs: unknown, schema: Schema, self: string, force: boolean, reset?: FieldSet, precomputed?: Comparison) {
+function takeOwnership(managers: Map<string, Manager>, lhs: unknown, rhs: unknown, schema: Schema, self: string, force: boolean, reset?: FieldSet, precomputed?: Comparison,
+  allowedConflicts?: () => FieldSet | undefined) {
   const cmp = precomputed ?? compare(lhs, rhs, schema);
   if (reset) for (const k of ['added', 'modified', 'removed'] as const) cmp[k] = cmp[k].recursiveDifference(reset);
   const changed = cmp.modified.union(cmp.added);
@@ -69,7 +70,12 @@ function takeOwnership(managers: Map<string, Manager>, lhs: unknown, rhs: unknow
     conflictSets.set(id, c);
     for (const path of c.paths()) conflicts.push({ id, manager: m, path });
   }
-  if (!force && conflicts.length) throw conflictError(conflicts);
+  if (!force && conflicts.length) {
+    let all = new FieldSet();
+    for (const c of conflictSets.values()) all = all.union(c);
+    const allowed = allowedConflicts?.();
+    if (!allowed || !all.difference(allowed).isEmpty()) throw conflictError(conflicts);
+  }
   for (const [id, m] of managers) {
     if (id === self) continue;
     const c = conflictSets.get(id);
@@ -145,6 +151,21 @@ function gvkString(apiVersion: unknown, kind: unknown): string {
 }
 
 /** Server-side apply of `config` (decoded apply body) onto `live`; returns the new object with managedFields. */
+/**
+ * The fields of the kubectl.kubernetes.io/last-applied-configuration annotation that still hold
+ * the value it gave them: a server-side apply by "kubectl" may take those over from client-side
+ * apply without a conflict, so that switching to --server-side works (upstream's lastAppliedManager).
+ */
+function lastAppliedFields(live: Obj, schema: Schema): FieldSet | undefined {
+  const text = isObj(live.metadata) && isObj(live.metadata.annotations) ? live.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'] : undefined;
+  if (typeof text !== 'string' || !text) return undefined;
+  let last: unknown;
+  try { last = JSON.parse(text); } catch { return undefined; }
+  if (!isObj(last)) return undefined;
+  const cmp = compare(last, live, schema);
+  return toFieldSet(last, schema).difference(cmp.modified).difference(cmp.added).difference(cmp.removed);
+}
+
 export function serverSideApply(live: Obj | undefined, config: Obj, schema: Schema, opts: ApplyOptions): Obj {
   const wantVersion = opts.apiVersion ?? live?.apiVersion;
   const wantKind = opts.kind ?? live?.kind;
@@ -186,7 +207,9 @@ export function serverSideApply(live: Obj | undefined, config: Obj, schema: Sche
     if (!toRemove.isEmpty()) merged = (removeItems(merged, toRemove, schema) as Obj | undefined) ?? {};
   }
 
-  takeOwnership(managers, liveObj, merged, schema, selfId, !!opts.force, reset);
+  // kubectl moving an object from client-side to server-side apply (upstream's lastAppliedManager)
+  const fromClientSide = opts.fieldManager === 'kubectl' ? () => lastAppliedFields(liveObj, schema) : undefined;
+  takeOwnership(managers, liveObj, merged, schema, selfId, !!opts.force, reset, undefined, fromClientSide);
   stripAll(managers);
   if (!deepEqual(liveObj, merged)) self.time = opts.now ? formatTime(opts.now) : nowRFC3339();
   setManaged(merged, managers);

@@ -112,6 +112,24 @@ test('SSA conflict with a client-side-apply manager, then force takes ownership'
   assert.deepEqual(managers(forced), ['kubectl/Apply', 'kubectl-client-side-apply/Update']);
 });
 
+test('kubectl moves an object from client-side to server-side apply without conflicts on fields last-applied still holds', () => {
+  // kubectl apply (client-side): the Update entry, and the last-applied annotation
+  const created = stored(config(2));
+  created.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(config(2)) };
+  updateManagedFields(created, undefined, 'kubectl-client-side-apply', '', { schema: deployment, now: T0 });
+  // kubectl apply --server-side with a change: allowed, as upstream's lastAppliedManager
+  const moved = apply(created, config(3), 'kubectl');
+  assert.equal(moved.spec.replicas, 3);
+  assert.ok(entry(moved, 'kubectl').fieldsV1['f:spec']['f:replicas']);
+  // another manager name gets no such pass
+  assert.throws(() => apply(created, config(3), 'helm'), (e: unknown) => e instanceof StatusError && e.code === 409);
+  // and a field changed since the last client-side apply (kubectl scale) still conflicts
+  const scaled = structuredClone(created);
+  scaled.spec.replicas = 5;
+  updateManagedFields(scaled, created, 'kubectl-scale', '', { schema: deployment, now: T1 });
+  assert.throws(() => apply(scaled, config(3), 'kubectl'), (e: unknown) => e instanceof StatusError && /kubectl-scale/.test(e.message));
+});
+
 test('conflicts between two appliers list every field, grouped by manager', () => {
   const a = stored(apply(undefined, config(2, { labels: { app: 'web', x: '1' } }), 'alpha'));
   conflict409(() => apply(a, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { x: '2' } }, spec: { replicas: 5 } }, 'beta'),
