@@ -402,6 +402,9 @@ describe('writes', () => {
     const d = (await req('GET', '/apis/apps/v1/namespaces/default/deployments/sc')).json;
     assert.equal(d.spec.replicas, 4);
     assert.equal(d.metadata.generation, 2);
+    // managedFields say the replicas came through the scale subresource
+    const byScale = d.metadata.managedFields.find((e: any) => e.subresource === 'scale');
+    assert.ok(byScale?.fieldsV1?.['f:spec']?.['f:replicas'], JSON.stringify(d.metadata.managedFields));
   });
 
   it('Service clusterIP is allocated and immutable', async () => {

@@ -384,7 +384,7 @@ async function handleScale(req: IncomingMessage, res: ServerResponse, r: Resourc
     }
     setPath(cur, scalePaths(store.resource).spec, replicas);
     return cur;
-  }, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: '' });
+  }, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: '', managedSubresource: 'scale' });
   sendJSON(res, 200, toScale(obj));
 }
 

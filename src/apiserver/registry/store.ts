@@ -17,6 +17,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   subresource?: string;
+  /** the subresource managedFields record, when it differs from how the write is stored (pods/scale writes the main resource) */
+  managedSubresource?: string;
   /** the object's managedFields were already computed (server-side apply) */
   skipManagedFields?: boolean;
   /** the input was just decoded from JSON and nothing else holds it: create may use it without a copy */
@@ -412,7 +414,7 @@ export class Store {
       : [...(this.strategy.validate?.(obj) ?? []), ...(this.strategy.validateUpdate?.(obj, cur) ?? [])];
     if (errs.length) throw this.invalid(name, errs);
     if (this.hooks.beforeUpdate) await this.hooks.beforeUpdate(this.resource, obj, cur);
-    if (!opts.skipManagedFields) this.hooks.manageFields?.(obj, cur, opts.fieldManager ?? '', sub);
+    if (!opts.skipManagedFields) this.hooks.manageFields?.(obj, cur, opts.fieldManager ?? '', opts.managedSubresource ?? sub);
     delete obj.metadata.resourceVersion;
     const curNoRV = { ...cur, metadata: { ...cur.metadata } }; delete curNoRV.metadata.resourceVersion;
     if (deepEqual(curNoRV, obj)) {
