@@ -9,6 +9,7 @@ import { LeaderElector, loadKubeconfig, RestClient, SharedInformerFactory } from
 import { batchAndEndpointDescriptors } from './batchnet.js';
 import { ServerDiscovery } from './discovery.js';
 import { DisruptionController } from './disruption.js';
+import { PodAutoscalerController } from './podautoscaler.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { MetadataClient } from './metadataclient.js';
 import { NamespaceController } from './namespace.js';
@@ -79,6 +80,10 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   {
     name: 'disruption-controller',
     start: (ctx, signal) => new DisruptionController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(5, signal),
+  },
+  {
+    name: 'horizontal-pod-autoscaler-controller',
+    start: (ctx, signal) => new PodAutoscalerController({ client: ctx.client, informers: ctx.informers, discovery: ctx.discovery, log: ctx.log }).run(5, signal),
   },
 ];
 

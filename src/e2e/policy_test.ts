@@ -1,5 +1,6 @@
 // End to end: PodDisruptionBudgets (the disruption controller, pods/eviction and kubectl drain),
-// PriorityClasses (Priority admission) and HorizontalPodAutoscalers in both served versions, on
+// PriorityClasses (Priority admission) and HorizontalPodAutoscalers in both served versions with
+// the autoscaler's replica bounds, on
 // `k8ts server --simulated-nodes 2` with real kubectl.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,6 +92,17 @@ describe('PodDisruptionBudget, PriorityClass and HorizontalPodAutoscaler', { tim
     assert.deepEqual([p.spec.priorityClassName, p.spec.priority], ['normal', 10]);
   });
 
+  it('the autoscaler keeps the target within minReplicas..maxReplicas, and says it has no metrics', async () => {
+    k('create', 'deployment', 'small', '--image=busybox');
+    k('autoscale', 'deployment', 'small', '--min=3', '--max=4', '--cpu-percent=50');
+    await until('scaled to 3', () => json('deployment', 'small').spec.replicas === 3);
+    const ev = k('get', 'events', '--field-selector', 'involvedObject.name=small,involvedObject.kind=HorizontalPodAutoscaler', '-o', 'json');
+    assert.match(ev, /New size: 3; reason: Current number of replicas below Spec.MinReplicas/);
+    const st = await until('status', () => { const s = json('hpa', 'small').status; return s.desiredReplicas === 3 && s; });
+    assert.equal(st.conditions.find((c: any) => c.type === 'AbleToScale').reason, 'SucceededRescale');
+    assert.ok(st.lastScaleTime);
+  });
+
   it('serves HorizontalPodAutoscalers as autoscaling/v2 and v1 (kubectl autoscale)', () => {
     k('create', 'deployment', 'api', '--image=busybox');
     assert.match(k('autoscale', 'deployment', 'api', '--min=2', '--max=5', '--cpu-percent=70'), /horizontalpodautoscaler.autoscaling\/api autoscaled/);
@@ -103,7 +115,9 @@ describe('PodDisruptionBudget, PriorityClass and HorizontalPodAutoscaler', { tim
     // what v1 cannot hold survives a v1 round trip in annotations
     k('patch', 'hpa', 'api', '--type=merge', '-p', JSON.stringify({ spec: { metrics: [v2.spec.metrics[0], { type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } } }] } }));
     const viaV1 = JSON.parse(k('get', '--raw', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/api'));
-    kc(srv.kubeconfig, ['replace', '-f', '-'], { input: JSON.stringify({ ...viaV1, spec: { ...viaV1.spec, maxReplicas: 6 } }) });
+    // (without its resourceVersion: the autoscaler writes status meanwhile)
+    const { resourceVersion: _rv, ...meta } = viaV1.metadata;
+    kc(srv.kubeconfig, ['replace', '-f', '-'], { input: JSON.stringify({ ...viaV1, metadata: meta, spec: { ...viaV1.spec, maxReplicas: 6 } }) });
     const back = JSON.parse(k('get', '--raw', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/api'));
     assert.equal(back.spec.maxReplicas, 6);
     assert.equal(back.spec.metrics.length, 2);
