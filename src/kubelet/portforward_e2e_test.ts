@@ -3,7 +3,8 @@
 // (SPDY/3.1+portforward.k8s.io), passed through the API server to the kubelet; with
 // KUBECTL_PORT_FORWARD_WEBSOCKETS=false, and with kubectl 1.27, it is a plain SPDY/3.1 upgrade.
 // HTTP through the forwarded port: sequential and concurrent connections, and a 2 MiB file intact;
-// also @kubernetes/client-node's PortForward (a websocket with v4 channels per connection).
+// also @kubernetes/client-node's PortForward (a websocket with v4 channels per connection), and a
+// port the pod serves on its loopback only.
 // kubectl and the server are stopped, and everything torn down, even on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ spec:
   containers:
   - name: httpd
     image: busybox
-    command: [sh, -c, 'mkdir -p /var/www && echo hello-from-web > /var/www/index.html && head -c 2097152 /dev/urandom > /var/www/big.bin && sha256sum /var/www/big.bin > /var/www/big.sha && exec httpd -f -p 80 -h /var/www']
+    command: [sh, -c, 'mkdir -p /var/www && echo hello-from-web > /var/www/index.html && head -c 2097152 /dev/urandom > /var/www/big.bin && sha256sum /var/www/big.bin > /var/www/big.sha && httpd -p 127.0.0.1:8081 -h /var/www && exec httpd -f -p 80 -h /var/www']
 `;
 
 /** GET over a new connection each time (each one a new forwarded connection) */
@@ -148,6 +149,17 @@ test('kubectl port-forward to a real pod through the kubelet (1.32 websocket tun
       assert.equal(createHash('sha256').update(big.body).digest('hex'), shaFile.split(/\s+/)[0]);
     } finally {
       local.close();
+    }
+
+    // a port the pod binds to its loopback only: reached as with upstream's runtimes, which dial
+    // localhost inside the pod's network namespace
+    {
+      const lport = await freePort();
+      const f = await portForward(kcfg, variants[0].version, `${lport}:8081`);
+      forwards.push(f);
+      const r = await get(lport, '/index.html');
+      assert.equal(r.body.toString(), 'hello-from-web\n', f.out());
+      await f.stop();
     }
 
     // a port nothing listens on: kubectl reports the kubelet's error for that connection

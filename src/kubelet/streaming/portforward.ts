@@ -12,9 +12,12 @@
 // ports bound to 127.0.0.1 inside the pod are reachable too. We dial the pod IP from the host
 // (127.0.0.1 for hostNetwork pods), which reaches what listens on the pod's interface or on all
 // addresses, but not a port bound only to the pod's loopback.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { podSandboxes } from '../runtime.js';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { KObject } from '../../api/types.js';
 import { SpdySession, headerValue, RstStatus, type SpdyStream } from './spdy.js';
@@ -34,7 +37,7 @@ export interface PortForwardTarget {
   pod: string;
   uid: string;
   /** a connection to `port` in the pod */
-  dial(port: number): Promise<net.Socket>;
+  dial(port: number): Promise<PodConnection>;
 }
 
 export interface PortForwardOptions {
@@ -43,19 +46,61 @@ export interface PortForwardOptions {
   streamCreationTimeoutMs?: number;
 }
 
+/** a socket, or a relay's pipes, to a port in the pod */
+export type PodConnection = Duplex & { setNoDelay?(noDelay?: boolean): unknown };
+
+const relayScript = fileURLToPath(new URL('./nsrelay.js', import.meta.url));
+
+/**
+ * localhost:port in the network namespace at `netns`, as upstream's runtimes dial it: through a
+ * relay process started there (nsrelay.ts), so that ports a pod binds to 127.0.0.1 only are
+ * reachable too, as with real Kubernetes
+ */
+export function dialInNetns(netns: string, port: number): Promise<PodConnection> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', [`--net=${netns}`, process.execPath, relayScript, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let said = '';
+    let settled = false;
+    const onErr = (d: Buffer) => {
+      said += d.toString();
+      const nl = said.indexOf('\n');
+      if (settled || nl < 0) return;
+      settled = true;
+      const line = said.slice(0, nl);
+      if (line !== 'ok') { child.kill(); reject(new Error(line)); return; }
+      const conn = Duplex.from({ readable: child.stdout, writable: child.stdin }) as PodConnection;
+      conn.on('close', () => { if (child.exitCode === null) child.kill(); });
+      resolve(conn);
+    };
+    child.stderr.on('data', onErr);
+    child.on('error', (e) => { if (!settled) { settled = true; reject(e); } });
+    child.on('exit', (code) => { if (!settled) { settled = true; reject(new Error(said.trim() || `the port-forward relay exited with code ${code}`)); } });
+  });
+}
+
 /** a target that dials the pod's IP (the node's loopback for hostNetwork pods) */
-export function podTarget(pod: KObject): PortForwardTarget {
+export function podTarget(pod: KObject, netns?: string): PortForwardTarget {
   const host: string | undefined = pod.spec?.hostNetwork ? '127.0.0.1' : pod.status?.podIP;
   return {
     pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
     uid: pod.metadata.uid ?? '',
-    dial: (port) => new Promise((resolve, reject) => {
+    dial: (port) => (netns && !pod.spec?.hostNetwork ? dialInNetns(netns, port) : new Promise((resolve, reject) => {
       if (!host) { reject(new Error('pod has no IP address yet')); return; }
       const sock = net.connect({ host, port, allowHalfOpen: true });
       sock.once('connect', () => { sock.off('error', reject); resolve(sock); });
       sock.once('error', reject);
-    }),
+    })),
   };
+}
+
+/** the network namespace of the pod's newest sandbox, as the runtime reports it */
+async function podNetns(ctx: StreamContext, uid: string): Promise<string | undefined> {
+  try {
+    const [sb] = await podSandboxes(ctx.cri, uid);
+    if (!sb) return undefined;
+    const st = await ctx.cri.call('PodSandboxStatus', { podSandboxId: sb.id, verbose: true });
+    return JSON.parse(st.info?.info ?? '{}').runtimeSpec?.linux?.namespaces?.find((n: any) => n.type === 'network')?.path || undefined;
+  } catch { return undefined; }
 }
 
 /** why a stream cannot be accepted, as upstream's httpStreamReceived */
@@ -120,7 +165,7 @@ async function forward(data: SpdyStream, errorStream: SpdyStream, target: PortFo
     opts.log?.(`portforward: ${msg}`);
     if (!errorStream.destroyed && !errorStream.writableEnded) errorStream.end(msg);
   };
-  let conn: net.Socket;
+  let conn: PodConnection;
   try {
     conn = await target.dial(port);
   } catch (e) {
@@ -129,7 +174,7 @@ async function forward(data: SpdyStream, errorStream: SpdyStream, target: PortFo
     return;
   }
   if (data.destroyed) { conn.destroy(); errorStream.end(); return; }
-  conn.setNoDelay(true);
+  conn.setNoDelay?.(true);
   let connError: Error | undefined;
   // client -> pod; the client's FIN half-closes the connection
   data.pipe(conn);
@@ -222,7 +267,7 @@ async function servePodPortForward(ctx: StreamContext): Promise<void> {
   const pod = ctx.getPod(ns, name);
   if (!pod) throw new StreamError(404, 'pod does not exist');
   if (uid && pod.metadata.uid !== uid) throw new StreamError(404, 'pod not found');
-  handlePortForwardUpgrade(req, ctx.socket, ctx.head, podTarget(pod), { log: ctx.log });
+  handlePortForwardUpgrade(req, ctx.socket, ctx.head, podTarget(pod, await podNetns(ctx, pod.metadata.uid ?? '')), { log: ctx.log });
 }
 
 registerStreamHandler('portForward', (ctx) => servePodPortForward(ctx).catch((e) => {

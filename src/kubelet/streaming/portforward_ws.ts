@@ -5,9 +5,8 @@
 // digit followed by base64 ("v4.base64.channel.k8s.io"). The first message on each channel is the
 // port, 2 bytes little endian. One connection per port, for the life of the WebSocket, which
 // closes once every port's connection has ended.
-import type net from 'node:net';
 import type { WebSocket } from 'ws';
-import type { PortForwardOptions, PortForwardTarget } from './portforward.js';
+import type { PodConnection, PortForwardOptions, PortForwardTarget } from './portforward.js';
 
 export const ChannelProtocols = ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io'];
 
@@ -34,7 +33,7 @@ export function serveChannelPortForward(ws: WebSocket, protocol: string, ports: 
     const msg = base64 ? String.fromCharCode(48 + channel) + data.toString('base64') : Buffer.concat([Buffer.from([channel]), data]);
     ws.send(msg, () => done?.());
   };
-  const conns: (net.Socket | undefined)[] = [];
+  const conns: (PodConnection | undefined)[] = [];
   const pending: Buffer[][] = ports.map(() => []);
   const finished = new Set<number>();
   const finish = (i: number) => {
@@ -66,7 +65,7 @@ export function serveChannelPortForward(ws: WebSocket, protocol: string, ports: 
   });
   ws.on('close', () => { for (const c of conns) c?.destroy(); });
   ports.forEach(async (port, i) => {
-    let c: net.Socket;
+    let c: PodConnection;
     try {
       c = await target.dial(port);
     } catch (e) {
@@ -77,7 +76,7 @@ export function serveChannelPortForward(ws: WebSocket, protocol: string, ports: 
     }
     if (ws.readyState !== ws.OPEN) { c.destroy(); return; }
     conns[i] = c;
-    c.setNoDelay(true);
+    c.setNoDelay?.(true);
     for (const p of pending[i].splice(0)) c.write(p);
     c.on('data', (d: Buffer) => {
       send(2 * i, d, () => { if (ws.bufferedAmount < maxBuffered) c.resume(); });
