@@ -1,11 +1,19 @@
 // authorization.k8s.io/v1 access reviews (what `kubectl auth can-i` asks): SelfSubjectAccessReview,
-// SelfSubjectRulesReview, SubjectAccessReview and LocalSubjectAccessReview. k8ts has no authorizer
-// yet (RBAC objects are stored but not enforced): every authenticated request is allowed, and the
-// reviews say exactly that, so `kubectl auth can-i` answers what the server will actually do.
+// SelfSubjectRulesReview, SubjectAccessReview and LocalSubjectAccessReview, answered by the same
+// authorizer that guards every request, so `kubectl auth can-i` says what the server will do.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../api/status.js';
 import type { ResourceInfo } from '../api/types.js';
+import type { UserInfo } from './auth/authn.js';
+import type { Attributes, Decision } from './auth/rbac.js';
 import { decodeBody, readBody, sendJSON } from './http.js';
+
+export interface ReviewContext {
+  /** who is asking (the subject of the Self* reviews) */
+  user: UserInfo;
+  authorize(a: Attributes): Promise<Decision>;
+  rules(user: UserInfo, namespace: string): Promise<{ resourceRules: unknown[]; nonResourceRules: unknown[] }>;
+}
 
 const GROUP = 'authorization.k8s.io';
 const kinds: Record<string, string> = {
@@ -20,9 +28,16 @@ export const authorizationResources: ResourceInfo[] = Object.entries(kinds).map(
   group: GROUP, version: 'v1', kind, plural, singular: plural.slice(0, -1), namespaced: plural === 'localsubjectaccessreviews', verbs: ['create'],
 }));
 
-const reason = 'k8ts does not enforce authorization: every authenticated request is allowed';
+/** the review's subject: the caller for Self* reviews, spec.user/groups/uid/extra otherwise */
+function subject(plural: string, spec: any, caller: UserInfo): UserInfo {
+  if (plural.startsWith('self')) return caller;
+  const u: UserInfo = { name: spec.user ?? '', groups: Array.isArray(spec.groups) ? spec.groups : [] };
+  if (spec.uid) u.uid = spec.uid;
+  if (spec.extra && typeof spec.extra === 'object') u.extra = spec.extra;
+  return u;
+}
 
-export async function handleAccessReview(req: IncomingMessage, res: ServerResponse, m: RegExpExecArray): Promise<void> {
+export async function handleAccessReview(req: IncomingMessage, res: ServerResponse, m: RegExpExecArray, ctx: ReviewContext): Promise<void> {
   const [, ns, plural] = m;
   const kind = kinds[plural];
   if ((plural === 'localsubjectaccessreviews') !== (ns !== undefined)) throw errors.notFound({ group: GROUP, resource: plural }, '');
@@ -34,8 +49,19 @@ export async function handleAccessReview(req: IncomingMessage, res: ServerRespon
   if (plural === 'localsubjectaccessreviews' && spec.resourceAttributes?.namespace !== undefined && spec.resourceAttributes.namespace !== ns) {
     throw errors.invalid(GROUP, kind, '', [{ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', value: spec.resourceAttributes.namespace, detail: 'must match metadata.namespace' }]);
   }
-  const status = plural === 'selfsubjectrulesreviews'
-    ? { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false }
-    : { allowed: true, reason };
+  const who = subject(plural, spec, ctx.user);
+  let status: Record<string, unknown>;
+  if (plural === 'selfsubjectrulesreviews') {
+    status = { ...(await ctx.rules(who, spec.namespace ?? '')), incomplete: false };
+  } else {
+    const ra = spec.resourceAttributes;
+    const na = spec.nonResourceAttributes;
+    if (!ra && !na) throw errors.invalid(GROUP, kind, '', [{ type: 'FieldValueRequired', field: 'spec.resourceAttributes', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+    const a: Attributes = ra
+      ? { user: who, resourceRequest: true, verb: ra.verb ?? '', apiGroup: ra.group ?? '', resource: ra.resource ?? '', subresource: ra.subresource || undefined, namespace: (plural === 'localsubjectaccessreviews' ? ns : ra.namespace) || undefined, name: ra.name || undefined }
+      : { user: who, resourceRequest: false, verb: na.verb ?? '', path: na.path ?? '' };
+    const d = await ctx.authorize(a);
+    status = d.allowed ? { allowed: true, reason: d.reason } : { allowed: false, ...(d.reason ? { reason: d.reason } : {}) };
+  }
   sendJSON(res, 201, { kind, apiVersion: `${GROUP}/v1`, metadata: { ...(ns ? { namespace: ns } : {}), creationTimestamp: null }, spec, status });
 }

@@ -1,10 +1,12 @@
 // What the API server itself keeps in place, as upstream's kube-apiserver does:
-// the default namespaces, the system PriorityClasses, and the `kubernetes` Service with its
-// Endpoints and EndpointSlice.
+// the default namespaces, the system PriorityClasses, the bootstrap RBAC policy (cluster-admin,
+// admin/edit/view, system:discovery & co. and their bindings), and the `kubernetes` Service with
+// its Endpoints and EndpointSlice.
 import { StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import type { Registry } from './registry/registry.js';
 import { systemPriorityClasses } from './registry/strategies/scheduling.js';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './auth/bootstrappolicy.js';
 
 export const defaultNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -17,15 +19,24 @@ async function ensure(registry: Registry, group: string, plural: string, obj: KO
   }
 }
 
-export async function bootstrap(registry: Registry, opts: { serviceIP: string; advertiseAddress: string; port: number }): Promise<void> {
-  for (const name of defaultNamespaces) {
-    await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
-  }
+/** the system PriorityClasses and the bootstrap RBAC policy, created when missing (upstream's post-start hooks) */
+export async function bootstrapPolicy(registry: Registry): Promise<void> {
+  // upstream also reconciles the roles annotated autoupdate; k8ts leaves edits alone
+  for (const r of bootstrapClusterRoles()) await ensure(registry, 'rbac.authorization.k8s.io', 'clusterroles', r);
+  for (const b of bootstrapClusterRoleBindings()) await ensure(registry, 'rbac.authorization.k8s.io', 'clusterrolebindings', b);
   for (const c of systemPriorityClasses) {
     await ensure(registry, 'scheduling.k8s.io', 'priorityclasses', {
       apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: c.name }, value: c.value, description: c.description,
     });
   }
+}
+
+/** policy: false leaves out bootstrapPolicy (the periodic reconcile of the namespaces and the kubernetes Service) */
+export async function bootstrap(registry: Registry, opts: { serviceIP: string; advertiseAddress: string; port: number; policy?: boolean }): Promise<void> {
+  for (const name of defaultNamespaces) {
+    await ensure(registry, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+  }
+  if (opts.policy !== false) await bootstrapPolicy(registry);
   // as upstream's kubernetesservice controller (getMasterServiceUpdateIfNeeded): an existing Service
   // gets this server's ports and type back, so with several servers on one datastore the last one to
   // start wins, consistently with the Endpoints below

@@ -14,7 +14,7 @@ import { parseApiPath, parseResourcePath } from './router.js';
 import { aggregatedDoc, apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
 import { admitClaim, admitPod } from './admission/limitranger.js';
 import { admitPodPriority, admitPriorityClass } from './admission/priority.js';
-import { impersonated } from './auth/impersonation.js';
+import { Authorizer, type AuthorizationMode } from './authorization.js';
 import { accessReviewPath, authorizationResources, handleAccessReview } from './accessreview.js';
 import { sendError, sendJSON, sendText } from './http.js';
 import { handleResource } from './handlers.js';
@@ -39,6 +39,8 @@ export interface ApiServerOptions {
   tls?: https.ServerOptions;
   /** authentication; every request is allowed as admin when absent (tests only) */
   authn?: AuthnContext;
+  /** RBAC (default), or AlwaysAllow (upstream's --authorization-mode) */
+  authorizationMode?: AuthorizationMode;
   host?: string;
   port?: number;
   serviceCidr?: string;
@@ -130,6 +132,7 @@ export class ApiServer {
       },
     });
     for (const r of builtinResources) this.registry.add(r);
+    this.authorizer = new Authorizer((g, p) => this.cachedList(g, p, undefined), opts.authorizationMode);
     this.kubelet = { nodes: () => this.registry.find('', 'nodes')!, tls: opts.kubeletClient };
     this.crds = new CustomResources(this.registry);
     if (opts.serviceAccountKey) {
@@ -146,6 +149,7 @@ export class ApiServer {
   }
 
   private readonly findStore = (group: string, plural: string) => this.registry.find(group, plural);
+  private readonly authorizer: Authorizer;
   private readonly getObject: ObjectGetter = (resource, ns, name) => this.registry.find('', resource)!.tryGet(ns, name);
 
   /**
@@ -339,13 +343,14 @@ export class ApiServer {
       if (health) return await this.serveHealth(res, health[1], health[2], url.searchParams.has('verbose'));
       const authenticated = this.opts.authn ? await authenticate(req, this.opts.authn) : anonymous;
       if (!authenticated) throw errors.unauthorized();
-      const user = impersonated(req) ?? authenticated;
+      const user = await this.authorizer.impersonate(req, authenticated);
+      await this.authorizer.check(req, url, user);
       if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);
       const ssr = selfSubjectReviewPath.exec(p);
       if (ssr) return await handleSelfSubjectReview(req, res, { user, version: ssr[1] });
       if (tokenReviewPath.test(p)) return await handleTokenReview(req, res, (t, auds) => this.reviewToken(t, auds));
       const review = accessReviewPath.exec(p);
-      if (review) return await handleAccessReview(req, res, review);
+      if (review) return await handleAccessReview(req, res, review, { user, authorize: (a) => this.authorizer.decide(a), rules: (u, ns) => this.authorizer.rules(u, ns) });
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
       if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index(this.resources()));
       if (p.startsWith('/openapi/v3/')) {

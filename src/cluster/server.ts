@@ -65,7 +65,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   // as upstream's kubernetesservice and system-namespaces controllers: the default namespaces and the
   // `kubernetes` Service (with its endpoints) come back within 10 s of being deleted
   const reconcile = setInterval(() => {
-    bootstrap(api.registry, { serviceIP: nthAddress(cfg.serviceCidr, 1), advertiseAddress: advertise, port: api.port })
+    bootstrap(api.registry, { serviceIP: nthAddress(cfg.serviceCidr, 1), advertiseAddress: advertise, port: api.port, policy: false })
       .catch((e) => cfg.log(`apiserver: reconciling the kubernetes service: ${e instanceof Error ? e.message : e}`));
   }, 10_000);
   reconcile.unref();

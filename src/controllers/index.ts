@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { LeaderElector, loadKubeconfig, RestClient, SharedInformerFactory } from '../client/index.js';
 import { batchAndEndpointDescriptors } from './batchnet.js';
 import { ServerDiscovery } from './discovery.js';
+import { ClusterRoleAggregationController } from './clusterroleaggregation.js';
 import { DisruptionController } from './disruption.js';
 import { PodAutoscalerController } from './podautoscaler.js';
 import { GarbageCollector } from './garbagecollector.js';
@@ -80,6 +81,10 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   {
     name: 'disruption-controller',
     start: (ctx, signal) => new DisruptionController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(5, signal),
+  },
+  {
+    name: 'clusterrole-aggregation-controller',
+    start: (ctx, signal) => new ClusterRoleAggregationController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(1, signal),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',

@@ -75,9 +75,25 @@ describe('service account tokens', () => {
       assert.deepEqual(who.status.userInfo.groups, ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated']);
       assert.match(who.status.userInfo.extra['authentication.kubernetes.io/credential-id'][0], /^JTI=/);
     }
+    // RBAC: a service account may do nothing until a role is bound to it
+    const denied = kubectl(cfg, ['get', 'serviceaccounts']);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, new RegExp(`serviceaccounts is forbidden: User "system:serviceaccount:${NS}:default" cannot list resource "serviceaccounts" in API group "" in the namespace "${NS}"`));
+    assert.equal(kubectl(cfg, ['auth', 'can-i', 'list', 'pods']).stdout.trim(), 'no');
+    // `view` for every service account of the namespace: reads, but no writes and no secrets
+    kc(srv.kubeconfig, ['-n', NS, 'create', 'rolebinding', 'sa-view', '--clusterrole=view', `--group=system:serviceaccounts:${NS}`]);
     assert.match(kc(cfg, ['get', 'serviceaccounts', '-o', 'name']), /serviceaccount\/default/);
-    // k8ts has no RBAC yet: the account may write too
+    assert.equal(kubectl(cfg, ['auth', 'can-i', 'list', 'pods']).stdout.trim(), 'yes');
+    assert.equal(kubectl(cfg, ['auth', 'can-i', 'list', 'pods', '-n', 'default']).stdout.trim(), 'no');
+    assert.equal(kubectl(cfg, ['auth', 'can-i', 'get', 'secrets']).stdout.trim(), 'no');
+    assert.match(kubectl(cfg, ['create', 'configmap', 'from-sa', '--from-literal=a=b']).stderr, /configmaps is forbidden: .* cannot create resource "configmaps"/);
+    // `edit` for this account: it may write
+    kc(srv.kubeconfig, ['-n', NS, 'create', 'rolebinding', 'sa-edit', '--clusterrole=edit', `--serviceaccount=${NS}:default`]);
     kc(cfg, ['create', 'configmap', 'from-sa', '--from-literal=a=b']);
+    assert.match(kubectl(cfg, ['auth', 'can-i', '--list']).stdout, /^configmaps\s+\[\]\s+\[\]\s+\[[^\]]*create[^\]]*\]/m);
+    // and the admin may act as it (impersonation), which it may not do itself
+    assert.equal(kubectl(srv.kubeconfig, ['auth', 'can-i', 'create', 'configmaps', '-n', NS, `--as=system:serviceaccount:${NS}:default`]).stdout.trim(), 'yes');
+    assert.match(kubectl(cfg, ['get', 'pods', '--as=system:admin']).stderr, /users "system:admin" is forbidden: User "system:serviceaccount:[^"]+" cannot impersonate resource "users" in API group "" at the cluster scope/);
   });
 
   it('expired, tampered, foreign-audience and orphaned tokens get 401', () => {

@@ -1,7 +1,7 @@
-// Impersonation headers (kubectl --as / --as-group / --as-uid): the request acts as that user.
-// Upstream allows it to users with the `impersonate` verb; k8ts enforces no authorization yet, so
-// every authenticated user may (and could do anything anyway). The groups are the ones asked for,
-// plus system:authenticated; a service account user also gets its service-account groups.
+// Impersonation headers (kubectl --as / --as-group / --as-uid): the request acts as that user
+// (authorization.ts checks that the caller may: the `impersonate` verb on each part). The groups
+// are the ones asked for, plus system:authenticated; a service account user also gets its
+// service-account groups.
 import type { IncomingMessage } from 'node:http';
 import type { UserInfo } from './authn.js';
 

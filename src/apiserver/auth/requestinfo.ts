@@ -1,0 +1,52 @@
+// What a request asks to do, for authorization (upstream's RequestInfoFactory): a resource request
+// (/api/v1/..., /apis/GROUP/VERSION/...) names its verb, API group, resource, subresource,
+// namespace and name; anything else is a non-resource request for a path.
+
+/** the request's authorization attributes, without the user */
+export interface RequestInfo {
+  resourceRequest: boolean;
+  verb: string;
+  path: string;
+  apiGroup?: string; apiVersion?: string; resource?: string; subresource?: string; namespace?: string; name?: string;
+}
+
+/** subresources of a namespace (/namespaces/NAME/status): the namespace is the object, not a scope */
+const namespaceSubresources = new Set(['status', 'finalize']);
+
+export function requestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
+  const m = method.toUpperCase();
+  const nonResource: RequestInfo = { resourceRequest: false, verb: m.toLowerCase(), path };
+  let parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  let apiGroup: string;
+  let apiVersion: string;
+  if (parts[0] === 'api' && parts.length >= 2) { apiGroup = ''; apiVersion = parts[1]; parts = parts.slice(2); }
+  else if (parts[0] === 'apis' && parts.length >= 3) { apiGroup = parts[1]; apiVersion = parts[2]; parts = parts.slice(3); }
+  else return nonResource;
+  if (!parts.length) return nonResource; // group-version discovery
+  let watchPath = false;
+  if (parts[0] === 'watch') { watchPath = true; parts = parts.slice(1); }
+  let namespace: string | undefined;
+  if (parts[0] === 'namespaces' && parts.length > 1) {
+    namespace = parts[1];
+    if (parts.length > 2 && !namespaceSubresources.has(parts[2])) parts = parts.slice(2);
+  }
+  const [resource, name, subresource] = parts;
+  let verb: string;
+  switch (m) {
+    case 'POST': verb = 'create'; break;
+    case 'PUT': verb = 'update'; break;
+    case 'PATCH': verb = 'patch'; break;
+    case 'DELETE': verb = name ? 'delete' : 'deletecollection'; break;
+    case 'GET': case 'HEAD': {
+      const watch = watchPath || /^(1|true)$/i.test(query.get('watch') ?? '');
+      verb = watch ? 'watch' : name ? 'get' : 'list';
+      break;
+    }
+    default: verb = m.toLowerCase();
+  }
+  const info: RequestInfo = { resourceRequest: true, verb, path, apiGroup, apiVersion, resource };
+  if (namespace !== undefined) info.namespace = namespace;
+  if (name !== undefined) info.name = name;
+  if (subresource !== undefined) info.subresource = subresource;
+  return info;
+}
