@@ -306,6 +306,21 @@ describe('writes', () => {
     assert.equal((await req('GET', '/api/v1/namespaces/kube-system/pods', undefined, asAlice)).status, 403);
     assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', cm('by-alice'), asAlice)).status, 403);
     assert.equal((await req('GET', '/api/v1/namespaces/default/secrets', undefined, asAlice)).status, 403);
+
+    // escalation prevention: as a namespace admin, alice may grant what she holds, and no more
+    const rb = (name: string, role: string, user = 'bob') => ({ metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] });
+    const rbPath = '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings';
+    assert.equal((await req('POST', rbPath, rb('alice-admin', 'admin', 'alice'))).status, 201);
+    assert.equal((await req('POST', rbPath, rb('bob-view', 'view'), asAlice)).status, 201);
+    const esc = await req('POST', rbPath, rb('bob-all', 'cluster-admin'), asAlice);
+    assert.equal(esc.status, 403);
+    assert.match(esc.json.message, /^rolebindings.rbac.authorization.k8s.io "bob-all" is forbidden: user "alice" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/);
+    const rolePath = '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles';
+    const role = (name: string, resources: string[]) => ({ metadata: { name }, rules: [{ apiGroups: [''], resources, verbs: ['get', 'list'] }] });
+    assert.equal((await req('POST', rolePath, role('cm-reader', ['configmaps']), asAlice)).status, 201);
+    const nodes = await req('POST', rolePath, role('node-reader', ['nodes']), asAlice);
+    assert.equal(nodes.status, 403);
+    assert.match(nodes.json.message, /\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["get"\]\}\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["list"\]\}$/);
   });
 
   it('LimitRanger: container defaults from the namespace\'s LimitRange, and max/min/ratio refused with upstream\'s messages', async () => {

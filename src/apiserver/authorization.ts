@@ -7,7 +7,9 @@ import { errors, StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import type { UserInfo } from './auth/authn.js';
 import { impersonated } from './auth/impersonation.js';
-import { authorize, forbiddenMessage, rulesFor, type Attributes, type Decision, type RbacObjects } from './auth/rbac.js';
+import {
+  authorize, compactRule, forbiddenMessage, goQuote, rulesFor, uncoveredRules, type Attributes, type Decision, type RbacObjects,
+} from './auth/rbac.js';
 import { requestInfo } from './auth/requestinfo.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -18,7 +20,7 @@ export type AuthorizationMode = 'RBAC' | 'AlwaysAllow';
 export class Authorizer {
   constructor(private readonly list: (group: string, plural: string) => Promise<KObject[]>, readonly mode: AuthorizationMode = 'RBAC') {}
 
-  private async objects(): Promise<RbacObjects> {
+  async objects(): Promise<RbacObjects> {
     const [clusterRoles, roles, clusterRoleBindings, roleBindings] = await Promise.all(
       ['clusterroles', 'roles', 'clusterrolebindings', 'rolebindings'].map((p) => this.list(RBAC_GROUP, p)));
     return { clusterRoles, roles, clusterRoleBindings, roleBindings };
@@ -48,6 +50,39 @@ export class Authorizer {
     if (this.mode === 'AlwaysAllow' || user.groups.includes(SYSTEM_MASTERS)) return;
     const info = requestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     await this.require({ user, ...info });
+  }
+
+  /**
+   * upstream's escalation prevention for a Role or ClusterRole (unless the user may `escalate` it)
+   * and for a binding (unless the user may `bind` its role): the user must already hold every
+   * permission it grants, in that namespace (cluster-wide for the cluster kinds)
+   */
+  async checkEscalation(plural: string, obj: KObject, user: UserInfo): Promise<void> {
+    if (this.mode === 'AlwaysAllow' || user.groups.includes(SYSTEM_MASTERS)) return;
+    const ns = plural === 'roles' || plural === 'rolebindings' ? obj.metadata.namespace ?? '' : '';
+    const name = obj.metadata.name ?? '';
+    const gr = { group: RBAC_GROUP, resource: plural };
+    const may = async (verb: string, resource: string, n: string) =>
+      (await this.decide({ user, verb, resourceRequest: true, apiGroup: RBAC_GROUP, resource, namespace: ns || undefined, name: n })).allowed;
+    const p = await this.objects();
+    let wanted: any[];
+    if (plural === 'roles' || plural === 'clusterroles') {
+      if (await may('escalate', plural, name)) return;
+      if (obj.aggregationRule) wanted = [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }];
+      else wanted = Array.isArray(obj.rules) ? obj.rules : [];
+    } else {
+      const ref = obj.roleRef ?? {};
+      const refPlural = ref.kind === 'Role' ? 'roles' : 'clusterroles';
+      if (await may('bind', refPlural, ref.name ?? '')) return;
+      const role = (ref.kind === 'Role' ? p.roles.filter((r) => r.metadata.namespace === ns) : p.clusterRoles).find((r) => r.metadata.name === ref.name);
+      if (!role) throw errors.forbidden(gr, name, `${ref.kind === 'Role' ? 'roles' : 'clusterroles'}.${RBAC_GROUP} ${goQuote(ref.name ?? '')} not found`);
+      wanted = Array.isArray(role.rules) ? role.rules : [];
+    }
+    const owned = rulesFor(user, ns, p);
+    const missing = uncoveredRules([...owned.resourceRules, ...owned.nonResourceRules], wanted);
+    if (!missing.length) return;
+    if (obj.aggregationRule && (plural === 'clusterroles')) throw errors.forbidden(gr, name, 'must have cluster-admin privileges to use the aggregationRule');
+    throw errors.forbidden(gr, name, `user ${goQuote(user.name)} (groups=[${user.groups.map(goQuote).join(' ')}]) is attempting to grant RBAC permissions not currently held:\n${missing.map(compactRule).join('\n')}`);
   }
 
   /** the user the request acts as: the impersonated one, if the caller may impersonate it */

@@ -254,7 +254,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       checkKind(r, body);
       checkTypes(store.apiVersion, rsc.kind, body);
       const strict = checkUnknownFields(q, store.apiVersion, rsc.kind, body);
-      const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create'), owned: isJsonBody(req.headers['content-type']) });
+      const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create'), owned: isJsonBody(req.headers['content-type']), user: r.user });
       if (strict.length) addWarnings(res, strict);
       return sendObject(req, res, r, 201, obj);
     }
@@ -264,7 +264,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       checkKind(r, body);
       checkTypes(store.apiVersion, rsc.kind, body);
       checkUnknownFields(q, store.apiVersion, rsc.kind, body);
-      const { obj, created } = await store.update(ns, name, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource, allowCreate: allowCreateOnUpdate(rsc.group, rsc.plural) });
+      const { obj, created } = await store.update(ns, name, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource, allowCreate: allowCreateOnUpdate(rsc.group, rsc.plural), user: r.user });
       return sendObject(req, res, r, created ? 201 : 200, obj);
     }
     case 'PATCH': {
@@ -290,7 +290,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         }
         if (patched.metadata) delete patched.metadata.resourceVersion;
         return patched;
-      }, { dryRun: dryRun(q), fieldManager: manager, subresource, allowCreate: isApply && !subresource, skipManagedFields: isApply });
+      }, { dryRun: dryRun(q), fieldManager: manager, subresource, allowCreate: isApply && !subresource, skipManagedFields: isApply, user: r.user });
       if (warnings.length) addWarnings(res, warnings);
       return sendObject(req, res, r, created ? 201 : 200, obj);
     }

@@ -99,7 +99,8 @@ export class ApiServer {
     });
     this.registry = new Registry(opts.backend, (r) => strategyFor(r), {
       checkNamespace: (ns, gr, name) => this.checkNamespace(ns, gr, name),
-      beforeCreate: async (r, obj) => {
+      beforeCreate: async (r, obj, wo) => {
+        if (r.group === 'rbac.authorization.k8s.io' && wo.user) await this.authorizer.checkEscalation(r.plural, obj, wo.user);
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
         if (r.group === '' && r.plural === 'pods') admitPodPriority(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined));
@@ -121,7 +122,8 @@ export class ApiServer {
           await admitServiceAccount(obj, { getServiceAccount: (ns, name) => this.getObject('serviceaccounts', ns, name) });
         }
       },
-      beforeUpdate: async (r, obj, old) => {
+      beforeUpdate: async (r, obj, old, wo) => {
+        if (r.group === 'rbac.authorization.k8s.io' && wo.user) await this.authorizer.checkEscalation(r.plural, obj, wo.user);
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old);
         if (r.group === 'scheduling.k8s.io' && r.plural === 'priorityclasses') admitPriorityClass(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined, 0));
       },

@@ -293,5 +293,58 @@ export function forbiddenMessage(a: Attributes): string {
   return `User ${goQuote(username)} cannot ${a.verb} resource ${goQuote(resource)} in API group ${goQuote(a.apiGroup ?? '')} at the cluster scope`;
 }
 
+// ---- escalation (pkg/registry/rbac/validation: Covers, ConfirmNoEscalation) ---------------------
+
+function resourceCovers(owner: string[], target: string): boolean {
+  if (owner.includes(target)) return true;
+  const i = target.indexOf('/');
+  return i >= 0 && owner.includes(`*${target.slice(i)}`);
+}
+
+function nonResourceURLCovers(owner: string[], url: string): boolean {
+  return owner.some((u) => u === '*' || u === url || (u.endsWith('*') && url.startsWith(u.slice(0, -1))));
+}
+
+/** upstream ruleCovers, for a sub-rule of one verb and at most one group, resource, name or URL */
+function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
+  const ov = arr(owner.verbs); const og = arr(owner.apiGroups); const or = arr(owner.resources); const on = arr(owner.resourceNames);
+  const verbs = ov.includes('*') || arr(sub.verbs).every((v) => ov.includes(v));
+  const groups = og.includes('*') || arr(sub.apiGroups).every((g) => og.includes(g));
+  const resources = or.includes('*') || arr(sub.resources).every((r) => resourceCovers(or, r));
+  const urls = arr(sub.nonResourceURLs).every((u) => nonResourceURLCovers(arr(owner.nonResourceURLs), u));
+  const names = arr(sub.resourceNames).length === 0 ? on.length === 0 : on.length === 0 || arr(sub.resourceNames).every((n) => on.includes(n));
+  return verbs && groups && resources && urls && names;
+}
+
+/** the parts of `wanted` no rule of `owned` covers (upstream Covers, broken into single-verb sub-rules) */
+export function uncoveredRules(owned: PolicyRule[], wanted: PolicyRule[]): PolicyRule[] {
+  const missing: PolicyRule[] = [];
+  for (const rule of wanted) {
+    const subs: PolicyRule[] = [];
+    for (const verb of arr(rule.verbs)) {
+      for (const apiGroup of arr(rule.apiGroups)) {
+        for (const resource of arr(rule.resources)) {
+          const names = arr(rule.resourceNames);
+          for (const name of names.length ? names : [undefined]) {
+            subs.push({ verbs: [verb], apiGroups: [apiGroup], resources: [resource], ...(name !== undefined ? { resourceNames: [name] } : {}) });
+          }
+        }
+      }
+      for (const url of arr(rule.nonResourceURLs)) subs.push({ verbs: [verb], nonResourceURLs: [url] });
+    }
+    for (const sub of subs) if (!owned.some((o) => ruleCovers(o, sub))) missing.push(sub);
+  }
+  return missing;
+}
+
+/** upstream CompactString of one rule: {APIGroups:[""], Resources:["secrets"], Verbs:["get"]} */
+export function compactRule(r: PolicyRule): string {
+  const parts: string[] = [];
+  for (const [label, v] of [['APIGroups', r.apiGroups], ['Resources', r.resources], ['ResourceNames', r.resourceNames], ['NonResourceURLs', r.nonResourceURLs], ['Verbs', r.verbs]] as const) {
+    if (arr(v).length) parts.push(`${label}:[${arr(v).map(goQuote).join(' ')}]`);
+  }
+  return `{${parts.join(', ')}}`;
+}
+
 // aggregation lives with the API types: the clusterrole-aggregation controller uses it too
 export { aggregatedRules } from '../../api/rbac.js';

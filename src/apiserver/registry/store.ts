@@ -17,6 +17,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   subresource?: string;
+  /** who asks (admission that depends on the requester: RBAC escalation checks) */
+  user?: { name: string; groups: string[] };
   /** the subresource managedFields record, when it differs from how the write is stored (pods/scale writes the main resource) */
   managedSubresource?: string;
   /** the object's managedFields were already computed (server-side apply) */
@@ -60,8 +62,8 @@ export interface StoreHooks {
   /** throws when objects may not be created in ns (missing or terminating) */
   checkNamespace?(ns: string, gr: { group: string; resource: string }, name: string): Promise<void>;
   /** runs after validation on create (e.g. allocate a Service clusterIP) */
-  beforeCreate?(r: ResourceInfo, obj: KObject): Promise<void>;
-  beforeUpdate?(r: ResourceInfo, obj: KObject, old: KObject): Promise<void>;
+  beforeCreate?(r: ResourceInfo, obj: KObject, opts: WriteOptions): Promise<void>;
+  beforeUpdate?(r: ResourceInfo, obj: KObject, old: KObject, opts: WriteOptions): Promise<void>;
   afterDelete?(r: ResourceInfo, obj: KObject): Promise<void>;
   /** every write that reached storage (create, update, delete), with its revision */
   afterWrite?(r: ResourceInfo, rev: number): void;
@@ -289,7 +291,7 @@ export class Store {
     if (obj.metadata.generation === undefined && (obj.spec !== undefined)) obj.metadata.generation = 1;
     const errs = this.strategy.validate?.(obj) ?? [];
     if (errs.length) throw this.invalid(name, errs);
-    if (this.hooks.beforeCreate) await this.hooks.beforeCreate(this.resource, obj);
+    if (this.hooks.beforeCreate) await this.hooks.beforeCreate(this.resource, obj, opts);
     if (!opts.skipManagedFields) this.hooks.manageFields?.(obj, undefined, opts.fieldManager ?? '', opts.subresource ?? '');
     if (opts.dryRun) {
       if (await this.tryGet(ns, name)) throw errors.alreadyExists(this.gr, name);
@@ -413,7 +415,7 @@ export class Store {
       ? (this.strategy.validateStatusUpdate?.(obj, cur) ?? [])
       : [...(this.strategy.validate?.(obj) ?? []), ...(this.strategy.validateUpdate?.(obj, cur) ?? [])];
     if (errs.length) throw this.invalid(name, errs);
-    if (this.hooks.beforeUpdate) await this.hooks.beforeUpdate(this.resource, obj, cur);
+    if (this.hooks.beforeUpdate) await this.hooks.beforeUpdate(this.resource, obj, cur, opts);
     if (!opts.skipManagedFields) this.hooks.manageFields?.(obj, cur, opts.fieldManager ?? '', opts.managedSubresource ?? sub);
     delete obj.metadata.resourceVersion;
     const curNoRV = { ...cur, metadata: { ...cur.metadata } }; delete curNoRV.metadata.resourceVersion;
