@@ -50,6 +50,11 @@ export interface ControllerDescriptor {
   start(ctx: ControllerContext, signal: AbortSignal): Promise<void>;
 }
 
+/** a controller built from the client, the shared informers and the log, run with `workers` workers */
+function simple(name: string, make: (o: Pick<ControllerContext, 'client' | 'informers' | 'log'>) => { run(workers: number, signal: AbortSignal): Promise<void> }, workers: number): ControllerDescriptor {
+  return { name, start: (ctx, signal) => make({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(workers, signal) };
+}
+
 export const controllerDescriptors: ControllerDescriptor[] = [
   {
     name: 'namespace-controller',
@@ -61,14 +66,8 @@ export const controllerDescriptors: ControllerDescriptor[] = [
       client: ctx.client, metadataClient: ctx.metadataClient, metadataInformers: ctx.metadataInformers, discovery: ctx.discovery, log: ctx.log,
     }).run(20, signal),
   },
-  {
-    name: 'node-lifecycle-controller',
-    start: (ctx, signal) => new NodeLifecycleController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(4, signal),
-  },
-  {
-    name: 'serviceaccount-controller',
-    start: (ctx, signal) => new ServiceAccountsController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(5, signal),
-  },
+  simple('node-lifecycle-controller', (o) => new NodeLifecycleController(o), 4),
+  simple('serviceaccount-controller', (o) => new ServiceAccountsController(o), 5),
   {
     name: 'root-ca-certificate-publisher-controller',
     start: (ctx, signal) => new RootCAPublisher({ client: ctx.client, informers: ctx.informers, rootCA: ctx.rootCA, log: ctx.log }).run(5, signal),
@@ -78,14 +77,8 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   { name: 'replicationcontroller-controller', start: startReplicationController },
   { name: 'deployment-controller', start: startDeploymentController },
   ...setAndVolumeDescriptors,
-  {
-    name: 'disruption-controller',
-    start: (ctx, signal) => new DisruptionController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(5, signal),
-  },
-  {
-    name: 'clusterrole-aggregation-controller',
-    start: (ctx, signal) => new ClusterRoleAggregationController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(1, signal),
-  },
+  simple('disruption-controller', (o) => new DisruptionController(o), 5),
+  simple('clusterrole-aggregation-controller', (o) => new ClusterRoleAggregationController(o), 1),
   {
     name: 'horizontal-pod-autoscaler-controller',
     start: (ctx, signal) => new PodAutoscalerController({ client: ctx.client, informers: ctx.informers, discovery: ctx.discovery, log: ctx.log }).run(5, signal),

@@ -5,20 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kc, kubectl, startK8ts, type ServerHandle } from './harness.js';
+import { eventually } from './poll.js';
 
 let srv: ServerHandle;
 const k = (...args: string[]) => kc(srv.kubeconfig, args);
 const json = (...args: string[]) => JSON.parse(k('get', ...args, '-o', 'json'));
 
-async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try { const v = f(); if (v) return v; last = v; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+/** f's value once it is truthy */
+const until = <T>(what: string, f: () => T | undefined | false, timeoutMs = 30_000): Promise<T> => eventually(what, () => f() || undefined, timeoutMs, 300);
 
 const evict = (pod: string) => kubectl(srv.kubeconfig, ['create', '--raw', `/api/v1/namespaces/default/pods/${pod}/eviction`, '-f', '-'],
   { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' } }) });
