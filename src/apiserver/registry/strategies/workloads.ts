@@ -2,7 +2,7 @@
 import type { KObject } from '../../../api/types.js';
 import { makeStrategy } from './base.js';
 import { fe, each, enumOf, intOrPercent, immutable, nonNegative, obj, setDefault, isObject, clone, type Errs } from './field.js';
-import { mapSelectorMatches, selectorIsEmpty, selectorMatches, validateLabelSelector, validateLabels } from './meta.js';
+import { mapSelectorMatches, selectorIsEmpty, selectorMatches, validateAnnotations, validateLabelSelector, validateLabels } from './meta.js';
 import { defaultPodSpec } from './podspec_defaults.js';
 import { validatePodTemplateSpec } from './podspec_validate.js';
 import { defaultPVCSpec } from './storage_defaults.js';
@@ -27,7 +27,7 @@ function isZero(v: unknown): boolean {
 }
 
 /** selector + template checks shared by the apps workloads (ValidatePodTemplateSpecForReplicaSet & co.) */
-function validateSelectorAndTemplate(spec: any, kindWord: string, opts: { requireAlways: boolean }): Errs {
+function validateSelectorAndTemplate(spec: any, kindWord: string, opts: { requireAlways: boolean; podSpec?: boolean }): Errs {
   const errs: Errs = [];
   if (!isObject(spec.selector)) errs.push(fe.required('spec.selector'));
   else {
@@ -39,12 +39,19 @@ function validateSelectorAndTemplate(spec: any, kindWord: string, opts: { requir
   if (isObject(spec.selector) && !selectorIsEmpty(spec.selector) && !selectorMatches(spec.selector, t.metadata?.labels)) {
     errs.push(fe.invalid('spec.template.metadata.labels', t.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
   }
-  errs.push(...validatePodTemplateSpec(t, 'spec.template'));
+  if (opts.podSpec === false) {
+    // upstream's ValidatePodTemplateSpecForStatefulSet: labels and annotations only (the pod spec's
+    // volume mounts may name volumeClaimTemplates, which are volumes only in the pods)
+    const m = isObject(t.metadata) ? t.metadata : {};
+    errs.push(...validateLabels(m.labels, 'spec.template.labels'), ...validateAnnotations(m.annotations, 'spec.template.annotations'));
+  } else {
+    errs.push(...validatePodTemplateSpec(t, 'spec.template'));
+  }
   if (opts.requireAlways && t.spec?.restartPolicy !== 'Always') {
     errs.push(fe.notSupported('spec.template.spec.restartPolicy', t.spec?.restartPolicy ?? '', ['Always']));
   }
   if (opts.requireAlways && t.spec?.activeDeadlineSeconds != null) {
-    errs.push(fe.invalid('spec.template.spec.activeDeadlineSeconds', t.spec.activeDeadlineSeconds, `activeDeadlineSeconds in ${kindWord === 'deployment' ? 'ReplicaSet' : kindWord === 'daemonset' ? 'DaemonSet' : 'ReplicaSet'} is not Supported`));
+    errs.push(fe.invalid('spec.template.spec.activeDeadlineSeconds', t.spec.activeDeadlineSeconds, `activeDeadlineSeconds in ${kindWord === 'daemonset' ? 'DaemonSet' : kindWord === 'statefulset' ? 'StatefulSet' : 'ReplicaSet'} is not Supported`));
   }
   return errs;
 }
@@ -151,7 +158,7 @@ function defaultStatefulSet(o: KObject): void {
 
 function validateStatefulSet(o: KObject): Errs {
   const spec = o.spec ?? {};
-  const errs = [...common(spec), ...validateSelectorAndTemplate(spec, 'statefulset', { requireAlways: true })];
+  const errs = [...common(spec), ...validateSelectorAndTemplate(spec, 'statefulset', { requireAlways: true, podSpec: false })];
   errs.push(...enumOf('spec.podManagementPolicy', spec.podManagementPolicy, ['OrderedReady', 'Parallel'], true));
   const us = spec.updateStrategy ?? {};
   errs.push(...enumOf('spec.updateStrategy.type', us.type, ['RollingUpdate', 'OnDelete'], true));

@@ -54,6 +54,15 @@ test('deployment update: selector immutable, generation bumps on spec change onl
   assert.deepEqual(deployments.scale, { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.spec.selector' });
 });
 
+test('a statefulset template may mount its volumeClaimTemplates (only labels and annotations of the template are checked, as upstream)', () => {
+  const { errors } = create(strategyFor('apps', 'statefulsets'), { metadata: { name: 'db', namespace: 'default' }, spec: {
+    selector: { matchLabels: { app: 'db' } }, serviceName: 'db',
+    template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } },
+    volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+  } });
+  assert.deepEqual(errors, []);
+});
+
 test('statefulset and daemonset defaults', () => {
   const sts = create(strategyFor('apps', 'statefulsets'), { metadata: { name: 'db', namespace: 'default' }, spec: {
     serviceName: 'db', selector: { matchLabels: { app: 'web' } }, template,
