@@ -81,7 +81,10 @@ export class Kubelet {
 
   constructor(private readonly o: KubeletOptions) {
     this.log = o.log ?? (() => {});
-    this.rt = { podsDir: o.podsDir ?? `${o.dataDir}/agent/pods`, clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' };
+    this.rt = {
+      podsDir: o.podsDir ?? `${o.dataDir}/agent/pods`, clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local',
+      imageStatus: async (image) => (await o.cri.image('ImageStatus', { image: { image } })).image ?? undefined,
+    };
     this.podConfig = new PodConfig(o.client, this.rt, this.log);
     this.podInformer = new SharedInformer(o.client, pods, { fieldSelector: `spec.nodeName=${o.name}` });
     this.images = new ImageManager(o.cri, o.client);
@@ -505,9 +508,26 @@ export class Kubelet {
       wake(10_000);
       return { status: latest, previous: latest, waiting: { reason: 'CreateContainerConfigError', message } };
     }
-    const { containerId } = await cri.call('CreateContainer', { podSandboxId: s.sandboxId, config, sandboxConfig: s.sandboxConfig });
+    // a runtime's refusal shows on the container (CreateContainerError / RunContainerError, with a
+    // Failed event) and is retried, as upstream; it does not hold the pod's other containers back
+    let containerId: string;
+    try {
+      ({ containerId } = await cri.call('CreateContainer', { podSandboxId: s.sandboxId, config, sandboxConfig: s.sandboxConfig }));
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.repeatingEvent(pod, c, 'Warning', 'Failed', `Error: ${message}`);
+      wake(10_000);
+      return { status: latest, previous: latest, waiting: { reason: 'CreateContainerError', message } };
+    }
     this.containerEvent(pod, c, 'Normal', 'Created', `Created container: ${c.name}`);
-    await cri.call('StartContainer', { containerId });
+    try {
+      await cri.call('StartContainer', { containerId });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.repeatingEvent(pod, c, 'Warning', 'Failed', `Error: ${message}`);
+      wake(10_000);
+      return { status: latest, previous: latest, waiting: { reason: 'RunContainerError', message } };
+    }
     this.containerEvent(pod, c, 'Normal', 'Started', `Started container ${c.name}`);
     // keep only the attempt before, for lastState and --previous logs
     for (const old of ((list as any).all ?? []).slice(1)) await cri.call('RemoveContainer', { containerId: old.id });

@@ -118,6 +118,8 @@ export class PodConfig {
     const psc = pod.spec?.securityContext ?? {};
     const runAsUser = sc.runAsUser ?? psc.runAsUser;
     const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
+    if (sc.runAsNonRoot ?? psc.runAsNonRoot) await this.verifyNonRoot(pod, c, runAsUser);
+    const caps = sc.capabilities ?? {};
     return {
       metadata: { name: c.name, attempt },
       image: { image: c.image },
@@ -135,10 +137,29 @@ export class PodConfig {
           ...(runAsGroup !== undefined ? { runAsGroup: { value: runAsGroup } } : {}),
           ...(psc.supplementalGroups?.length || psc.fsGroup !== undefined ? { supplementalGroups: [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])] } : {}),
           readonlyRootfs: !!sc.readOnlyRootFilesystem,
+          ...(caps.add?.length || caps.drop?.length ? { capabilities: { addCapabilities: caps.add ?? [], dropCapabilities: caps.drop ?? [] } } : {}),
+          // upstream: no_new_privs unless privilege escalation is allowed (the default)
+          noNewPrivs: sc.allowPrivilegeEscalation === false,
           namespaceOptions: { network: pod.spec?.hostNetwork ? 'NODE' : 'POD', pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER', ipc: pod.spec?.hostIPC ? 'NODE' : 'POD' },
         },
       },
     };
+  }
+
+  /**
+   * upstream's verifyRunAsNonRoot: a container that must not run as root may not name uid 0, and
+   * without a uid of its own the image's user decides (none given means root)
+   */
+  private async verifyNonRoot(pod: KObject, c: any, runAsUser: number | undefined): Promise<void> {
+    const who = `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${c.name}`;
+    if (runAsUser !== undefined) {
+      if (runAsUser === 0) throw new ContainerConfigError(`container's runAsUser breaks non-root policy (${who})`);
+      return;
+    }
+    const img = this.rt.imageStatus ? await this.rt.imageStatus(c.image) : undefined;
+    const uid = img?.uid?.value;
+    if (uid === undefined && img?.username) throw new ContainerConfigError(`container has runAsNonRoot and image has non-numeric user (${img.username}), cannot verify user is non-root (${who})`);
+    if (uid === undefined || Number(uid) === 0) throw new ContainerConfigError(`container has runAsNonRoot and image will run as root (${who})`);
   }
 
   /** frees what prepare made for a pod (unmounts, state); the pod's dir itself is removed by killPod */

@@ -11,7 +11,11 @@ export const podNameLabel = 'io.kubernetes.pod.name';
 export const podNamespaceLabel = 'io.kubernetes.pod.namespace';
 export const containerNameLabel = 'io.kubernetes.container.name';
 
-export interface RuntimeOptions { podsDir: string; clusterDNS: string; clusterDomain: string }
+export interface RuntimeOptions {
+  podsDir: string; clusterDNS: string; clusterDomain: string;
+  /** the runtime's ImageStatus of an image (its uid / username), for runAsNonRoot */
+  imageStatus?(image: string): Promise<{ uid?: { value: string | number }; username?: string } | undefined>;
+}
 
 export function podDir(podsDir: string, uid: string): string { return join(podsDir, uid); }
 
@@ -31,9 +35,13 @@ export function sandboxConfig(pod: KObject, attempt: number, o: RuntimeOptions):
       options: ['ndots:5'],
     };
     const extra = spec.dnsConfig ?? {};
-    dnsConfig.servers.push(...(extra.nameservers ?? []));
-    dnsConfig.searches.push(...(extra.searches ?? []));
-    for (const op of extra.options ?? []) dnsConfig.options.push(op.value !== undefined ? `${op.name}:${op.value}` : op.name);
+    // as upstream's appendDNSConfig: nameservers and searches added without duplicates, options
+    // merged by name (the pod's value wins: ndots:1 replaces ndots:5)
+    for (const ns of extra.nameservers ?? []) if (!dnsConfig.servers.includes(ns)) dnsConfig.servers.push(ns);
+    for (const sd of extra.searches ?? []) if (!dnsConfig.searches.includes(sd)) dnsConfig.searches.push(sd);
+    const opts = new Map<string, string | undefined>(dnsConfig.options.map((o: string) => { const i = o.indexOf(':'); return i < 0 ? [o, undefined] : [o.slice(0, i), o.slice(i + 1)]; }));
+    for (const op of extra.options ?? []) if (op?.name) opts.set(op.name, op.value ?? undefined);
+    dnsConfig.options = [...opts].map(([n, v]) => (v !== undefined ? `${n}:${v}` : n));
   }
   const ports = (spec.containers ?? []).flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => ({
     protocol: p.protocol ?? 'TCP', containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '',
@@ -44,9 +52,14 @@ export function sandboxConfig(pod: KObject, attempt: number, o: RuntimeOptions):
     logDirectory: podDir(o.podsDir, uid),
     dnsConfig, portMappings: ports, labels, annotations: pod.metadata.annotations ?? {},
     linux: {
+      // the runtime lets a container be privileged only in a privileged sandbox (upstream's kubelet
+      // marks the sandbox so when any container of the pod is)
       securityContext: {
         namespaceOptions: { network: hostNetwork ? 'NODE' : 'POD', pid: spec.hostPID ? 'NODE' : spec.shareProcessNamespace ? 'POD' : 'CONTAINER', ipc: spec.hostIPC ? 'NODE' : 'POD' },
+        privileged: [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])].some((c: any) => c?.securityContext?.privileged === true),
+        ...(spec.securityContext?.runAsUser !== undefined ? { runAsUser: { value: spec.securityContext.runAsUser } } : {}),
       },
+      sysctls: Object.fromEntries((spec.securityContext?.sysctls ?? []).filter((x: any) => x?.name).map((x: any) => [x.name, String(x.value ?? '')])),
     },
   };
 }

@@ -1,0 +1,69 @@
+// End to end, as root, with real kubectl against a real `k8ts server` running the kubelet: what a
+// container's securityContext and the pod's DNS and sysctls give it, read from inside the container.
+// A privileged container (in a sandbox the kubelet marks privileged) may mount, one with NET_ADMIN
+// may add an address; capabilities.drop ALL empties the bounding set; allowPrivilegeEscalation false sets
+// no_new_privs; runAsNonRoot on a root image is CreateContainerConfigError; a safe sysctl applies;
+// dnsConfig options replace the defaults of the same name.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { startK8ts, kc, kubectl, type ServerHandle } from '../e2e/harness.js';
+import { kubeletPrereqs, until } from './testing/e2e.js';
+import { forceCleanup } from './cleanup.js';
+
+const skip = kubeletPrereqs();
+
+test('kubelet applies the securityContext, sysctls and dnsConfig of a pod', { skip, timeout: 300_000 }, async () => {
+  const octet = 100 + Math.floor(Math.random() * 150);
+  let srv: ServerHandle | undefined;
+  let dataDir = '';
+  try {
+    srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-sec-${octet}` }, timeoutMs: 60_000 });
+    dataDir = srv.dataDir;
+    const kcfg = srv.kubeconfig;
+    const pod = (name: string, script: string, sc: object = {}, podSpec: object = {}) => kc(kcfg, ['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name },
+      spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, ...podSpec, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], securityContext: sc }] },
+    }) });
+    const finished = (name: string) => until(`${name} finished`, () => {
+      const p = JSON.parse(kc(kcfg, ['get', 'pod', name, '-o', 'json']));
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    }, 90_000);
+    const output = async (name: string) => { const p = await finished(name); return { phase: p.status.phase, log: kc(kcfg, ['logs', name]) }; };
+
+    const link = 'ip addr add 192.0.2.200/32 dev lo && echo link-ok';
+    pod('priv', 'mkdir -p /tmp/m && mount -t tmpfs none /tmp/m && echo mount-ok', { privileged: true });
+    pod('netadmin', link, { capabilities: { add: ['NET_ADMIN'] } });
+    pod('plain', `${link} || echo link-refused`);
+    pod('dropall', 'grep CapBnd /proc/self/status', { capabilities: { drop: ['ALL'] } });
+    pod('nnp', 'grep NoNewPrivs /proc/self/status', { allowPrivilegeEscalation: false });
+    pod('sysctl', 'cat /proc/sys/net/ipv4/ip_local_port_range', {}, { securityContext: { sysctls: [{ name: 'net.ipv4.ip_local_port_range', value: '20000 30000' }] } });
+    pod('dns', 'cat /etc/resolv.conf', {}, { dnsConfig: { options: [{ name: 'ndots', value: '1' }, { name: 'edns0' }] } });
+    pod('nonroot', 'id', { runAsNonRoot: true });
+
+    assert.deepEqual(await output('priv'), { phase: 'Succeeded', log: 'mount-ok\n' });
+    assert.deepEqual(await output('netadmin'), { phase: 'Succeeded', log: 'link-ok\n' });
+    assert.match((await output('plain')).log, /link-refused/);
+    assert.match((await output('dropall')).log, /^CapBnd:\s+0000000000000000$/m);
+    assert.match((await output('nnp')).log, /^NoNewPrivs:\s+1$/m);
+    assert.equal((await output('sysctl')).log.trim().split(/\s+/).join(' '), '20000 30000');
+    const resolv = (await output('dns')).log;
+    assert.match(resolv, /^options ndots:1 edns0$/m);
+    assert.doesNotMatch(resolv, /ndots:5/);
+
+    const waiting = await until('nonroot refused', () => {
+      const p = JSON.parse(kc(kcfg, ['get', 'pod', 'nonroot', '-o', 'json']));
+      return p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError' ? p.status.containerStatuses[0].state.waiting : undefined;
+    }, 60_000);
+    assert.match(waiting.message, /^container has runAsNonRoot and image will run as root \(pod: "nonroot_default\([0-9a-f-]+\)", container: c\)$/);
+    assert.equal(kubectl(kcfg, ['delete', 'pods', '--all', '--grace-period=0', '--wait=true'], { timeoutMs: 90_000 }).code, 0);
+  } finally {
+    if (srv) await srv.stop({ keepData: true });
+    if (dataDir) {
+      forceCleanup(dataDir);
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir));
+      rmSync(dataDir, { recursive: true, force: true });
+      assert.deepEqual(mounts, [], 'mounts left under the data dir');
+    }
+  }
+});
