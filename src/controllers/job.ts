@@ -17,7 +17,7 @@ import {
   activePodsForRemoval, addCompletionIndexEnv, completionIndex, completionIndexAnnotation, completionIndexLabel,
   ensureCondition, findCondition, firstPendingIndexes, formatIndexes, generateNameWithIndex, hasTrackingFinalizer,
   isIndexed, isJobFinished, isPodActive, isPodFailed, isPodReady, isTerminal, jobTrackingFinalizer, newCondition,
-  nextBackoffRecord, parseIndexes, pastBackoffLimitOnFailure, remainingBackoff,
+  matchPodFailurePolicy, nextBackoffRecord, parseIndexes, pastBackoffLimitOnFailure, remainingBackoff,
   type BackoffRecord, type JobCondition,
 } from './jobutil.js';
 import { isNamespaceTerminating, podsResource } from './resources.js';
@@ -60,6 +60,8 @@ interface SyncCtx {
   succeededIndexes: Set<number>;
   newBackoff: BackoffRecord;
   expectedRm: Set<string>;
+  /** failed pods a pod failure policy's Ignore rule matched: not counted */
+  ignored: Set<string>;
 }
 
 export class JobController {
@@ -209,10 +211,20 @@ export class JobController {
     };
     const newSucceeded = pods.filter((p) => valid(p, uncSucc) && p.status?.phase === 'Succeeded');
     const newFailed = pods.filter((p) => valid(p, uncFail) && isPodFailed(p, job));
+    // the pod failure policy: Ignore rules keep failures out of the count, a FailJob rule fails the Job
+    const ignored = new Set<string>();
+    let failJob: string | undefined;
+    if (job.spec.podFailurePolicy) {
+      for (const p of newFailed) {
+        const m = matchPodFailurePolicy(job.spec.podFailurePolicy, p);
+        if (m?.action === 'Ignore') ignored.add(p.metadata.uid!);
+        else if (m?.action === 'FailJob') failJob ??= m.message;
+      }
+    }
     const ctx: SyncCtx = {
-      key, job, pods, activePods, satisfied, expectedRm,
+      key, job, pods, activePods, satisfied, expectedRm, ignored,
       succeeded: (st.succeeded ?? 0) + newSucceeded.length + uncSucc.size,
-      failed: (st.failed ?? 0) + newFailed.length + uncFail.size,
+      failed: (st.failed ?? 0) + newFailed.length - ignored.size + uncFail.size,
       ready: activePods.filter(isPodReady).length,
       terminating: pods.filter((p) => p.metadata.deletionTimestamp && !isTerminal(p)).length,
       prevSucceededIndexes: new Set(), succeededIndexes: new Set(),
@@ -229,6 +241,7 @@ export class JobController {
       const ft = findCondition(st.conditions, 'FailureTarget');
       if (ft?.status === 'True') ctx.finished = newCondition('Failed', 'True', ft.reason ?? '', ft.message ?? '', now);
     }
+    if (!ctx.finished && failJob) ctx.finished = newCondition('FailureTarget', 'True', 'PodFailurePolicy', failJob, now);
     if (!ctx.finished) {
       const limit = job.spec.backoffLimit ?? 6;
       const deadline = job.spec.activeDeadlineSeconds;
@@ -470,7 +483,7 @@ export class JobController {
         }
       } else if (failed || (ctx.finished && ctx.finished.type !== 'SuccessCriteriaMet' && ctx.finished.type !== 'Complete')) {
         const ix = completionIndex(p);
-        if (!uncFail.has(uid) && (!indexed || (ix >= 0 && ix < completions))) { (unc.failed ??= []).push(uid); uncFail.add(uid); needsFlush = true; }
+        if (!uncFail.has(uid) && !ctx.ignored.has(uid) && (!indexed || (ix >= 0 && ix < completions))) { (unc.failed ??= []).push(uid); uncFail.add(uid); needsFlush = true; }
       }
       if (newIdx.length + uncSucc.size + uncFail.size >= maxUncountedPods) { reachedMax = true; break; }
     }

@@ -104,6 +104,29 @@ test('backoffLimit: failures are replaced after the back-off, then the job fails
   } finally { await t.stop(); }
 });
 
+test('podFailurePolicy: an Ignore rule keeps failures out of the count, a FailJob rule fails the Job at once', async () => {
+  const t = await setup({ podFailureBackoffMs: 20, maxPodFailureBackoffMs: 50 });
+  const exited = (p: KObject, code: number) => t.api.put(pods, { ...p, status: { phase: 'Failed', containerStatuses: [{ name: 'c', state: { terminated: { exitCode: code } } }] } });
+  try {
+    const policy = { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [7] } }, { action: 'FailJob', onExitCodes: { containerName: 'c', operator: 'In', values: [42] } }] };
+    t.api.put(jobs, jobObj('pfp', { completions: 1, backoffLimit: 1, podFailurePolicy: policy }));
+    // two failures with exit code 7: past backoffLimit 1, but ignored
+    const p1 = await until('first pod', () => t.podsOf('pfp')[0]);
+    exited(p1, 7);
+    const p2 = await until('a replacement', () => t.podsOf('pfp').find((p) => p.metadata.name !== p1.metadata.name));
+    exited(p2, 7);
+    const p3 = await until('another replacement', () => t.podsOf('pfp').find((p) => ![p1.metadata.name, p2.metadata.name].includes(p.metadata.name)));
+    assert.equal(t.job('pfp').status?.failed ?? 0, 0);
+    assert.ok(!t.job('pfp').status?.conditions?.some((c: any) => c.type === 'Failed'));
+    // exit code 42 matches the FailJob rule
+    exited(p3, 42);
+    const j = await until('Failed', () => t.job('pfp').status?.conditions?.some((c: any) => c.type === 'Failed') && t.job('pfp'));
+    assert.deepEqual(j.status.conditions.map((c: any) => `${c.type}/${c.reason}`), ['FailureTarget/PodFailurePolicy', 'Failed/PodFailurePolicy']);
+    assert.equal(j.status.conditions[1].message, `Container c for pod ns/${p3.metadata.name} failed with exit code 42 matching FailJob rule at index 1`);
+    assert.equal(j.status.failed, 1);
+  } finally { await t.stop(); }
+});
+
 test('Indexed: one pod per index with annotation, label, hostname and env; completedIndexes', async () => {
   const t = await setup({ podFailureBackoffMs: 20 });
   try {

@@ -58,6 +58,8 @@ export const isPodReady = (pod: KObject) => !!pod.status?.conditions?.some((c: a
 /** a deleted pod that never finished counts as failed, unless only Failed pods are replaced */
 export function isPodFailed(pod: KObject, job: KObject): boolean {
   if (pod.status?.phase === 'Failed') return true;
+  // with a pod failure policy, only a pod that reached phase Failed has failed (upstream)
+  if (job.spec?.podFailurePolicy) return false;
   if (job.spec?.podReplacementPolicy === 'Failed') return false;
   return !!pod.metadata.deletionTimestamp && pod.status?.phase !== 'Succeeded';
 }
@@ -206,4 +208,35 @@ export function generateNameWithIndex(jobName: string, index: number): string {
   const appendix = `-${index}-`;
   const maxPrefix = 63 - 5 - appendix.length;   // 5 random characters follow
   return (jobName.length > maxPrefix ? jobName.slice(0, maxPrefix) : jobName) + appendix;
+}
+
+export type PodFailureAction = 'FailJob' | 'FailIndex' | 'Ignore' | 'Count';
+
+/**
+ * upstream's matchPodFailurePolicy: the action of the first rule a failed pod matches (a container,
+ * init containers included, that exited non-zero with a code the rule names, or a pod condition),
+ * and for FailJob the Job's failure message; undefined when no rule matches (the failure counts)
+ */
+export function matchPodFailurePolicy(policy: any, pod: KObject): { action: PodFailureAction; message?: string } | undefined {
+  const rules: any[] = Array.isArray(policy?.rules) ? policy.rules : [];
+  const ref = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  for (const [i, rule] of rules.entries()) {
+    const action = rule?.action as PodFailureAction;
+    if (rule?.onExitCodes) {
+      const req = rule.onExitCodes;
+      const values: number[] = Array.isArray(req.values) ? req.values : [];
+      const statuses: any[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+      const hit = statuses.find((c) => {
+        const code = c?.state?.terminated?.exitCode;
+        if (code === undefined || code === 0) return false;
+        if (req.containerName && req.containerName !== c.name) return false;
+        return req.operator === 'NotIn' ? !values.includes(code) : values.includes(code);
+      });
+      if (hit) return { action, ...(action === 'FailJob' ? { message: `Container ${hit.name} for pod ${ref} failed with exit code ${hit.state.terminated.exitCode} matching FailJob rule at index ${i}` } : {}) };
+    } else if (Array.isArray(rule?.onPodConditions)) {
+      const hit = rule.onPodConditions.map((want: any) => (pod.status?.conditions ?? []).find((c: any) => c.type === want.type && c.status === (want.status ?? 'True'))).find(Boolean);
+      if (hit) return { action, ...(action === 'FailJob' ? { message: `Pod ${ref} has condition ${hit.type} matching FailJob rule at index ${i}` } : {}) };
+    }
+  }
+  return undefined;
 }
