@@ -34,12 +34,12 @@ export class StatusError extends Error {
 
 /** One field problem, as upstream's field.Error. type is e.g. FieldValueRequired, FieldValueInvalid. */
 export interface FieldError { type: FieldErrorType; field: string; value?: unknown; detail?: string }
-export type FieldErrorType = 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid';
+export type FieldErrorType = 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid' | 'FieldValueNotFound';
 
 const fieldPhrase: Record<FieldErrorType, string> = {
   FieldValueRequired: 'Required value', FieldValueInvalid: 'Invalid value', FieldValueNotSupported: 'Unsupported value',
   FieldValueDuplicate: 'Duplicate value', FieldValueForbidden: 'Forbidden', FieldValueTooLong: 'Too long',
-  FieldValueTooMany: 'Too many', FieldValueTypeInvalid: 'Invalid value',
+  FieldValueTooMany: 'Too many', FieldValueTypeInvalid: 'Invalid value', FieldValueNotFound: 'Not found',
 };
 
 function renderValue(v: unknown): string {

@@ -232,10 +232,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (sub === 'eviction' && rsc.group === '' && rsc.plural === 'pods') return handleEviction(req, res, r);
   if (sub === 'log' && rsc.group === '' && rsc.plural === 'pods') return handlePodLog(req, res, r);
   if (sub && streamSubresources.includes(sub) && rsc.group === '' && rsc.plural === 'pods') return handlePodStream(req, res, r);
-  if (sub && sub !== 'status' && sub !== 'finalize') {
+  if (sub && sub !== 'status' && sub !== 'finalize' && !store.strategy.subresources?.[sub]) {
     throw new StatusError(501, 'NotImplemented', `${rsc.plural}/${sub} is not implemented yet`);
   }
-  const subresource = sub === 'finalize' ? 'finalize' : sub ?? '';
+  const subresource = sub ?? '';
   switch (method) {
     case 'GET': {
       const rv = q.get('resourceVersion');

@@ -211,11 +211,12 @@ export class Kubelet {
   /** an event about one of the pod's containers (involvedObject.fieldPath names it) */
   private containerEvent(pod: KObject, c: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const init = (pod.spec?.initContainers ?? []).some((x: any) => x.name === c?.name);
+    const ephemeral = (pod.spec?.ephemeralContainers ?? []).some((x: any) => x.name === c?.name);
     const m = pod.metadata;
     if (!this.spamFilter.allow(`${m.uid}\x00${type}\x00${reason}`)) return;
     this.recorder.event({
       kind: 'Pod', apiVersion: 'v1', namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion,
-      ...(c?.name ? { fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${c.name}}` } : {}),
+      ...(c?.name ? { fieldPath: `spec.${init ? 'initContainers' : ephemeral ? 'ephemeralContainers' : 'containers'}{${c.name}}` } : {}),
     }, type, reason, message);
   }
 
@@ -407,6 +408,13 @@ export class Kubelet {
       if (initialized) views.set(c.name, await this.ensureContainer(s, c, list, policy, wake));
       else if (list[0]) views.set(c.name, { status: list[0], previous: list[1] });
     }
+    // ephemeral containers (kubectl debug) run once each, never restarted, once the pod is initialized
+    const ephemeralViews = new Map<string, ContainerView>();
+    for (const c of pod.spec?.ephemeralContainers ?? []) {
+      const list = byName.get(c.name) ?? [];
+      if (initialized && !pod.metadata.deletionTimestamp) ephemeralViews.set(c.name, await this.ensureContainer(s, c, list, 'Never', wake));
+      else if (list[0]) ephemeralViews.set(c.name, { status: list[0], previous: list[1] });
+    }
 
     const states = new Map<string, RunningState>();
     for (const [n, v] of [...initViews, ...views]) {
@@ -415,12 +423,12 @@ export class Kubelet {
     this.prober.update(pod, podIP, states);
     // what this sync saw is no news to the PLEG's next relist
     const seen: [string, string][] = [[`s/${sb.id}`, 'SANDBOX_READY']];
-    for (const v of [...initViews.values(), ...views.values()]) {
+    for (const v of [...initViews.values(), ...views.values(), ...ephemeralViews.values()]) {
       for (const x of [v.status, v.previous]) if (x?.id && x.state) seen.push([`c/${x.id}`, x.state]);
     }
     this.pleg.observed(uid, seen);
 
-    const status = podStatus(pod, views, { podIP, hostIP: this.o.hostIP, sandboxReady: true }, initViews);
+    const status = podStatus(pod, views, { podIP, hostIP: this.o.hostIP, sandboxReady: true }, initViews, ephemeralViews);
     const mine = this.written.get(uid);
     const cur = (mine && mine.rv > Number(pod.metadata.resourceVersion) ? mine.status : pod.status) ?? {};
     const same = Object.keys(status).every((k) => canon(status[k]) === canon(cur[k]));
@@ -440,7 +448,7 @@ export class Kubelet {
     const message = 'Pod was active on the node longer than the specified deadline';
     this.containerEvent(pod, undefined, 'Normal', 'DeadlineExceeded', message);
     this.prober.removePod(uid);
-    const specs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const specs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
     const ctx = this.lifecycle(pod, pod.status?.podIP ?? '');
     const views = new Map<string, ContainerView>();
     const initViews = new Map<string, ContainerView>();
@@ -500,6 +508,13 @@ export class Kubelet {
     try {
       config = await this.podConfig.containerConfig(pod, c, attempt, s.podIP);
       config.linux = { ...config.linux, resources: linuxResources(pod, c, memoryKi() * 1024) };
+      // an ephemeral container aimed at another container shares its process namespace
+      if (c.targetContainerName) {
+        const target = (await this.containersByName(s.sandboxId)).get(c.targetContainerName)?.[0];
+        if (target?.state !== 'CONTAINER_RUNNING') throw new ContainerConfigError(`target container "${c.targetContainerName}" is not running`);
+        const sc = config.linux.securityContext ?? {};
+        config.linux.securityContext = { ...sc, namespaceOptions: { ...(sc.namespaceOptions ?? {}), pid: 'TARGET', targetId: target.id } };
+      }
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // volumes not set up (yet): ContainerCreating as upstream, FailedMount events tell why

@@ -3,7 +3,8 @@
 // A privileged container (in a sandbox the kubelet marks privileged) may mount, one with NET_ADMIN
 // may add an address; capabilities.drop ALL empties the bounding set; allowPrivilegeEscalation false sets
 // no_new_privs; runAsNonRoot on a root image is CreateContainerConfigError; a safe sysctl applies;
-// dnsConfig options replace the defaults of the same name.
+// dnsConfig options replace the defaults of the same name. kubectl debug runs an ephemeral
+// container in the target container's process namespace, also interactively.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { forceCleanup } from './cleanup.js';
 
 const skip = kubeletPrereqs();
 
-test('kubelet applies the securityContext, sysctls and dnsConfig of a pod', { skip, timeout: 300_000 }, async () => {
+test('kubelet applies the securityContext, sysctls and dnsConfig of a pod, and runs kubectl debug\'s ephemeral containers', { skip, timeout: 300_000 }, async () => {
   const octet = 100 + Math.floor(Math.random() * 150);
   let srv: ServerHandle | undefined;
   let dataDir = '';
@@ -56,6 +57,22 @@ test('kubelet applies the securityContext, sysctls and dnsConfig of a pod', { sk
       return p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError' ? p.status.containerStatuses[0].state.waiting : undefined;
     }, 60_000);
     assert.match(waiting.message, /^container has runAsNonRoot and image will run as root \(pod: "nonroot_default\([0-9a-f-]+\)", container: c\)$/);
+
+    // kubectl debug: an ephemeral container in the target's process namespace, its logs, and -i
+    kc(kcfg, ['run', 'tgt', '--image=busybox', '--image-pull-policy=IfNotPresent', '--', 'sleep', '3600']);
+    await until('tgt running', () => JSON.parse(kc(kcfg, ['get', 'pod', 'tgt', '-o', 'json'])).status?.phase === 'Running' || undefined, 60_000);
+    const dbg = kubectl(kcfg, ['debug', 'tgt', '--image=busybox', '--image-pull-policy=IfNotPresent', '--target=tgt', '-c', 'dbg', '--', 'sh', '-c', 'ps; echo debug-ok']);
+    assert.equal(dbg.code, 0, dbg.stderr);
+    await until('dbg done', () => JSON.parse(kc(kcfg, ['get', 'pod', 'tgt', '-o', 'json'])).status?.ephemeralContainerStatuses?.find((c: any) => c.name === 'dbg')?.state?.terminated, 60_000);
+    const dbgLog = kc(kcfg, ['logs', 'tgt', '-c', 'dbg']);
+    assert.match(dbgLog, /sleep 3600/, 'the target container\'s processes are visible');
+    assert.match(dbgLog, /debug-ok/);
+    const inter = kubectl(kcfg, ['debug', '-i', 'tgt', '--image=busybox', '--image-pull-policy=IfNotPresent', '-c', 'dbg2', '--', 'sh'], { input: 'echo via-attach; exit\n', timeoutMs: 60_000 });
+    assert.match(inter.stdout, /via-attach/, inter.stderr);
+    const bad = kubectl(kcfg, ['patch', 'pod', 'tgt', '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'bad', image: 'busybox', ports: [{ containerPort: 80 }], targetContainerName: 'nope' }] } })]);
+    assert.match(bad.stderr, /spec.ephemeralContainers\[\d\].ports: Forbidden: cannot be set for an Ephemeral Container/);
+    assert.match(bad.stderr, /spec.ephemeralContainers\[\d\].targetContainerName: Not found: "nope"/);
+
     assert.equal(kubectl(kcfg, ['delete', 'pods', '--all', '--grace-period=0', '--wait=true'], { timeoutMs: 90_000 }).code, 0);
   } finally {
     if (srv) await srv.stop({ keepData: true });

@@ -113,7 +113,7 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
   const opts = logOptions(url.searchParams);
   const pod = o.getPod(ns, name);
   if (!pod) throw new HttpError(404, `pod "${name}" does not exist\n`);
-  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
   if (!all.some((c: any) => c.name === container)) throw new HttpError(404, `container "${container}" not found in pod "${name}"\n`);
   const id = containerForLogs(pod, container, bool(url.searchParams, 'previous'));
   const status = (await o.cri.call('ContainerStatus', { containerId: id })).status;
@@ -162,7 +162,7 @@ function logOptions(q: URLSearchParams): ContainerLogOptions {
 /** the CRI id whose log to read, from the pod status as upstream's validateContainerLogStatus does */
 export function containerForLogs(pod: KObject, container: string, previous: boolean): string {
   const name = pod.metadata.name;
-  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
   const cs = statuses.find((s: any) => s.name === container);
   if (!cs) throw new HttpError(400, `container "${container}" in pod "${name}" is not available`);
   const strip = (id: string) => id.replace(/^[a-z]+:\/\//, '');

@@ -139,7 +139,8 @@ function gates(pod: KObject): { status: string; reason?: string; message?: strin
   return msgs.length ? { status: 'False', reason: 'ReadinessGatesNotReady', message: msgs.join(', ') } : { status: 'True' };
 }
 
-export function podStatus(pod: KObject, views: Map<string, ContainerView>, ips: { podIP?: string; hostIP: string; sandboxReady: boolean }, initViews: Map<string, ContainerView> = new Map()): any {
+export function podStatus(pod: KObject, views: Map<string, ContainerView>, ips: { podIP?: string; hostIP: string; sandboxReady: boolean }, initViews: Map<string, ContainerView> = new Map(),
+  ephemeralViews: Map<string, ContainerView> = new Map()): any {
   const now = rfc3339();
   const defaultWaiting = (pod.spec?.initContainers ?? []).length ? 'PodInitializing' : 'ContainerCreating';
   const statuses = (pod.spec?.containers ?? []).map((c: any) => containerStatus(c, views.get(c.name) ?? {}, defaultWaiting));
@@ -165,6 +166,10 @@ export function podStatus(pod: KObject, views: Map<string, ContainerView>, ips: 
     startTime: pod.status?.startTime ?? now,
     ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    // ephemeral containers (kubectl debug) do not count toward phase or readiness
+    ...((pod.spec?.ephemeralContainers ?? []).length
+      ? { ephemeralContainerStatuses: pod.spec.ephemeralContainers.map((c: any) => containerStatus(c, ephemeralViews.get(c.name) ?? {}, 'ContainerCreating')) }
+      : {}),
     qosClass: pod.status?.qosClass ?? 'BestEffort',
   };
 }

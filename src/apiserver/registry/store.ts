@@ -390,6 +390,8 @@ export class Store {
       const next = clone(cur);
       next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
       obj = next;
+    } else if (this.strategy.subresources?.[sub]) {
+      obj = this.strategy.subresources[sub].prepare(obj, cur);
     } else if (sub === 'status') {
       // status strategy: only status changes
       if (this.strategy.prepareForStatusUpdate) {
@@ -411,7 +413,7 @@ export class Store {
         obj.metadata.generation = cur.metadata.generation + 1;
       }
     }
-    const errs = sub === 'finalize' || sub === 'binding' ? [] : sub === 'status'
+    const errs = sub === 'finalize' || sub === 'binding' ? [] : this.strategy.subresources?.[sub] ? this.strategy.subresources[sub].validate(obj, cur) : sub === 'status'
       ? (this.strategy.validateStatusUpdate?.(obj, cur) ?? [])
       : [...(this.strategy.validate?.(obj) ?? []), ...(this.strategy.validateUpdate?.(obj, cur) ?? [])];
     if (errs.length) throw this.invalid(name, errs);

@@ -38,6 +38,11 @@ export interface Strategy {
    * the object as stored -> as served, and back
    */
   conversion?: { toServed(obj: KObject): KObject; toStored(obj: KObject): KObject };
+  /**
+   * subresources that update one part of the object (pods/ephemeralcontainers): the object to store,
+   * built from the current one and the request's, and its checks
+   */
+  subresources?: Record<string, { prepare(obj: KObject, old: KObject): KObject; validate(obj: KObject, old: KObject): FieldError[] }>;
   /** names of the scale paths, for the scale subresource */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }

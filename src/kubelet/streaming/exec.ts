@@ -64,7 +64,7 @@ async function serve(kind: 'exec' | 'attach', ctx: StreamContext): Promise<void>
     .catch((e) => { throw new StreamError(isCriNotFound(e) ? 404 : 500, e instanceof Error ? e.message : String(e)); });
   if (!isWebsocket) return proxySpdy(ctx, new URL(target));
   // `kubectl run -it`: the first attach to a stdinOnce container also gets what it wrote before
-  const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c: any) => c.name === container);
+  const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].find((c: any) => c.name === container);
   const logPath = typeof status?.logPath === 'string' ? status.logPath : '';
   const replay = kind === 'attach' && spec?.stdin && spec?.stdinOnce && logPath && firstAttach(containerId)
     ? () => readLogOutput(logPath) : undefined;

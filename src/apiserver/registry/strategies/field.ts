@@ -14,8 +14,8 @@ export const fe = {
   /** the value is not printed (upstream prints no value for Too long) */
   tooLong: (field: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field, detail: `must have at most ${max} bytes` }),
   tooMany: (field: string, actual: number, max: number): FieldError => ({ type: 'FieldValueTooMany', field, value: actual, detail: `must have at most ${max} items` }),
-  /** upstream field.NotFound; status.ts has no FieldValueNotFound, so this is reported as Invalid with a "not found" detail */
-  notFound: (field: string, value: unknown): FieldError => ({ type: 'FieldValueInvalid', field, value, detail: 'not found' }),
+  /** upstream field.NotFound: `field: Not found: "value"` */
+  notFound: (field: string, value: unknown): FieldError => ({ type: 'FieldValueNotFound', field, value }),
 };
 
 /** wraps each message of a pure validator into an Invalid error */

@@ -4,7 +4,8 @@ import { parseQuantity } from '../../../api/validation/index.js';
 import { makeStrategy } from './base.js';
 import { clone, deepEqual, fe, arr, isObject, type Errs } from './field.js';
 import { admitPodCreate, defaultPodOnly, defaultPodSpec } from './podspec_defaults.js';
-import { validatePodSpec } from './podspec_validate.js';
+import { validateEphemeralContainersUpdate, validatePodSpec } from './podspec_validate.js';
+import type { Strategy } from '../strategy.js';
 import { podQOSClass } from '../../../api/qos.js';
 
 export { podQOSClass };
@@ -51,7 +52,7 @@ function podIP(o: KObject): string {
   return o.status?.podIP ?? arr(o.status?.podIPs)[0]?.ip ?? '';
 }
 
-export const podStrategy = makeStrategy({
+export const podStrategy: Strategy = makeStrategy({
   namespaced: true,
   status: 'subresource',
   // upstream's podStatusStrategy keeps spec and ownerReferences only
@@ -84,3 +85,18 @@ export const podStrategy = makeStrategy({
     };
   },
 });
+
+// pods/ephemeralcontainers: only spec.ephemeralContainers changes (upstream EphemeralContainersStrategy)
+podStrategy.subresources = {
+  ephemeralcontainers: {
+    prepare(obj, old) {
+      const next = clone(old);
+      next.metadata = { ...old.metadata, ...(obj.metadata?.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}) };
+      next.spec = { ...(old.spec ?? {}), ephemeralContainers: clone(arr(obj.spec?.ephemeralContainers)) };
+      defaultPodSpec(next.spec);
+      if (!next.spec.ephemeralContainers.length) delete next.spec.ephemeralContainers;
+      return next;
+    },
+    validate: (obj, old) => validateEphemeralContainersUpdate(obj.spec, old.spec),
+  },
+};

@@ -256,3 +256,35 @@ export function validatePodTemplateSpec(t: any, path: string): Errs {
     ...validatePodSpec(t.spec, `${path}.spec`),
   ];
 }
+
+/** fields an ephemeral container may not set (upstream validateEphemeralContainers) */
+const ephemeralForbidden = ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resources', 'resizePolicy', 'restartPolicy'];
+
+/**
+ * pods/ephemeralcontainers (upstream ValidatePodEphemeralContainersUpdate): ephemeral containers are
+ * only added, each a valid container with a unique name and none of the fields that make sense for
+ * long-running containers, its targetContainerName naming a container of the pod
+ */
+export function validateEphemeralContainersUpdate(spec: any, oldSpec: any): Errs {
+  const errs: Errs = [];
+  const path = 'spec.ephemeralContainers';
+  const eph = arr(spec?.ephemeralContainers);
+  const old = arr(oldSpec?.ephemeralContainers);
+  for (const o of old) {
+    const now = eph.find((c: any) => c?.name === o?.name);
+    if (!now || JSON.stringify(now) !== JSON.stringify(o)) errs.push(fe.forbidden(path, `existing ephemeral containers "${o?.name}" may not be changed`));
+  }
+  const regular = [...arr(spec?.containers), ...arr(spec?.initContainers)].map((c: any) => c?.name);
+  const vols = new Set<string>(arr(spec?.volumes).map((v: any) => v?.name));
+  const seen = new Set<string>(regular);
+  eph.forEach((c: any, i: number) => {
+    const p = `${path}[${i}]`;
+    if (old.some((o: any) => o?.name === c?.name)) { seen.add(c.name); return; }
+    errs.push(...validateContainer(c, p, vols, false));
+    if (c?.name && seen.has(c.name)) errs.push(fe.duplicate(`${p}.name`, c.name));
+    if (c?.name) seen.add(c.name);
+    for (const f of ephemeralForbidden) if (c?.[f] != null && !(Array.isArray(c[f]) && !c[f].length) && !(isObject(c[f]) && !Object.keys(c[f]).length)) errs.push(fe.forbidden(`${p}.${f}`, 'cannot be set for an Ephemeral Container'));
+    if (c?.targetContainerName && !regular.includes(c.targetContainerName)) errs.push(fe.notFound(`${p}.targetContainerName`, c.targetContainerName));
+  });
+  return errs;
+}
