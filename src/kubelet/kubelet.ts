@@ -265,7 +265,7 @@ export class Kubelet {
     }
     this.prober.removePod(uid);
     const task = (async () => {
-      await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir);
+      await terminatePod(this.lifecycle(pod, pod.status?.podIP ?? ''), grace, this.rt.podsDir, (sb) => this.terminalStatus(pod, sb));
       await this.forget(uid);
       if (!deleteObject) return;
       try {
@@ -274,6 +274,25 @@ export class Kubelet {
     })().catch((e) => this.log(`kubelet: terminating pod ${namespace}/${name}: ${e instanceof Error ? e.message : e}`))
       .finally(() => this.terminating.delete(uid));
     this.terminating.set(uid, { task, deadline });
+  }
+
+  /**
+   * A deleted pod whose containers are down gets a terminal phase (Succeeded when every regular
+   * container exited 0, else Failed) with their final states, as upstream's kubelet (1.27+) writes
+   * before the object goes; a pod a finalizer keeps shows it was stopped, not Running.
+   */
+  private async terminalStatus(pod: KObject, sandboxId: string): Promise<void> {
+    const uid = pod.metadata.uid!;
+    const views = new Map<string, ContainerView>();
+    const initViews = new Map<string, ContainerView>();
+    const inits = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
+    for (const [name, list] of await this.containersByName(sandboxId)) (inits.has(name) ? initViews : views).set(name, { status: list[0], previous: list[1] });
+    const status = podStatus(pod, views, { podIP: pod.status?.podIP, hostIP: this.o.hostIP, sandboxReady: false }, initViews);
+    const regular = (pod.spec?.containers ?? []).map((c: any) => views.get(c.name)?.status);
+    status.phase = regular.length && regular.every((st: any) => st?.state === 'CONTAINER_EXITED' && st.exitCode === 0) ? 'Succeeded' : 'Failed';
+    for (const c of status.conditions ?? []) if (c.type === 'Ready' || c.type === 'ContainersReady') c.status = 'False';
+    await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } })
+      .catch((e) => { if (!isNotFound(e) && !isConflict(e)) throw e; });
   }
 
   /** the sandbox's containers by name, each with its latest attempts' CRI statuses (newest first, at most two) */

@@ -117,7 +117,7 @@ export async function killContainer(ctx: LifecycleContext, kill: ContainerKill):
  * the regular containers and the sidecars declared after them have stopped, as upstream.
  * pod may be a bare reference when the spec is gone (orphans): containers then get no hooks.
  */
-export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, podsDir?: string): Promise<void> {
+export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, podsDir?: string, containersDown?: (sandboxId: string) => Promise<void>): Promise<void> {
   const uid = ctx.pod.metadata.uid;
   const specs = new Map<string, any>();
   for (const c of [...(ctx.pod.spec?.initContainers ?? []), ...(ctx.pod.spec?.containers ?? [])]) specs.set(c.name, c);
@@ -138,6 +138,8 @@ export async function terminatePod(ctx: LifecycleContext, graceSeconds: number, 
       };
       return killContainer(ctx, { container: specs.get(name) ?? { name }, containerId: x.id, graceSeconds, waitTurn }).finally(() => stopped.get(x.id)!.resolve());
     }));
+    // the containers are down: the caller may still read their statuses
+    if (containersDown && sb.state === 'SANDBOX_READY') await containersDown(sb.id).catch(() => undefined);
     await ctx.cri.call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
     await ctx.cri.call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => { if (!isCriNotFound(e)) throw e; });
   }

@@ -4,7 +4,8 @@
 // may add an address; capabilities.drop ALL empties the bounding set; allowPrivilegeEscalation false sets
 // no_new_privs; runAsNonRoot on a root image is CreateContainerConfigError; a safe sysctl applies;
 // dnsConfig options replace the defaults of the same name. kubectl debug runs an ephemeral
-// container in the target container's process namespace, also interactively.
+// container in the target container's process namespace, also interactively. A deleted pod that a
+// finalizer keeps ends in a terminal phase once its containers are down.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -72,6 +73,16 @@ test('kubelet applies the securityContext, sysctls and dnsConfig of a pod, and r
     const bad = kubectl(kcfg, ['patch', 'pod', 'tgt', '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'bad', image: 'busybox', ports: [{ containerPort: 80 }], targetContainerName: 'nope' }] } })]);
     assert.match(bad.stderr, /spec.ephemeralContainers\[\d\].ports: Forbidden: cannot be set for an Ephemeral Container/);
     assert.match(bad.stderr, /spec.ephemeralContainers\[\d\].targetContainerName: Not found: "nope"/);
+
+    // a deleted pod a finalizer keeps: once its containers are down it shows a terminal phase
+    kc(kcfg, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'held', finalizers: ['example.com/hold'] },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } }) });
+    await until('held running', () => JSON.parse(kc(kcfg, ['get', 'pod', 'held', '-o', 'json'])).status?.phase === 'Running' || undefined, 60_000);
+    kc(kcfg, ['delete', 'pod', 'held', '--wait=false']);
+    const held = await until('held terminal', () => { const p = JSON.parse(kc(kcfg, ['get', 'pod', 'held', '-o', 'json'])); return p.status?.phase === 'Failed' ? p : undefined; }, 60_000);
+    assert.ok(held.status.containerStatuses[0].state.terminated, JSON.stringify(held.status.containerStatuses));
+    assert.equal(held.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
+    kc(kcfg, ['patch', 'pod', 'held', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
 
     assert.equal(kubectl(kcfg, ['delete', 'pods', '--all', '--grace-period=0', '--wait=true'], { timeoutMs: 90_000 }).code, 0);
   } finally {
