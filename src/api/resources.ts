@@ -38,6 +38,8 @@ export const builtinResources: ResourceInfo[] = [
   // autoscaling/v2 (stored) and v1 (kubectl autoscale writes v1)
   r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'], categories: ['all'], subresources: S }),
   r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'], categories: ['all'], subresources: S }),
+  // certificates.k8s.io/v1
+  r('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', false, { shortNames: ['csr'], subresources: ['status', 'approval'] }),
   // networking.k8s.io/v1
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, { shortNames: ['ing'], subresources: S }),
   r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false),
@@ -64,4 +66,4 @@ export const builtinResources: ResourceInfo[] = [
 ];
 
 /** groups in discovery order (core first, as upstream) */
-export const groupOrder = ['', 'apps', 'events.k8s.io', 'autoscaling', 'batch', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'apiextensions.k8s.io', 'scheduling.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io'];
+export const groupOrder = ['', 'apps', 'events.k8s.io', 'autoscaling', 'batch', 'certificates.k8s.io', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'apiextensions.k8s.io', 'scheduling.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io'];

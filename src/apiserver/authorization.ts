@@ -85,6 +85,20 @@ export class Authorizer {
     throw errors.forbidden(gr, name, `user ${goQuote(user.name)} (groups=[${user.groups.map(goQuote).join(' ')}]) is attempting to grant RBAC permissions not currently held:\n${missing.map(compactRule).join('\n')}`);
   }
 
+  /**
+   * upstream's certificatesigningrequests/approval check: the `approve` verb on the resource
+   * "signers" of certificates.k8s.io, named the CSR's signerName or "<domain>/*"
+   */
+  async checkSignerApproval(csr: KObject, user: UserInfo): Promise<void> {
+    if (this.mode === 'AlwaysAllow' || user.groups.includes(SYSTEM_MASTERS)) return;
+    const signer: string = csr.spec?.signerName ?? '';
+    for (const name of [signer, `${signer.split('/')[0]}/*`]) {
+      if ((await this.decide({ user, verb: 'approve', resourceRequest: true, apiGroup: 'certificates.k8s.io', resource: 'signers', name })).allowed) return;
+    }
+    throw errors.forbidden({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests' }, csr.metadata.name ?? '',
+      `user not permitted to approve requests with signerName ${goQuote(signer)}`);
+  }
+
   /** the user the request acts as: the impersonated one, if the caller may impersonate it */
   async impersonate(req: IncomingMessage, user: UserInfo): Promise<UserInfo> {
     const as = impersonated(req);

@@ -19,7 +19,7 @@ function subresourceInfo(r: ResourceInfo, sub: string): SubInfo {
     case 'proxy': return { kind: r.kind === 'Node' ? 'NodeProxyOptions' : r.kind === 'Pod' ? 'PodProxyOptions' : 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] };
     case 'finalize': return { kind: r.kind, verbs: ['update'] };
     case 'token': return { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] };
-    case 'ephemeralcontainers': case 'resize': return { kind: r.kind, verbs: ['get', 'patch', 'update'] };
+    case 'ephemeralcontainers': case 'resize': case 'approval': return { kind: r.kind, verbs: ['get', 'patch', 'update'] };
     default: return { kind: r.kind, verbs: ['get'] };
   }
 }

@@ -101,6 +101,13 @@ export class ApiServer {
       checkNamespace: (ns, gr, name) => this.checkNamespace(ns, gr, name),
       beforeCreate: async (r, obj, wo) => {
         if (r.group === 'rbac.authorization.k8s.io' && wo.user) await this.authorizer.checkEscalation(r.plural, obj, wo.user);
+        // a CertificateSigningRequest records who asked (upstream's PrepareForCreate)
+        if (r.group === 'certificates.k8s.io' && r.plural === 'certificatesigningrequests') {
+          const u = wo.user ?? anonymous;
+          obj.spec = { ...(obj.spec ?? {}), username: u.name, groups: u.groups };
+          if ((u as UserInfo).uid) obj.spec.uid = (u as UserInfo).uid; else delete obj.spec.uid;
+          if ((u as UserInfo).extra) obj.spec.extra = (u as UserInfo).extra; else delete obj.spec.extra;
+        }
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);
         if (r.group === '' && r.plural === 'pods') admitPodPriority(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined));
@@ -124,6 +131,8 @@ export class ApiServer {
       },
       beforeUpdate: async (r, obj, old, wo) => {
         if (r.group === 'rbac.authorization.k8s.io' && wo.user) await this.authorizer.checkEscalation(r.plural, obj, wo.user);
+        // approving or denying needs the approve verb on the signer (upstream's approval admission)
+        if (r.group === 'certificates.k8s.io' && wo.subresource === 'approval' && wo.user) await this.authorizer.checkSignerApproval(obj, wo.user);
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old);
         if (r.group === 'scheduling.k8s.io' && r.plural === 'priorityclasses') admitPriorityClass(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined, 0));
       },

@@ -9,6 +9,7 @@ import { LeaderElector, loadKubeconfig, RestClient, SharedInformerFactory } from
 import { batchAndEndpointDescriptors } from './batchnet.js';
 import { ServerDiscovery } from './discovery.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation.js';
+import { CsrSigningController } from './csrsigning.js';
 import { DisruptionController } from './disruption.js';
 import { PodAutoscalerController } from './podautoscaler.js';
 import { GarbageCollector } from './garbagecollector.js';
@@ -79,6 +80,14 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   ...setAndVolumeDescriptors,
   simple('disruption-controller', (o) => new DisruptionController(o), 5),
   simple('clusterrole-aggregation-controller', (o) => new ClusterRoleAggregationController(o), 1),
+  {
+    // signs with the cluster's CAs, which it reads from the data dir (upstream: --cluster-signing-cert-file)
+    name: 'certificatesigningrequest-signing-controller',
+    start: async (ctx, signal) => {
+      if (!ctx.dataDir) return;
+      await new CsrSigningController({ client: ctx.client, informers: ctx.informers, dataDir: ctx.dataDir, log: ctx.log }).run(2, signal);
+    },
+  },
   {
     name: 'horizontal-pod-autoscaler-controller',
     start: (ctx, signal) => new PodAutoscalerController({ client: ctx.client, informers: ctx.informers, discovery: ctx.discovery, log: ctx.log }).run(5, signal),

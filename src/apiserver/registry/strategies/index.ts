@@ -3,6 +3,7 @@ import type { ResourceInfo } from '../../../api/types.js';
 import type { Strategy } from '../strategy.js';
 import { horizontalPodAutoscalerStrategy, horizontalPodAutoscalerV1Strategy } from './autoscaling.js';
 import { cronJobStrategy, jobStrategy } from './batch.js';
+import { certificateSigningRequestStrategy } from './certificates.js';
 import {
   configMapStrategy, endpointsStrategy, eventStrategy, eventsV1Strategy, limitRangeStrategy, namespaceStrategy, nodeStrategy,
   podTemplateStrategy, resourceQuotaStrategy, secretStrategy, serviceAccountStrategy,
@@ -47,6 +48,7 @@ const table: Record<string, Strategy> = {
   'autoscaling/v1/horizontalpodautoscalers': horizontalPodAutoscalerV1Strategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
   'networking.k8s.io/ingresses': ingressStrategy,
   'networking.k8s.io/ingressclasses': ingressClassStrategy,
   'networking.k8s.io/networkpolicies': networkPolicyStrategy,

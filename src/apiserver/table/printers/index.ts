@@ -8,7 +8,7 @@ import {
 } from './core.js';
 import { eventPrinter } from './event.js';
 import {
-  clusterRoleBindingPrinter, horizontalPodAutoscalerPrinter, leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
+  certificateSigningRequestPrinter, clusterRoleBindingPrinter, horizontalPodAutoscalerPrinter, leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
 } from './misc.js';
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter } from './pod.js';
@@ -36,6 +36,7 @@ export const printers: Record<string, Printer> = {
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
   'batch/jobs': jobPrinter,
   'batch/cronjobs': cronJobPrinter,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestPrinter,
   'networking.k8s.io/ingresses': ingressPrinter,
   'networking.k8s.io/ingressclasses': ingressClassPrinter,
   'networking.k8s.io/networkpolicies': networkPolicyPrinter,

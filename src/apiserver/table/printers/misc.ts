@@ -1,7 +1,7 @@
 // Printers for leases, RBAC bindings, storage classes, PodDisruptionBudgets, PriorityClasses and HorizontalPodAutoscalers.
 import { hpaToV2 } from '../../../api/hpa.js';
 import type { KObject } from '../../../api/types.js';
-import { since } from '../duration.js';
+import { humanDuration, since } from '../duration.js';
 import { ageCol, col, nameCol, type Printer } from '../types.js';
 
 const age = (o: KObject, now: Date) => since(o.metadata.creationTimestamp, now);
@@ -115,4 +115,23 @@ export const horizontalPodAutoscalerPrinter: Printer = {
         s.minReplicas != null ? String(s.minReplicas) : '<unset>', s.maxReplicas ?? 0, o.status?.currentReplicas ?? 0, age(o, now)],
     };
   },
+};
+
+/** upstream's extractCSRStatus: Denied / Approved / Pending, then ,Failed and ,Issued */
+function csrCondition(o: KObject): string {
+  const types = new Set((o.status?.conditions ?? []).map((c: any) => c.type));
+  let s = types.has('Denied') ? 'Denied' : types.has('Approved') ? 'Approved' : 'Pending';
+  if (types.has('Failed')) s += ',Failed';
+  if (o.status?.certificate) s += ',Issued';
+  return s;
+}
+
+export const certificateSigningRequestPrinter: Printer = {
+  columns: [nameCol(), ageCol(), col('SignerName', 'string', 'Only one signer for the request is supported.'),
+    col('Requestor', 'string', 'Name of the user who requested the certificate.'),
+    col('RequestedDuration', 'string', 'The requested duration of the certificate.'), col('Condition', 'string', 'The condition of the certificate.')],
+  print: (o, now) => ({
+    cells: [o.metadata.name, age(o, now), o.spec?.signerName || '<none>', o.spec?.username ?? '',
+      o.spec?.expirationSeconds != null ? humanDuration(o.spec.expirationSeconds * 1000) : '<none>', csrCondition(o)],
+  }),
 };
