@@ -160,9 +160,12 @@ describe('two servers on one etcd', { skip }, () => {
     const newCm = await until('controllers to move', async () => { const h = await holder(other.client, 'kube-controller-manager'); return h && h !== cmId && h; }, 12_000);
     const tookOver = Date.now() - t0;
     assert.ok(tookOver < 10_000, `takeover took ${tookOver} ms (stop ${stoppedAfter} ms)`);
+    // the Lease changes hands before the new leader's log line reaches this process
+    await until('the new leader to say so', async () => ledAs(other, 'controllers').length > 0 || undefined, 5_000);
     assert.deepEqual(ledAs(other, 'controllers'), [newCm]);
     if (ledAs(leader, 'scheduler').includes(schedId)) {
       const newSched = await until('scheduler to move', async () => { const h = await holder(other.client, 'kube-scheduler'); return h && h !== schedId && h; }, 12_000);
+      await until('the new scheduler leader to say so', async () => ledAs(other, 'scheduler').length > 0 || undefined, 5_000);
       assert.deepEqual(ledAs(other, 'scheduler'), [newSched]);
     }
 
