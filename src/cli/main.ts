@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer } from '../cluster/server.js';
 
-const components = ['scheduler', 'controllers', 'kubelet', 'proxy', 'dns', 'ingress', 'dashboard'];
+const components = ['scheduler', 'controllers', 'kubelet', 'proxy', 'network-policy', 'dns', 'ingress', 'dashboard'];
 
 function usage(): never {
   console.log(`Usage: k8ts <command> [flags]

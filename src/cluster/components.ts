@@ -95,6 +95,14 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
         }));
       }
     }
+    // NetworkPolicies on this node's traffic (nftables, as root, like the proxy)
+    if (!why && !opts.disable.includes('network-policy')) {
+      const { proxyUnavailable } = await import('../proxy/index.js');
+      const { runNetworkPolicy } = await import('../netpol/index.js');
+      if (!proxyUnavailable()) {
+        stops.push(await runNetworkPolicy({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, deleteRulesOnStop: process.env.K8TS_KUBELET_CLEANUP_ON_EXIT === 'true' }));
+      }
+    }
   }
   return async () => { for (const s of stops.reverse()) await s(); };
 }

@@ -70,4 +70,6 @@ export function forceCleanup(dataDir: string): void {
   removeCniNetwork(net);
   // the service proxy's nftables table has the CNI network's name (src/proxy/index.ts proxyNames)
   try { execFileSync('nft', ['delete', 'table', 'inet', net.name], { stdio: 'ignore' }); } catch { /* none */ }
+  // and the network policies' (src/netpol/index.ts netpolTable)
+  try { execFileSync('nft', ['delete', 'table', 'inet', `${net.name}-np`], { stdio: 'ignore' }); } catch { /* none */ }
 }

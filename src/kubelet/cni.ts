@@ -1,17 +1,17 @@
 // The CNI config for this cluster: a bridge named per cluster, host-local IPAM in this node's pod
 // CIDR (state under the data dir), portmap. No masquerade: pod traffic stays on the machine.
 // containerd's CRI adds the loopback interface itself.
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { dataDirHash } from '../util/datadir.js';
 
 export const defaultNodePodCIDR = '10.42.0.0/24';
 
 export interface CniNetwork { name: string; bridge: string; podCIDR: string; ipamDir: string; confFile: string }
 
 export function cniNetwork(dataDir: string, confDir: string, podCIDR = defaultNodePodCIDR): CniNetwork {
-  const h = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
+  const h = dataDirHash(dataDir);
   return {
     name: `k8ts-${h}`, bridge: `k8ts${h}`, podCIDR,
     ipamDir: join(dataDir, 'agent', 'cni', 'networks'),

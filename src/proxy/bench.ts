@@ -4,7 +4,7 @@
 // (never routed: no packet is sent).
 import type { KObject } from '../api/types.js';
 import { servicePorts } from './model.js';
-import { deleteTable, nftApply } from './nft.js';
+import { deleteTable, nftApply } from '../util/nft.js';
 import { fullRuleset, programDiff, serviceProgram, type RulesConfig } from './rules.js';
 
 const cfg: RulesConfig = { table: 'k8ts-bench', serviceCIDR: '10.250.0.0/16', clusterCIDR: '10.251.0.0/16', podCIDR: '10.251.0.0/24', nodePortIPs: [] };

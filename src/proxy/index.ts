@@ -1,18 +1,17 @@
 // Starts the service proxy of this node: one nftables table per cluster (named from the data dir,
 // as the CNI bridge is), created on start and deleted on stop.
-import { createHash } from 'node:crypto';
 import * as os from 'node:os';
-import { resolve } from 'node:path';
+import { dataDirHash } from '../util/datadir.js';
 import { RestClient } from '../client/index.js';
 import { which } from '../util/prereq.js';
-import { deleteTable } from './nft.js';
+import { deleteTable } from '../util/nft.js';
 import { Proxier } from './proxy.js';
 
 export { Proxier } from './proxy.js';
 
 /** the table and bridge names of a data dir: `k8ts-<hash>` and `k8ts<hash>` (src/kubelet/cni.ts uses the same hash) */
 export function proxyNames(dataDir: string): { table: string; bridge: string } {
-  const h = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
+  const h = dataDirHash(dataDir);
   return { table: `k8ts-${h}`, bridge: `k8ts${h}` };
 }
 

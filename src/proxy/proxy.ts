@@ -7,7 +7,7 @@ import type { KObject } from '../api/types.js';
 import { keyOf, splitKey, SharedInformer, WorkQueue, type RestClient } from '../client/index.js';
 import { publishIngress, servicesRef, wantedIngress } from './lbstatus.js';
 import { servicePorts, serviceNameLabel } from './model.js';
-import { nftApply, tableExists, type Apply } from './nft.js';
+import { nftApply, tableExists, type Apply } from '../util/nft.js';
 import { emptyProgram, fullRuleset, programDiff, serviceProgram, type Program, type RulesConfig } from './rules.js';
 
 const slicesRef = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true, kind: 'EndpointSlice' };
