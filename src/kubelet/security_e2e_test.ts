@@ -8,20 +8,13 @@
 // finalizer keeps ends in a terminal phase once its containers are down.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
-import { startK8ts, kc, kubectl, type ServerHandle } from '../e2e/harness.js';
-import { kubeletPrereqs, until } from './testing/e2e.js';
-import { forceCleanup } from './cleanup.js';
+import { kc, kubectl } from '../e2e/harness.js';
+import { kubeletPrereqs, until, withKubeletServer } from './testing/e2e.js';
 
 const skip = kubeletPrereqs();
 
 test('kubelet applies the securityContext, sysctls and dnsConfig of a pod, and runs kubectl debug\'s ephemeral containers', { skip, timeout: 300_000 }, async () => {
-  const octet = 100 + Math.floor(Math.random() * 150);
-  let srv: ServerHandle | undefined;
-  let dataDir = '';
-  try {
-    srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-sec-${octet}` }, timeoutMs: 60_000 });
-    dataDir = srv.dataDir;
+  await withKubeletServer('sec', async (srv) => {
     const kcfg = srv.kubeconfig;
     const pod = (name: string, script: string, sc: object = {}, podSpec: object = {}) => kc(kcfg, ['apply', '-f', '-'], { input: JSON.stringify({
       apiVersion: 'v1', kind: 'Pod', metadata: { name },
@@ -85,13 +78,5 @@ test('kubelet applies the securityContext, sysctls and dnsConfig of a pod, and r
     kc(kcfg, ['patch', 'pod', 'held', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
 
     assert.equal(kubectl(kcfg, ['delete', 'pods', '--all', '--grace-period=0', '--wait=true'], { timeoutMs: 90_000 }).code, 0);
-  } finally {
-    if (srv) await srv.stop({ keepData: true });
-    if (dataDir) {
-      forceCleanup(dataDir);
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir));
-      rmSync(dataDir, { recursive: true, force: true });
-      assert.deepEqual(mounts, [], 'mounts left under the data dir');
-    }
-  }
+  });
 });

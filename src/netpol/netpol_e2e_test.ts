@@ -5,21 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { startK8ts, kc, kubectl, type ServerHandle } from '../e2e/harness.js';
-import { kubeletPrereqs, until } from '../kubelet/testing/e2e.js';
-import { forceCleanup } from '../kubelet/cleanup.js';
+import { kc, kubectl } from '../e2e/harness.js';
+import { kubeletPrereqs, until, withKubeletServer } from '../kubelet/testing/e2e.js';
 import { netpolTable } from './index.js';
 
 const skip = kubeletPrereqs();
 
 test('NetworkPolicies decide which pods may connect, to pod IPs and ClusterIPs', { skip, timeout: 300_000 }, async () => {
-  const octet = 100 + Math.floor(Math.random() * 150);
-  let srv: ServerHandle | undefined;
-  let dataDir = '';
-  try {
-    srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-np-${octet}` }, timeoutMs: 60_000 });
-    dataDir = srv.dataDir;
+  let table = '';
+  await withKubeletServer('np', async (srv) => {
+    table = netpolTable(srv.dataDir);
     const kcfg = srv.kubeconfig;
     kc(kcfg, ['run', 'web', '--image=k8ts/busybox-httpd', '--image-pull-policy=IfNotPresent', '--labels=app=web', '--port=80']);
     kc(kcfg, ['run', 'friend', '--image=busybox', '--image-pull-policy=IfNotPresent', '--labels=role=friend', '--', 'sleep', '3600']);
@@ -47,15 +42,7 @@ test('NetworkPolicies decide which pods may connect, to pod IPs and ClusterIPs',
     kc(kcfg, ['delete', 'networkpolicy', '--all']);
     await until('everyone through again', () => (reaches('stranger', clusterIP) && reaches('friend', podIP)) || undefined, 15_000);
     assert.equal(kubectl(kcfg, ['delete', 'pods', '--all', '--grace-period=0', '--wait=true'], { timeoutMs: 90_000 }).code, 0);
-  } finally {
-    if (srv) await srv.stop({ keepData: true });
-    if (dataDir) {
-      forceCleanup(dataDir);
-      const tables = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir));
-      rmSync(dataDir, { recursive: true, force: true });
-      assert.doesNotMatch(tables, new RegExp(netpolTable(dataDir)), 'the network policy table is removed');
-      assert.deepEqual(mounts, [], 'mounts left under the data dir');
-    }
-  }
+  }, () => {
+    assert.doesNotMatch(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }), new RegExp(`table inet ${table}$`, 'm'), 'the network policy table is removed');
+  });
 });

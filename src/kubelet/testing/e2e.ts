@@ -1,8 +1,11 @@
-// Shared by the kubelet's end-to-end tests: the machine prerequisites and polling.
-import { existsSync } from 'node:fs';
+// Shared by the kubelet's end-to-end tests: the machine prerequisites, polling, and a server with the kubelet.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { requirePrereq, which } from '../../util/prereq.js';
+import { startK8ts, type ServerHandle } from '../../e2e/harness.js';
+import { forceCleanup } from '../cleanup.js';
 
 /** skip reason (locally) when the machine cannot run real containers; throws under CI=true */
 export function kubeletPrereqs(): string | false {
@@ -38,4 +41,27 @@ export function freePort(): Promise<number> {
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
   });
+}
+
+/**
+ * runs fn against a `k8ts server` with the kubelet (its own pod CIDR and node name), then stops
+ * it and tears down what it made on the host, even when fn fails; no mount may be left under the
+ * data dir, and `afterCleanup` may check more (it gets the data dir, still named but emptied)
+ */
+export async function withKubeletServer(name: string, fn: (srv: ServerHandle) => Promise<void>, afterCleanup?: (dataDir: string) => void): Promise<void> {
+  const octet = 100 + Math.floor(Math.random() * 150);
+  let srv: ServerHandle | undefined;
+  try {
+    srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-${name}-${octet}` }, timeoutMs: 60_000 });
+    await fn(srv);
+  } finally {
+    if (srv) {
+      await srv.stop({ keepData: true });
+      forceCleanup(srv.dataDir);
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(srv!.dataDir));
+      rmSync(srv.dataDir, { recursive: true, force: true });
+      afterCleanup?.(srv.dataDir);
+      assert.deepEqual(mounts, [], 'mounts left under the data dir');
+    }
+  }
 }
