@@ -14,6 +14,7 @@ import { parseApiPath, parseResourcePath } from './router.js';
 import { aggregatedDoc, apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
 import { admitClaim, admitPod } from './admission/limitranger.js';
 import { admitPodPriority, admitPriorityClass } from './admission/priority.js';
+import { admitQuota } from './admission/resourcequota.js';
 import { Authorizer, type AuthorizationMode } from './authorization.js';
 import { accessReviewPath, authorizationResources, handleAccessReview } from './accessreview.js';
 import { sendError, sendJSON, sendText } from './http.js';
@@ -128,6 +129,8 @@ export class ApiServer {
         if (r.group === '' && r.plural === 'pods' && this.serviceAccountTokens && opts.serviceAccountAdmission !== false) {
           await admitServiceAccount(obj, { getServiceAccount: (ns, name) => this.getObject('serviceaccounts', ns, name) });
         }
+        // ResourceQuota admission comes last, on the object as it will be stored
+        if (r.namespaced) await admitQuota(r.group, r.plural, obj, this.quotaDeps, wo.dryRun);
       },
       beforeUpdate: async (r, obj, old, wo) => {
         if (r.group === 'rbac.authorization.k8s.io' && wo.user) await this.authorizer.checkEscalation(r.plural, obj, wo.user);
@@ -160,6 +163,12 @@ export class ApiServer {
   }
 
   private readonly findStore = (group: string, plural: string) => this.registry.find(group, plural);
+  private readonly quotaDeps = {
+    quotas: (ns: string) => this.cachedList('', 'resourcequotas', ns),
+    updateStatus: async (ns: string, name: string, mutate: (q: KObject) => KObject) => {
+      await this.registry.find('', 'resourcequotas')!.guaranteedUpdate(ns, name, (cur) => (cur ? mutate(cur) : undefined), { subresource: 'status', fieldManager: 'kube-apiserver' });
+    },
+  };
   private readonly authorizer: Authorizer;
   private readonly getObject: ObjectGetter = (resource, ns, name) => this.registry.find('', resource)!.tryGet(ns, name);
 

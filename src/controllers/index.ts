@@ -10,6 +10,7 @@ import { batchAndEndpointDescriptors } from './batchnet.js';
 import { ServerDiscovery } from './discovery.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation.js';
 import { CsrSigningController } from './csrsigning.js';
+import { ResourceQuotaController } from './resourcequota.js';
 import { DisruptionController } from './disruption.js';
 import { PodAutoscalerController } from './podautoscaler.js';
 import { GarbageCollector } from './garbagecollector.js';
@@ -87,6 +88,10 @@ export const controllerDescriptors: ControllerDescriptor[] = [
       if (!ctx.dataDir) return;
       await new CsrSigningController({ client: ctx.client, informers: ctx.informers, dataDir: ctx.dataDir, log: ctx.log }).run(2, signal);
     },
+  },
+  {
+    name: 'resourcequota-controller',
+    start: (ctx, signal) => new ResourceQuotaController({ client: ctx.client, informers: ctx.informers, discovery: ctx.discovery, log: ctx.log }).run(5, signal),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',
