@@ -17,7 +17,7 @@ import {
   activePodsForRemoval, addCompletionIndexEnv, completionIndex, completionIndexAnnotation, completionIndexLabel,
   ensureCondition, findCondition, firstPendingIndexes, formatIndexes, generateNameWithIndex, hasTrackingFinalizer,
   isIndexed, isJobFinished, isPodActive, isPodFailed, isPodReady, isTerminal, jobTrackingFinalizer, newCondition,
-  matchPodFailurePolicy, nextBackoffRecord, parseIndexes, pastBackoffLimitOnFailure, remainingBackoff,
+  indexFailureCountAnnotation, indexFailureCounts, matchPodFailurePolicy, nextBackoffRecord, parseIndexes, pastBackoffLimitOnFailure, remainingBackoff,
   type BackoffRecord, type JobCondition,
 } from './jobutil.js';
 import { isNamespaceTerminating, podsResource } from './resources.js';
@@ -62,6 +62,9 @@ interface SyncCtx {
   expectedRm: Set<string>;
   /** failed pods a pod failure policy's Ignore rule matched: not counted */
   ignored: Set<string>;
+  /** backoffLimitPerIndex: indexes that failed for good, and each index's failures so far */
+  failedIndexes: Set<number>;
+  indexFailures: Map<number, number>;
 }
 
 export class JobController {
@@ -222,7 +225,7 @@ export class JobController {
       }
     }
     const ctx: SyncCtx = {
-      key, job, pods, activePods, satisfied, expectedRm, ignored,
+      key, job, pods, activePods, satisfied, expectedRm, ignored, failedIndexes: new Set(), indexFailures: new Map(),
       succeeded: (st.succeeded ?? 0) + newSucceeded.length + uncSucc.size,
       failed: (st.failed ?? 0) + newFailed.length - ignored.size + uncFail.size,
       ready: activePods.filter(isPodReady).length,
@@ -242,6 +245,17 @@ export class JobController {
       if (ft?.status === 'True') ctx.finished = newCondition('Failed', 'True', ft.reason ?? '', ft.message ?? '', now);
     }
     if (!ctx.finished && failJob) ctx.finished = newCondition('FailureTarget', 'True', 'PodFailurePolicy', failJob, now);
+    // backoffLimitPerIndex: an index that failed more often than that fails for good (failedIndexes)
+    const perIndex = isIndexed(job) ? job.spec.backoffLimitPerIndex : undefined;
+    if (typeof perIndex === 'number') {
+      ctx.indexFailures = indexFailureCounts(pods, job);
+      ctx.failedIndexes = parseIndexes(st.failedIndexes, completions ?? 0);
+      for (const [ix, n] of ctx.indexFailures) if (n > perIndex && ix < (completions ?? 0)) ctx.failedIndexes.add(ix);
+      const maxFailed = job.spec.maxFailedIndexes;
+      if (!ctx.finished && typeof maxFailed === 'number' && ctx.failedIndexes.size > maxFailed) {
+        ctx.finished = newCondition('FailureTarget', 'True', 'MaxFailedIndexesExceeded', 'Job has exceeded the specified maximal number of failed indexes', now);
+      }
+    }
     if (!ctx.finished) {
       const limit = job.spec.backoffLimit ?? 6;
       const deadline = job.spec.activeDeadlineSeconds;
@@ -279,7 +293,10 @@ export class JobController {
         managed = true;
       }
       const complete = completions == null ? ctx.succeeded > 0 && active === 0 : ctx.succeeded >= completions && active === 0;
-      if (complete) {
+      const allSettled = completions != null && ctx.failedIndexes.size > 0 && ctx.succeeded + ctx.failedIndexes.size >= completions && active === 0;
+      if (allSettled) {
+        ctx.finished = newCondition('FailureTarget', 'True', 'FailedIndexes', 'Job has failed indexes', now);
+      } else if (complete) {
         ctx.finished = newCondition('SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
       } else if (managed) {
         if (suspended) {
@@ -358,7 +375,7 @@ export class JobController {
     const completions: number | undefined = job.spec.completions ?? undefined;
     let want: number;
     if (completions == null) want = ctx.succeeded > 0 ? active : parallelism;
-    else want = Math.max(0, Math.min(completions - ctx.succeeded, parallelism));
+    else want = Math.max(0, Math.min(completions - ctx.succeeded - ctx.failedIndexes.size, parallelism));
     const rm = activePodsForRemoval(job, activePods, Math.max(0, active - want)).slice(0, maxPodCreateDeletePerSync);
     if (rm.length) {
       const r = await this.deletePods(job, key, rm);
@@ -373,7 +390,7 @@ export class JobController {
     if (wait > 0) { this.queue.addAfter(key, this.clock.realDelay(wait) + 10); return active; }
     let indexes: number[] = [];
     if (isIndexed(job)) {
-      indexes = firstPendingIndexes(ctx.succeededIndexes, activePods, diff, completions ?? 0);
+      indexes = firstPendingIndexes(new Set([...ctx.succeededIndexes, ...ctx.failedIndexes]), activePods, diff, completions ?? 0);
       diff = indexes.length;
     }
     if (diff <= 0) return active;
@@ -384,7 +401,7 @@ export class JobController {
     let failure: unknown;
     for (let batch = 1; made < diff && !failure; batch *= 2) {
       const n = Math.min(batch, diff - made);
-      const res = await Promise.allSettled(Array.from({ length: n }, (_, i) => this.createPod(job, isIndexed(job) ? indexes[made + i] : -1)));
+      const res = await Promise.allSettled(Array.from({ length: n }, (_, i) => this.createPod(job, isIndexed(job) ? indexes[made + i] : -1, ctx.indexFailures)));
       made += n;
       for (const r of res) {
         if (r.status === 'fulfilled') continue;
@@ -399,7 +416,7 @@ export class JobController {
     return active;
   }
 
-  private async createPod(job: KObject, index: number): Promise<void> {
+  private async createPod(job: KObject, index: number, indexFailures?: Map<number, number>): Promise<void> {
     const tpl = clone(job.spec.template ?? {});
     const meta = tpl.metadata ?? {};
     const spec = tpl.spec ?? {};
@@ -409,6 +426,7 @@ export class JobController {
     if (index >= 0) {
       addCompletionIndexEnv(spec);
       annotations[completionIndexAnnotation] = String(index);
+      if (job.spec.backoffLimitPerIndex != null) annotations[indexFailureCountAnnotation] = String(indexFailures?.get(index) ?? 0);
       labels[completionIndexLabel] = String(index);
       spec.hostname = `${job.metadata.name}-${index}`;
       generateName = generateNameWithIndex(job.metadata.name!, index);
@@ -493,6 +511,10 @@ export class JobController {
       if (s !== (job.status.completedIndexes ?? '')) needsFlush = true;
       job.status.succeeded = ctx.succeededIndexes.size;
       job.status.completedIndexes = s;
+      if (job.spec.backoffLimitPerIndex != null) {
+        const f = formatIndexes(ctx.failedIndexes);
+        if (f !== (job.status.failedIndexes ?? '')) { job.status.failedIndexes = f; needsFlush = true; }
+      }
     }
     const now = this.clock.now();
     if (ctx.finished?.type === 'FailureTarget') {

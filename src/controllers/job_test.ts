@@ -127,6 +127,25 @@ test('podFailurePolicy: an Ignore rule keeps failures out of the count, a FailJo
   } finally { await t.stop(); }
 });
 
+test('backoffLimitPerIndex: an index that fails too often fails for good, and the Job fails with FailedIndexes', async () => {
+  const t = await setup({ podFailureBackoffMs: 20, maxPodFailureBackoffMs: 50 });
+  const ix = (p: KObject) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'];
+  try {
+    t.api.put(jobs, jobObj('per', { completions: 3, parallelism: 3, completionMode: 'Indexed', backoffLimit: 2147483647, backoffLimitPerIndex: 1 }));
+    await until('3 pods', () => t.podsOf('per').length === 3);
+    for (const p of t.podsOf('per')) t.finish(p, ix(p) === '1' ? 'Failed' : 'Succeeded');
+    // index 1 gets one more try, which knows it is the second
+    const retry = await until('a retry of index 1', () => t.podsOf('per').find((p) => ix(p) === '1' && !p.status?.phase));
+    assert.equal(retry.metadata.annotations?.['batch.kubernetes.io/job-index-failure-count'], '1');
+    t.finish(retry, 'Failed');
+    const j = await until('Failed', () => t.job('per').status?.conditions?.some((c: any) => c.type === 'Failed') && t.job('per'));
+    assert.equal(j.status.failedIndexes, '1');
+    assert.equal(j.status.completedIndexes, '0,2');
+    assert.deepEqual(j.status.conditions.map((c: any) => `${c.type}/${c.reason}`), ['FailureTarget/FailedIndexes', 'Failed/FailedIndexes']);
+    assert.equal(t.podsOf('per').filter((p) => ix(p) === '1').length, 2, 'no third try');
+  } finally { await t.stop(); }
+});
+
 test('Indexed: one pod per index with annotation, label, hostname and env; completedIndexes', async () => {
   const t = await setup({ podFailureBackoffMs: 20 });
   try {

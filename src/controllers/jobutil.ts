@@ -240,3 +240,19 @@ export function matchPodFailurePolicy(policy: any, pod: KObject): { action: PodF
   }
   return undefined;
 }
+
+/** the annotation a replacement pod carries: how often its index failed before (upstream) */
+export const indexFailureCountAnnotation = 'batch.kubernetes.io/job-index-failure-count';
+
+/** failures per completion index: the highest count a pod of the index carries, plus one if it failed */
+export function indexFailureCounts(pods: KObject[], job: KObject): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of pods) {
+    const ix = completionIndex(p);
+    if (ix < 0) continue;
+    const before = Number(p.metadata.annotations?.[indexFailureCountAnnotation] ?? 0) || 0;
+    const n = before + (isPodFailed(p, job) ? 1 : 0);
+    out.set(ix, Math.max(out.get(ix) ?? 0, n));
+  }
+  return out;
+}
