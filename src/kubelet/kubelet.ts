@@ -55,6 +55,12 @@ function canon(v: unknown): string {
   return JSON.stringify(v ?? null);
 }
 
+/** upstream's safe sysctls (pkg/kubelet/sysctl SafeSysctlAllowlist); the net.* ones are per network namespace */
+const safeSysctls = ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range',
+  'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'];
+const isSafeSysctl = (name: string) => safeSysctls.includes(name.replace(/\//g, '.'));
+
 export class Kubelet {
   readonly podInformer: SharedInformer;
   private readonly queue: WorkQueue<string>;
@@ -337,6 +343,16 @@ export class Kubelet {
       this.prober.removePod(uid);
       for (const sb of sandboxes) if (sb.state === 'SANDBOX_READY') await cri.call('StopPodSandbox', { podSandboxId: sb.id });
       return;
+    }
+    // pod admission (upstream's sysctl allowlist): a new pod asking for an unsafe sysctl is refused
+    if (!sandboxes.length) {
+      const unsafe = (pod.spec?.securityContext?.sysctls ?? []).map((x: any) => x?.name).find((n: string) => n && !isSafeSysctl(n));
+      if (unsafe) {
+        const message = `forbidden sysctl: "${unsafe}" not allowlisted`;
+        this.containerEvent(pod, undefined, 'Warning', 'SysctlForbidden', message);
+        await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status: { phase: 'Failed', reason: 'SysctlForbidden', message } } });
+        return;
+      }
     }
     // spec.activeDeadlineSeconds (upstream's activeDeadlineHandler): counted from status.startTime,
     // which this sync sets to now when the pod has none yet

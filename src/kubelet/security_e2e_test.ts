@@ -2,7 +2,8 @@
 // container's securityContext and the pod's DNS and sysctls give it, read from inside the container.
 // A privileged container (in a sandbox the kubelet marks privileged) may mount, one with NET_ADMIN
 // may add an address; capabilities.drop ALL empties the bounding set; allowPrivilegeEscalation false sets
-// no_new_privs; runAsNonRoot on a root image is CreateContainerConfigError; a safe sysctl applies;
+// no_new_privs; runAsNonRoot on a root image is CreateContainerConfigError; a safe sysctl applies,
+// an unsafe one gets the pod refused (SysctlForbidden);
 // dnsConfig options replace the defaults of the same name. kubectl debug runs an ephemeral
 // container in the target container's process namespace, also interactively. A deleted pod that a
 // finalizer keeps ends in a terminal phase once its containers are down.
@@ -42,6 +43,10 @@ test('kubelet applies the securityContext, sysctls and dnsConfig of a pod, and r
     assert.match((await output('dropall')).log, /^CapBnd:\s+0000000000000000$/m);
     assert.match((await output('nnp')).log, /^NoNewPrivs:\s+1$/m);
     assert.equal((await output('sysctl')).log.trim().split(/\s+/).join(' '), '20000 30000');
+    // an unsafe sysctl: the kubelet refuses the pod, as upstream's allowlist
+    pod('unsafe', 'true', {}, { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } });
+    const refused = await finished('unsafe');
+    assert.deepEqual([refused.status.phase, refused.status.reason, refused.status.message], ['Failed', 'SysctlForbidden', 'forbidden sysctl: "kernel.msgmax" not allowlisted']);
     const resolv = (await output('dns')).log;
     assert.match(resolv, /^options ndots:1 edns0$/m);
     assert.doesNotMatch(resolv, /ndots:5/);
