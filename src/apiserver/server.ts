@@ -17,6 +17,7 @@ import { admitPodPriority, admitPriorityClass } from './admission/priority.js';
 import { admitQuota } from './admission/resourcequota.js';
 import { Authorizer, type AuthorizationMode } from './authorization.js';
 import { accessReviewPath, authorizationResources, handleAccessReview } from './accessreview.js';
+import { componentStatusPath, componentStatusResources, handleComponentStatus } from './componentstatus.js';
 import { sendError, sendJSON, sendText } from './http.js';
 import { handleResource } from './handlers.js';
 import { ServiceAllocator } from './allocator.js';
@@ -369,6 +370,8 @@ export class ApiServer {
       const ssr = selfSubjectReviewPath.exec(p);
       if (ssr) return await handleSelfSubjectReview(req, res, { user, version: ssr[1] });
       if (tokenReviewPath.test(p)) return await handleTokenReview(req, res, (t, auds) => this.reviewToken(t, auds));
+      const cs = componentStatusPath.exec(p);
+      if (cs) return await handleComponentStatus(req, res, cs, { registry: this.registry, backend: this.opts.backend });
       const review = accessReviewPath.exec(p);
       if (review) return await handleAccessReview(req, res, review, { user, authorize: (a) => this.authorizer.decide(a), rules: (u, ns) => this.authorizer.rules(u, ns) });
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
@@ -393,7 +396,7 @@ export class ApiServer {
       const parsed = parseApiPath(p);
       if (!parsed) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       // discovery also lists authentication.k8s.io's create-only resources, which have no storage
-      const resources = [...this.resources(), ...authenticationResources, ...authorizationResources];
+      const resources = [...this.resources(), ...authenticationResources, ...authorizationResources, ...componentStatusResources];
       const accept = req.headers.accept ?? '';
       switch (parsed.kind) {
         case 'api':

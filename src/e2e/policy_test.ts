@@ -1,6 +1,6 @@
 // End to end: PodDisruptionBudgets (the disruption controller, pods/eviction and kubectl drain),
 // PriorityClasses (Priority admission) and HorizontalPodAutoscalers in both served versions with
-// the autoscaler's replica bounds, on
+// the autoscaler's replica bounds, and the deprecated ComponentStatuses, on
 // `k8ts server --simulated-nodes 2` with real kubectl.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +95,13 @@ describe('PodDisruptionBudget, PriorityClass and HorizontalPodAutoscaler', { tim
     const st = await until('status', () => { const s = json('hpa', 'small').status; return s.desiredReplicas === 3 && s; });
     assert.equal(st.conditions.find((c: any) => c.type === 'AbleToScale').reason, 'SucceededRescale');
     assert.ok(st.lastScaleTime);
+  });
+
+  it('kubectl get cs: the components holding their Leases and the datastore, with the deprecation warning', async () => {
+    const r = kubectl(srv.kubeconfig, ['get', 'cs']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const c of ['controller-manager', 'scheduler', 'etcd-0']) assert.match(r.stdout, new RegExp(`^${c}\\s+Healthy\\s+ok`, 'm'));
+    assert.match(r.stderr, /v1 ComponentStatus is deprecated in v1.19\+/);
   });
 
   it('serves HorizontalPodAutoscalers as autoscaling/v2 and v1 (kubectl autoscale)', () => {

@@ -8,7 +8,7 @@ import {
 } from './core.js';
 import { eventPrinter } from './event.js';
 import {
-  certificateSigningRequestPrinter, clusterRoleBindingPrinter, horizontalPodAutoscalerPrinter, leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
+  certificateSigningRequestPrinter, clusterRoleBindingPrinter, componentStatusPrinter, horizontalPodAutoscalerPrinter, leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
 } from './misc.js';
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter } from './pod.js';
@@ -28,6 +28,7 @@ export const printers: Record<string, Printer> = {
   '/replicationcontrollers': replicationControllerPrinter,
   '/podtemplates': podTemplatePrinter,
   '/resourcequotas': resourceQuotaPrinter,
+  '/componentstatuses': componentStatusPrinter,
   'apps/deployments': deploymentPrinter,
   'apps/replicasets': replicaSetPrinter,
   'apps/statefulsets': statefulSetPrinter,

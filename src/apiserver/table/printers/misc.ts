@@ -135,3 +135,14 @@ export const certificateSigningRequestPrinter: Printer = {
       o.spec?.expirationSeconds != null ? humanDuration(o.spec.expirationSeconds * 1000) : '<none>', csrCondition(o)],
   }),
 };
+
+/** upstream's printComponentStatus: the Healthy condition's status, message and error */
+export const componentStatusPrinter: Printer = {
+  columns: [nameCol(), col('Status', 'string', 'Status of the component conditions'), col('Message', 'string', 'Message of the component conditions'),
+    col('Error', 'string', 'Error of the component conditions')],
+  print(o) {
+    const c = (o.conditions ?? []).find((x: any) => x.type === 'Healthy');
+    const st = !c ? 'Unknown' : c.status === 'True' ? 'Healthy' : c.status === 'False' ? 'Unhealthy' : 'Unknown';
+    return { cells: [o.metadata.name, st, c?.message ?? '', c?.error ?? ''] };
+  },
+};
