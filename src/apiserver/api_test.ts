@@ -364,6 +364,26 @@ describe('writes', () => {
     assert.ok(!(await req('GET', '/api/v1')).json.resources.find((r: any) => r.name === 'namespaces').verbs.includes('deletecollection'));
   });
 
+  it('one Event, two APIs: core/v1 and events.k8s.io/v1 events are the same objects', async () => {
+    const core = await req('POST', '/api/v1/namespaces/default/events', {
+      metadata: { name: 'ev-core' }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'Pulled', message: 'pulled it', type: 'Normal',
+      source: { component: 'kubelet' }, firstTimestamp: '2026-01-01T00:00:00Z', lastTimestamp: '2026-01-01T00:00:01Z', count: 2,
+    });
+    assert.equal(core.status, 201);
+    const asV1 = (await req('GET', '/apis/events.k8s.io/v1/namespaces/default/events/ev-core')).json;
+    assert.equal(asV1.apiVersion, 'events.k8s.io/v1');
+    assert.deepEqual([asV1.note, asV1.regarding.name, asV1.deprecatedSource.component, asV1.deprecatedCount], ['pulled it', 'p', 'kubelet', 2]);
+    const v1 = await req('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      metadata: { name: 'ev-v1' }, regarding: { kind: 'Pod', name: 'q', namespace: 'default' }, reason: 'Started', note: 'started it', type: 'Normal',
+      eventTime: '2026-01-01T00:00:00.000000Z', reportingController: 'example.com/op', reportingInstance: 'op-1', action: 'Start',
+    });
+    assert.equal(v1.status, 201, JSON.stringify(v1.json));
+    const asCore = (await req('GET', '/api/v1/namespaces/default/events/ev-v1')).json;
+    assert.deepEqual([asCore.apiVersion, asCore.message, asCore.involvedObject.name, asCore.reportingComponent], ['v1', 'started it', 'q', 'example.com/op']);
+    const names = (await req('GET', '/apis/events.k8s.io/v1/namespaces/default/events')).json.items.map((e: any) => e.metadata.name);
+    assert.ok(names.includes('ev-core') && names.includes('ev-v1'));
+  });
+
   it('errors: 400 malformed, 404, 409 exists, 413 too large, 422 with causes, missing namespace', async () => {
     assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', '{"metadata":')).status, 400);
     assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', 'a: [b', { 'Content-Type': 'application/yaml' })).status, 400);

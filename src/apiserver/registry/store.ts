@@ -96,7 +96,8 @@ export class Store {
   ) {
     this.gr = { group: resource.group, resource: resource.plural };
     this.apiVersion = apiVersionOf(resource);
-    this.prefixRoot = `/registry/${resource.group || 'core'}/${resource.plural}/`;
+    const stored = strategy.storage ?? resource;
+    this.prefixRoot = `/registry/${stored.group || 'core'}/${stored.plural}/`;
     this.cache = new WatchCache(backend, this.prefixRoot, (kv, rev) => this.decode(kv, rev));
   }
 

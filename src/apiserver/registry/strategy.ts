@@ -38,6 +38,8 @@ export interface Strategy {
    * the object as stored -> as served, and back
    */
   conversion?: { toServed(obj: KObject): KObject; toStored(obj: KObject): KObject };
+  /** where the objects are stored when another resource holds them (events.k8s.io events are core events) */
+  storage?: { group: string; plural: string };
   /**
    * subresources that update one part of the object (pods/ephemeralcontainers): the object to store,
    * built from the current one and the request's, and its checks

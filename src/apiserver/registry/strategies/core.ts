@@ -5,6 +5,8 @@ import {
   isConfigMapKey, isDNS1123Subdomain, isQualifiedName, isValidCIDR, isValidIP, isDNS1123Label, isValidPortNum, nameIsDNSLabel, parseQuantity,
 } from '../../../api/validation/index.js';
 import { makeStrategy } from './base.js';
+import type { Strategy } from '../strategy.js';
+import { eventToCore, eventToV1 } from '../../../api/events.js';
 import { arr, clone, deepEqual, each, enumOf, fe, immutable, isObject, obj, setDefault, type Errs } from './field.js';
 import { validatePodTemplateSpec } from './podspec_validate.js';
 import { defaultTemplate } from './workloads.js';
@@ -315,7 +317,7 @@ export const eventStrategy = makeStrategy({
 });
 
 /** events.k8s.io/v1 (upstream ValidateEventCreate for new-style events) */
-export const eventsV1Strategy = makeStrategy({
+export const eventsV1Strategy: Strategy = makeStrategy({
   namespaced: true,
   validate(o) {
     const errs: Errs = [];
@@ -341,6 +343,9 @@ export const eventsV1Strategy = makeStrategy({
     return errs;
   },
 });
+// one Event, two APIs: events.k8s.io/v1 is served from the core/v1 events' storage
+eventsV1Strategy.storage = { group: '', plural: 'events' };
+eventsV1Strategy.conversion = { toServed: eventToV1, toStored: eventToCore };
 
 // ---- PodTemplate ----
 
