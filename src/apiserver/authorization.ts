@@ -62,18 +62,18 @@ export class Authorizer {
     const ns = plural === 'roles' || plural === 'rolebindings' ? obj.metadata.namespace ?? '' : '';
     const name = obj.metadata.name ?? '';
     const gr = { group: RBAC_GROUP, resource: plural };
-    const may = async (verb: string, resource: string, n: string) =>
-      (await this.decide({ user, verb, resourceRequest: true, apiGroup: RBAC_GROUP, resource, namespace: ns || undefined, name: n })).allowed;
     const p = await this.objects();
+    const may = (verb: string, resource: string, n: string) =>
+      authorize({ user, verb, resourceRequest: true, apiGroup: RBAC_GROUP, resource, namespace: ns || undefined, name: n }, p).allowed;
     let wanted: any[];
     if (plural === 'roles' || plural === 'clusterroles') {
-      if (await may('escalate', plural, name)) return;
+      if (may('escalate', plural, name)) return;
       if (obj.aggregationRule) wanted = [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }];
       else wanted = Array.isArray(obj.rules) ? obj.rules : [];
     } else {
       const ref = obj.roleRef ?? {};
       const refPlural = ref.kind === 'Role' ? 'roles' : 'clusterroles';
-      if (await may('bind', refPlural, ref.name ?? '')) return;
+      if (may('bind', refPlural, ref.name ?? '')) return;
       const role = (ref.kind === 'Role' ? p.roles.filter((r) => r.metadata.namespace === ns) : p.clusterRoles).find((r) => r.metadata.name === ref.name);
       if (!role) throw errors.forbidden(gr, name, `${ref.kind === 'Role' ? 'roles' : 'clusterroles'}.${RBAC_GROUP} ${goQuote(ref.name ?? '')} not found`);
       wanted = Array.isArray(role.rules) ? role.rules : [];

@@ -8,17 +8,14 @@ import { errors, StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import { withDisruptionAllowed } from '../api/pdb.js';
+import { isPodReady } from '../api/pods.js';
+import { nowRFC3339 } from '../util/time.js';
 import type { DeleteOptions, Store } from './registry/store.js';
 
 const pdbGR = { group: 'policy', resource: 'poddisruptionbudget' };
 /** upstream's MaxDisruptedPodSize */
 const maxDisruptedPods = 2000;
 
-const rfc3339 = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function isReady(pod: KObject): boolean {
-  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
-}
 
 function canIgnorePDB(pod: KObject): boolean {
   const phase = pod.status?.phase;
@@ -50,7 +47,7 @@ export async function evict(s: EvictionStores, ns: string, name: string, del: De
   if (budgets.length === 1) {
     const pdb = budgets[0];
     const st = pdb.status ?? {};
-    const unhealthyOk = !isReady(pod) && (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow'
+    const unhealthyOk = !isPodReady(pod) && (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow'
       || ((st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0) && (st.desiredHealthy ?? 0) > 0));
     if (!unhealthyOk) await takeDisruption(s.pdbs, pdb, name, !!del.dryRun);
   }
@@ -58,7 +55,7 @@ export async function evict(s: EvictionStores, ns: string, name: string, del: De
     await s.pods.guaranteedUpdate(ns, name, (cur) => {
       if (!cur || (del.preconditions?.uid && cur.metadata.uid !== del.preconditions.uid)) return undefined;
       const conds = (cur.status?.conditions ?? []).filter((c: any) => c.type !== 'DisruptionTarget');
-      conds.push({ type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' });
+      conds.push({ type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: nowRFC3339(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' });
       cur.status = { ...(cur.status ?? {}), conditions: conds };
       return cur;
     }, { subresource: 'status', fieldManager });
@@ -79,8 +76,8 @@ async function takeDisruption(pdbs: Store, pdb: KObject, podName: string, dryRun
       throw tooManyRequests(`The disruption budget ${pdbName} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`, 0);
     }
     st.disruptionsAllowed -= 1;
-    if (st.disruptionsAllowed === 0) st.conditions = withDisruptionAllowed(st);
-    st.disruptedPods = { ...(st.disruptedPods ?? {}), [podName]: rfc3339() };
+    if (st.disruptionsAllowed === 0) st.conditions = withDisruptionAllowed(st, nowRFC3339());
+    st.disruptedPods = { ...(st.disruptedPods ?? {}), [podName]: nowRFC3339() };
     return cur;
   }, { subresource: 'status', dryRun, fieldManager: 'kube-apiserver' });
 }

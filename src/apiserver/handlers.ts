@@ -18,6 +18,7 @@ import { apiVersionOf, defaultVerbs, type ResourceInfo } from '../api/types.js';
 import { handlePodStream, streamSubresources } from './podstream.js';
 import { handlePodLog, type KubeletConnection } from './podlogs.js';
 import { evict } from './eviction.js';
+import { nowRFC3339 } from '../util/time.js';
 
 export interface ResourceRequest {
   verb: string;
@@ -415,7 +416,7 @@ async function handleBinding(req: IncomingMessage, res: ServerResponse, r: Resou
     if (body?.metadata?.uid && body.metadata.uid !== cur.metadata.uid) throw errors.conflict(store.gr, name, `Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: ${cur.metadata.uid}`);
     cur.spec.nodeName = node;
     const conds = (cur.status?.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
-    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRFC3339() });
     cur.status = { ...(cur.status ?? {}), conditions: conds };
     return cur;
   }, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource: 'binding' });

@@ -6,17 +6,17 @@
 import { disruptedPodTimeoutMs, withDisruptionAllowed } from '../api/pdb.js';
 import type { KObject } from '../api/types.js';
 import {
-  EventRecorder, isNotFound, keyOf, selectorMatches, splitKey, WorkQueue, type ResourceRef, type RestClient, type SharedInformer,
+  EventRecorder, isNotFound, keyOf, rfc3339, selectorMatches, splitKey, WorkQueue, type ResourceRef, type RestClient, type SharedInformer,
   type SharedInformerFactory,
 } from '../client/index.js';
 import { deepEqual } from '../util/deep.js';
+import { isPodReady } from '../api/pods.js';
+import { deploymentsResource, replicaSetsResource } from './deployment/controller.js';
+import { replicationControllerKind } from './replicaset.js';
 import { podsResource } from './resources.js';
+import { statefulSetsResource } from './statefulset.js';
 
 export const pdbsResource: ResourceRef = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true, kind: 'PodDisruptionBudget' };
-const rsResource: ResourceRef = { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true, kind: 'ReplicaSet' };
-const deployResource: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, kind: 'Deployment' };
-const stsResource: ResourceRef = { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true, kind: 'StatefulSet' };
-const rcResource: ResourceRef = { group: '', version: 'v1', plural: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' };
 
 export interface DisruptionOptions { client: RestClient; informers: SharedInformerFactory; recorder?: EventRecorder; log?: (msg: string) => void }
 
@@ -28,7 +28,6 @@ export function scaled(v: unknown, total: number): number {
   return Math.ceil((Number(m[1]) * total) / 100);
 }
 
-const isReady = (p: KObject) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 const controllerRef = (o: KObject) => (o.metadata.ownerReferences ?? []).find((r: any) => r.controller === true);
 
 export class DisruptionController {
@@ -43,8 +42,8 @@ export class DisruptionController {
     this.pdbs = inf.informerFor(pdbsResource);
     this.pods = inf.informerFor(podsResource);
     this.owners = {
-      'apps/ReplicaSet': inf.informerFor(rsResource), 'apps/Deployment': inf.informerFor(deployResource),
-      'apps/StatefulSet': inf.informerFor(stsResource), '/ReplicationController': inf.informerFor(rcResource),
+      'apps/ReplicaSet': inf.informerFor(replicaSetsResource), 'apps/Deployment': inf.informerFor(deploymentsResource),
+      'apps/StatefulSet': inf.informerFor(statefulSetsResource), '/ReplicationController': inf.informerFor(replicationControllerKind.resource),
     };
     this.recorder = opts.recorder ?? new EventRecorder(opts.client, { component: 'controllermanager' });
     this.queue = new WorkQueue<string>({ name: 'disruption', onError: (k, e) => opts.log?.(`disruption controller: ${k}: ${e instanceof Error ? e.message : e}`) });
@@ -130,17 +129,17 @@ export class DisruptionController {
       disrupted[pod] = at;
       nextExpiry = Math.min(nextExpiry, expires);
     }
-    const healthy = pods.filter((p) => !p.metadata.deletionTimestamp && isReady(p) && !(p.metadata.name! in disrupted)).length;
+    const healthy = pods.filter((p) => !p.metadata.deletionTimestamp && isPodReady(p) && !(p.metadata.name! in disrupted)).length;
 
     const status: any = { ...(pdb.status ?? {}) };
     if (failure) {
       status.disruptionsAllowed = 0;
       status.observedGeneration = pdb.metadata.generation;
-      status.conditions = withDisruptionAllowed(status, new Date(now), 'SyncFailed', failure);
+      status.conditions = withDisruptionAllowed(status, rfc3339(new Date(now)), 'SyncFailed', failure);
     } else {
       const allowed = expected <= 0 ? 0 : Math.max(0, healthy - desired);
       Object.assign(status, { currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected, disruptionsAllowed: allowed, observedGeneration: pdb.metadata.generation });
-      status.conditions = withDisruptionAllowed(status, new Date(now));
+      status.conditions = withDisruptionAllowed(status, rfc3339(new Date(now)));
     }
     if (Object.keys(disrupted).length) status.disruptedPods = disrupted; else delete status.disruptedPods;
     if (!deepEqual(status, pdb.status ?? {})) {

@@ -8,7 +8,7 @@ export const headlessLabel = 'service.kubernetes.io/headless';
 export const servicesResource = { group: '', version: 'v1', plural: 'services', namespaced: true, kind: 'Service' };
 export const nodesResource = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
 
-export const isPodReady = (pod: KObject) => !!pod.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+export { isPodReady } from '../api/pods.js';
 export const isHeadless = (svc: KObject) => svc.spec?.clusterIP === 'None';
 
 /** the pod's IPv4 address, if any */

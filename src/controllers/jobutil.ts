@@ -53,7 +53,8 @@ export const hasTrackingFinalizer = (pod: KObject) => !!pod.metadata.finalizers?
 export const isTerminal = (pod: KObject) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 /** controller.IsPodActive */
 export const isPodActive = (pod: KObject) => !isTerminal(pod) && !pod.metadata.deletionTimestamp;
-export const isPodReady = (pod: KObject) => !!pod.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+export { isPodReady } from '../api/pods.js';
+import { isPodReady } from '../api/pods.js';
 
 /** a deleted pod that never finished counts as failed, unless only Failed pods are replaced */
 export function isPodFailed(pod: KObject, job: KObject): boolean {

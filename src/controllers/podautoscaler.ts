@@ -5,7 +5,7 @@
 // be read: ScalingActive False with FailedGetResourceMetric, and the TARGETS stay <unknown>.
 import type { KObject } from '../api/types.js';
 import {
-  EventRecorder, isNotFound, keyOf, rfc3339, splitKey, WorkQueue, type ResourceRef, type RestClient, type SharedInformer,
+  EventRecorder, isNotFound, keyOf, resourcePath, rfc3339, splitKey, WorkQueue, type ResourceRef, type RestClient, type SharedInformer,
   type SharedInformerFactory,
 } from '../client/index.js';
 import { deepEqual } from '../util/deep.js';
@@ -58,9 +58,7 @@ export class PodAutoscalerController {
   private async scalePath(hpa: KObject): Promise<string | undefined> {
     const ref = hpa.spec?.scaleTargetRef ?? {};
     const r = new RestMapper((await this.opts.discovery.discover()).resources).forKind(ref.apiVersion ?? '', ref.kind ?? '');
-    if (!r) return undefined;
-    const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
-    return `${base}/namespaces/${encodeURIComponent(hpa.metadata.namespace!)}/${r.plural}/${encodeURIComponent(ref.name)}/scale`;
+    return r && resourcePath(r, { namespace: hpa.metadata.namespace, name: ref.name, subresource: 'scale' });
   }
 
   async reconcile(key: string): Promise<void | { requeueAfter: number }> {

@@ -7,11 +7,15 @@ import type { KObject } from '../api/types.js';
 import { isNotFound, keyOf, splitKey, WorkQueue, type ResourceRef, type RestClient, type SharedInformer, type SharedInformerFactory } from '../client/index.js';
 import { deepEqual } from '../util/deep.js';
 import type { Discovery } from './discovery.js';
+import { replicationControllerKind } from './replicaset.js';
+import { configMapsResource, podsResource } from './resources.js';
+import { servicesResource } from './endpointsutil.js';
+import { pvcsResource } from './volume/resources.js';
 
 export const quotasResource: ResourceRef = { group: '', version: 'v1', plural: 'resourcequotas', namespaced: true, kind: 'ResourceQuota' };
 const core = (plural: string, kind: string): ResourceRef => ({ group: '', version: 'v1', plural, namespaced: true, kind });
-const tracked = [core('pods', 'Pod'), core('services', 'Service'), core('persistentvolumeclaims', 'PersistentVolumeClaim'), core('secrets', 'Secret'),
-  core('configmaps', 'ConfigMap'), core('replicationcontrollers', 'ReplicationController'), quotasResource];
+const tracked = [podsResource, servicesResource, pvcsResource, core('secrets', 'Secret'),
+  configMapsResource, replicationControllerKind.resource, quotasResource];
 
 /** upstream's --resource-quota-sync-period is 5 minutes; counts of other kinds are refreshed this often */
 const resyncMs = 30_000;

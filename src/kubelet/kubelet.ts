@@ -291,14 +291,19 @@ export class Kubelet {
     const uid = pod.metadata.uid!;
     const views = new Map<string, ContainerView>();
     const initViews = new Map<string, ContainerView>();
-    const inits = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
-    for (const [name, list] of await this.containersByName(sandboxId)) (inits.has(name) ? initViews : views).set(name, { status: list[0], previous: list[1] });
+    await this.stoppedViews(pod, sandboxId, views, initViews);
     const status = podStatus(pod, views, { podIP: pod.status?.podIP, hostIP: this.o.hostIP, sandboxReady: false }, initViews);
     const regular = (pod.spec?.containers ?? []).map((c: any) => views.get(c.name)?.status);
     status.phase = regular.length && regular.every((st: any) => st?.state === 'CONTAINER_EXITED' && st.exitCode === 0) ? 'Succeeded' : 'Failed';
     for (const c of status.conditions ?? []) if (c.type === 'Ready' || c.type === 'ContainersReady') c.status = 'False';
     await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } })
       .catch((e) => { if (!isNotFound(e) && !isConflict(e)) throw e; });
+  }
+
+  /** the views of a sandbox's containers, init containers apart (for the status of a pod that stops) */
+  private async stoppedViews(pod: KObject, sandboxId: string, views: Map<string, ContainerView>, initViews: Map<string, ContainerView>): Promise<void> {
+    const inits = new Set((pod.spec?.initContainers ?? []).map((c: any) => c.name));
+    for (const [name, list] of await this.containersByName(sandboxId)) (inits.has(name) ? initViews : views).set(name, { status: list[0], previous: list[1] });
   }
 
   /** the sandbox's containers by name, each with its latest attempts' CRI statuses (newest first, at most two) */
@@ -493,10 +498,7 @@ export class Kubelet {
         const c = specs.find((s) => s.name === x.metadata.name) ?? { name: x.metadata.name };
         return killContainer(ctx, { container: c, containerId: x.id, graceSeconds: containerGrace(pod, c) });
       }));
-      for (const [name, list] of await this.containersByName(sb.id)) {
-        const init = (pod.spec?.initContainers ?? []).some((c: any) => c.name === name);
-        (init ? initViews : views).set(name, { status: list[0], previous: list[1] });
-      }
+      await this.stoppedViews(pod, sb.id, views, initViews);
     }
     const status = { ...podStatus(pod, views, { podIP: pod.status?.podIP, hostIP: this.o.hostIP, sandboxReady: false }, initViews), phase: 'Failed', reason: 'DeadlineExceeded', message };
     const res = await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } });

@@ -26,6 +26,13 @@ export async function verifyCsr(pem: string): Promise<boolean> {
   try { return await new x509.Pkcs10CertificateRequest(pem.replace(/NEW CERTIFICATE REQUEST/g, 'CERTIFICATE REQUEST')).verify(crypto); } catch { return false; }
 }
 
+/** a random positive 128-bit certificate serial number (hex), without a leading zero byte */
+export function randomSerial(): string {
+  const b = randomBytes(16);
+  b[0] = (b[0] & 0x7f) | 0x01;
+  return b.toString('hex');
+}
+
 const usageFlags: Record<string, number> = {
   'digital signature': x509.KeyUsageFlags.digitalSignature, 'key encipherment': x509.KeyUsageFlags.keyEncipherment,
   'content commitment': x509.KeyUsageFlags.nonRepudiation, 'data encipherment': x509.KeyUsageFlags.dataEncipherment,
@@ -54,10 +61,8 @@ export async function signCsr(ca: { cert: string; key: string }, requestPem: str
   if (flags) extensions.push(new x509.KeyUsagesExtension(flags, true));
   if (ext.length) extensions.push(new x509.ExtendedKeyUsageExtension(ext, false));
   extensions.push(await x509.AuthorityKeyIdentifierExtension.create(caCert, false, crypto));
-  const b = randomBytes(16);
-  b[0] = (b[0] & 0x7f) | 0x01;
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: b.toString('hex'), subject: csr.subjectName, issuer: caCert.subjectName, publicKey: csr.publicKey, signingKey: caKey,
+    serialNumber: randomSerial(), subject: csr.subjectName, issuer: caCert.subjectName, publicKey: csr.publicKey, signingKey: caKey,
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, notBefore: new Date(now - 5 * 60 * 1000),
     notAfter: new Date(Math.min(now + seconds * 1000, caCert.notAfter.getTime())), extensions,
   }, crypto);

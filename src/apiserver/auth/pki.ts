@@ -20,6 +20,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata API
 import * as x509 from '@peculiar/x509';
+import { randomSerial } from '../../util/csr.js';
 
 export interface CertKeyPem { cert: string; key: string }
 
@@ -93,7 +94,7 @@ async function createCa(cn: string): Promise<CertKeyPem> {
   const keys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(), name: [{ CN: [cn] }], keys, signingAlgorithm: SIGN,
+    serialNumber: randomSerial(), name: [{ CN: [cn] }], keys, signingAlgorithm: SIGN,
     notBefore: new Date(now - 3600 * 1000), notAfter: new Date(now + CA_DAYS * DAY),
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
@@ -124,7 +125,7 @@ async function createLeaf(ca: CertKeyPem, spec: LeafSpec): Promise<CertKeyPem> {
   }
   const notAfter = Math.min(now + LEAF_DAYS * DAY, caCert.notAfter.getTime());
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(), subject, issuer: caCert.subjectName, publicKey: keys.publicKey, signingKey: caKey,
+    serialNumber: randomSerial(), subject, issuer: caCert.subjectName, publicKey: keys.publicKey, signingKey: caKey,
     signingAlgorithm: SIGN, notBefore: new Date(now - 300 * 1000), notAfter: new Date(notAfter), extensions,
   }, crypto);
   return { cert: cert.toString('pem') + '\n', key: await keyPem(keys.privateKey) };
@@ -139,12 +140,6 @@ function pemBody(pem: string): ArrayBuffer {
   return x509.PemConverter.decodeFirst(pem);
 }
 
-function serial(): string {
-  const b = randomBytes(16);
-  b[0] &= 0x7f; // positive
-  b[0] |= 0x01; // no leading zero byte
-  return b.toString('hex');
-}
 
 function uniq(xs: string[]): string[] { return [...new Set(xs)]; }
 

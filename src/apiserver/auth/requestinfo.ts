@@ -1,6 +1,7 @@
 // What a request asks to do, for authorization (upstream's RequestInfoFactory): a resource request
 // (/api/v1/..., /apis/GROUP/VERSION/...) names its verb, API group, resource, subresource,
 // namespace and name; anything else is a non-resource request for a path.
+import { parseApiPath } from '../router.js';
 
 /** the request's authorization attributes, without the user */
 export interface RequestInfo {
@@ -16,15 +17,11 @@ const namespaceSubresources = new Set(['status', 'finalize']);
 export function requestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const m = method.toUpperCase();
   const nonResource: RequestInfo = { resourceRequest: false, verb: m.toLowerCase(), path };
-  let parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
-  let apiGroup: string;
-  let apiVersion: string;
-  if (parts[0] === 'api' && parts.length >= 2) { apiGroup = ''; apiVersion = parts[1]; parts = parts.slice(2); }
-  else if (parts[0] === 'apis' && parts.length >= 3) { apiGroup = parts[1]; apiVersion = parts[2]; parts = parts.slice(3); }
-  else return nonResource;
-  if (!parts.length) return nonResource; // group-version discovery
-  let watchPath = false;
-  if (parts[0] === 'watch') { watchPath = true; parts = parts.slice(1); }
+  // discovery paths (/api, /apis/GROUP, /apis/GROUP/VERSION) are non-resource requests too
+  const parsed = parseApiPath(path);
+  if (parsed?.kind !== 'resource' || !parsed.rest.length) return nonResource;
+  const { group: apiGroup, version: apiVersion, watchPrefix: watchPath } = parsed;
+  let parts = parsed.rest;
   let namespace: string | undefined;
   if (parts[0] === 'namespaces' && parts.length > 1) {
     namespace = parts[1];

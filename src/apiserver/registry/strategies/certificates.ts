@@ -3,6 +3,7 @@
 // create (the API server fills in who asked), approval goes through the approval subresource, and
 // the signer writes the certificate through status.
 import { parseCsrPem } from '../../../util/csr.js';
+import { nowRFC3339 } from '../../../util/time.js';
 import type { Strategy } from '../strategy.js';
 import { makeStrategy } from './base.js';
 import { arr, clone, enumOf, fe, immutable, type Errs } from './field.js';
@@ -30,7 +31,7 @@ function validateConditions(conds: unknown): Errs {
 
 /** conditions as stored: status True by default, the update and transition times filled in */
 function stampConditions(conds: unknown, old: unknown): any[] {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = nowRFC3339();
   return arr(conds).map((c: any) => {
     const before = arr(old).find((o: any) => o?.type === c?.type);
     const status = c?.status || 'True';

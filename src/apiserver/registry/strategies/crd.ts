@@ -1,6 +1,7 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition (upstream apiextensions validation/defaults/strategy).
 import type { KObject } from '../../../api/types.js';
 import { isDNS1035Label, isDNS1123Subdomain } from '../../../api/validation/index.js';
+import { nowRFC3339 } from '../../../util/time.js';
 import { makeStrategy } from './base.js';
 import { arr, enumOf, fe, immutable, isObject, obj, setDefault, type Errs } from './field.js';
 
@@ -158,6 +159,6 @@ export const crdStrategy = makeStrategy({
 crdStrategy.prepareForDelete = (o) => {
   o.metadata.finalizers = [...new Set([...(o.metadata.finalizers ?? []), crdCleanupFinalizer])];
   const conditions = (o.status?.conditions ?? []).filter((c: any) => c.type !== 'Terminating');
-  conditions.push({ type: 'Terminating', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: 'InstanceDeletionPending', message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon' });
+  conditions.push({ type: 'Terminating', status: 'True', lastTransitionTime: nowRFC3339(), reason: 'InstanceDeletionPending', message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon' });
   o.status = { ...(o.status ?? {}), conditions };
 };
