@@ -169,8 +169,11 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
       session.destroy();
       resolve();
     };
-    void Promise.all([ended(error), ...outputs.map(([s]) => ended(s)), replayed]).then(finish);
-    session.on('close', (e?: Error) => { if (e) log?.(`kubelet stream: runtime session: ${e.message}`); void replayed.then(finish); });
+    const drained = Promise.all([...outputs.map(([s]) => ended(s)), replayed]);
+    void Promise.all([ended(error), drained]).then(finish);
+    // the runtime closes its connection right after the last frames: output still held back for a
+    // slow client (streams it finished keep their data) goes out before we close
+    session.on('close', (e?: Error) => { if (e) log?.(`kubelet stream: runtime session: ${e.message}`); void drained.then(finish); });
     client.on('close', () => finish());
     client.on('error', () => finish());
     for (const s of [stdin, resize]) s?.on('error', () => undefined);

@@ -114,3 +114,51 @@ test('dialSpdy reports a refused upgrade', async () => {
   closers.push(() => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }));
   await assert.rejects(dialSpdy(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/exec/x`)), /unable to upgrade connection: HTTP\/1\.1 500 Internal Server Error nope/);
 });
+
+/** a SPDY data frame (as moby/spdystream writes them: no flow control) */
+function dataFrame(id: number, data: Buffer, fin = false): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(id & 0x7fffffff, 0);
+  head.writeUInt32BE(((fin ? 1 : 0) << 24) | data.length, 4);
+  return Buffer.concat([head, data]);
+}
+
+test('output the client has not read yet when the runtime closes the connection is still delivered', async () => {
+  // containerd's stream server writes everything, then closes the connection: a slow client must
+  // still get all of it (a `kubectl cp` from a pod lost its tail this way)
+  const payload = Buffer.alloc(12 << 20, 'x');
+  const server = http.createServer();
+  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+    const session = new SpdySession(socket, { server: true });
+    const streams = new Map<string, SpdyStream>();
+    session.on('stream', (s: SpdyStream) => {
+      s.reply();
+      streams.set(headerValue(s.headers, 'streamtype') ?? '', s);
+      if (streams.size < 2) return;
+      const out = streams.get('stdout')!.id;
+      for (let i = 0; i < payload.length; i += 32 * 1024) socket.write(dataFrame(out, payload.subarray(i, i + 32 * 1024)));
+      socket.write(dataFrame(out, Buffer.alloc(0), true));
+      socket.write(dataFrame(streams.get('error')!.id, Buffer.alloc(0), true));
+      socket.end(() => socket.destroy());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }));
+  const target = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/exec/big`);
+  let runtime: Promise<import('node:net').Socket> | undefined;
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (p) => pickProtocol(p) ?? false, verifyClient: (_i, cb) => { runtime = dialSpdy(target); runtime.then(() => cb(true), () => cb(false, 500)); } });
+  closers.push(() => new Promise((r) => wss.close(() => r())));
+  wss.on('connection', (client) => { void runtime!.then((sock) => bridgeSpdy(client, sock, { stdin: false, stdout: true, stderr: false, tty: false })); });
+  await new Promise<void>((r) => wss.once('listening', r));
+  const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, [protocolV5]);
+  let received = 0;
+  ws.on('message', (d: Buffer) => { const f = parseFrame(d)!; if (f.ch === channel.stdout) received += f.data.length; });
+  await new Promise<void>((r) => ws.once('open', r));
+  ws.pause(); // a slow reader: the bridge's output backs up past its high-water mark
+  await new Promise((r) => setTimeout(r, 500));
+  ws.resume();
+  const code = await new Promise<number>((r) => ws.once('close', (c) => r(c)));
+  assert.equal(code, 1000);
+  assert.equal(received, payload.length);
+});
