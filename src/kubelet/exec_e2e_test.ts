@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startK8ts, kc, kubectl, kubectlPath, type ServerHandle } from '../e2e/harness.js';
-import { kubeletPrereqs, until } from './testing/e2e.js';
+import { interactive, kubeletPrereqs, until } from './testing/e2e.js';
 import { forceCleanup } from './cleanup.js';
 
 const skip = kubeletPrereqs() || (spawnSync('script', ['--version']).status !== 0 && 'script (util-linux) not found');
@@ -110,12 +110,11 @@ test('kubectl exec, attach, run -it --rm and cp on real containers', { skip, tim
     kc(kcfg, ['cp', 'box:/tmp/payload.bin', back, '-c', 'main']);
     assert.ok(readFileSync(back).equals(payload), 'copied back unchanged');
 
-    // attach to a running container's stdin and output. stdin stays open a moment after the lines:
-    // on stdin's EOF the runtime ends the attach (containerd, as for upstream), and output the
-    // container writes after that is not sent (an immediate EOF raced the container's answers)
-    const att = spawnSync('sh', ['-c', `(printf 'hello\\nworld\\n'; sleep 2) | kubectl attach -i reader`], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBECONFIG: kcfg } });
-    assert.equal(att.status, 0, att.stderr);
-    assert.match(att.stdout, /got hello\ngot world\n/);
+    // attach to a running container's stdin and output; stdin's EOF ends the attach (containerd, as
+    // for upstream), so it ends only once the answers came back
+    const att = await interactive(kcfg, ['attach', '-i', 'reader'], [['hello', /got hello\n/], ['world', /got hello\n(got hello\n)*got world\n/]]);
+    assert.equal(att.code, 0, att.stderr);
+    assert.match(att.stdout, /got hello\n(got hello\n)*got world\n/);
 
     // run -i --rm: the pod's stdin, its output, then the pod is gone
     r = kubectl(kcfg, ['run', '-i', '--rm', 'probe', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'read x; echo "hi $x"; hostname'], { input: 'there\n', timeoutMs: 90_000 });

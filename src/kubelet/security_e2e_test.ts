@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kc, kubectl } from '../e2e/harness.js';
-import { kubeletPrereqs, until, withKubeletServer } from './testing/e2e.js';
+import { interactive, kubeletPrereqs, until, withKubeletServer } from './testing/e2e.js';
 
 const skip = kubeletPrereqs();
 
@@ -66,7 +66,11 @@ test('kubelet applies the securityContext, sysctls and dnsConfig of a pod, and r
     const dbgLog = kc(kcfg, ['logs', 'tgt', '-c', 'dbg']);
     assert.match(dbgLog, /sleep 3600/, 'the target container\'s processes are visible');
     assert.match(dbgLog, /debug-ok/);
-    const inter = kubectl(kcfg, ['debug', '-i', 'tgt', '--image=busybox', '--image-pull-policy=IfNotPresent', '-c', 'dbg2', '--', 'sh'], { input: 'echo via-attach; exit\n', timeoutMs: 60_000 });
+    // -i: lines sh reads before the runtime has joined the attach's output to the container are
+    // answered into the log only (containerd starts copying stdin first, for upstream too), so the
+    // line is repeated until its answer comes through the attach, then sh is told to exit
+    const inter = await interactive(kcfg, ['debug', '-i', 'tgt', '--image=busybox', '--image-pull-policy=IfNotPresent', '-c', 'dbg2', '--', 'sh'], [['echo via-attach', /via-attach/]], 'exit\n');
+    assert.equal(inter.code, 0, inter.stderr);
     assert.match(inter.stdout, /via-attach/, inter.stderr);
     const bad = kubectl(kcfg, ['patch', 'pod', 'tgt', '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'bad', image: 'busybox', ports: [{ containerPort: 80 }], targetContainerName: 'nope' }] } })]);
     assert.match(bad.stderr, /spec.ephemeralContainers\[\d\].ports: Forbidden: cannot be set for an Ephemeral Container/);
@@ -85,3 +89,4 @@ test('kubelet applies the securityContext, sysctls and dnsConfig of a pod, and r
     assert.equal(kubectl(kcfg, ['delete', 'pods', '--all', '--grace-period=0', '--wait=true'], { timeoutMs: 90_000 }).code, 0);
   });
 });
+

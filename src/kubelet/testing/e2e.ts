@@ -1,10 +1,11 @@
 // Shared by the kubelet's end-to-end tests: the machine prerequisites, polling, and a server with the kubelet.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { requirePrereq, which } from '../../util/prereq.js';
-import { startK8ts, type ServerHandle } from '../../e2e/harness.js';
+import { kubectlPath, startK8ts, type ServerHandle } from '../../e2e/harness.js';
 import { forceCleanup } from '../cleanup.js';
 
 /** skip reason (locally) when the machine cannot run real containers; throws under CI=true */
@@ -64,4 +65,32 @@ export async function withKubeletServer(name: string, fn: (srv: ServerHandle) =>
       assert.deepEqual(mounts, [], 'mounts left under the data dir');
     }
   }
+}
+
+/**
+ * runs kubectl with an interactive stdin: each step's line is written every 300 ms until the output
+ * matches its answer (lines a container reads before the runtime has joined an attach's output are
+ * answered into the log only: containerd starts copying stdin first, for upstream too), then
+ * `last` is written, or stdin ends when it is undefined
+ */
+export function interactive(kcfg: string, args: string[], steps: [string, RegExp][], last?: string, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(kubectlPath(), ['--kubeconfig', kcfg, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let step = 0;
+    p.stdin.on('error', () => undefined);
+    const send = () => { if (step < steps.length) p.stdin.write(`${steps[step][0]}\n`); };
+    const tick = setInterval(send, 300);
+    const kill = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      if (step >= steps.length || !steps[step][1].test(stdout)) return;
+      if (++step < steps.length) send();
+      else if (last === undefined) p.stdin.end();
+      else p.stdin.write(last);
+    });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('close', (code) => { clearInterval(tick); clearTimeout(kill); resolve({ code, stdout, stderr }); });
+  });
 }
