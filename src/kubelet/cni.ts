@@ -2,7 +2,7 @@
 // CIDR (state under the data dir), portmap. No masquerade: pod traffic stays on the machine.
 // containerd's CRI adds the loopback interface itself.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirHash } from '../util/datadir.js';
 
@@ -39,11 +39,31 @@ export function writeCniConfig(n: CniNetwork): void {
   writeFileSync(n.confFile, JSON.stringify(cniConflist(n), null, 2) + '\n');
 }
 
-/** removes the bridge and the IPAM state (after every sandbox is gone) */
-export function removeCniNetwork(n: CniNetwork): void {
+/** removes the bridge, the IPAM state and libcni's cached results (after every sandbox is gone) */
+export function removeCniNetwork(n: CniNetwork, resultsDir = cniResultsDir): void {
   try { execFileSync('ip', ['link', 'del', n.bridge], { stdio: 'ignore' }); } catch { /* not there */ }
   rmSync(join(n.ipamDir, n.name), { recursive: true, force: true });
+  removeCniResults(n.name, resultsDir);
   removeIdlePortmapRules();
+}
+
+/** where libcni (in containerd) caches each attachment's ADD result: <network>-<container id>-<ifname> */
+export const cniResultsDir = '/var/lib/cni/results';
+
+/**
+ * The cached results of this network's attachments and of the same sandboxes' loopback
+ * (cni-loopback-<id>-lo): a CNI DEL removes them, but sandboxes killed without one (killall, a
+ * forced cleanup) leave them behind.
+ */
+export function removeCniResults(network: string, dir = cniResultsDir): void {
+  let files: string[];
+  try { files = readdirSync(dir); } catch { return; }
+  for (const f of files) {
+    const id = f.startsWith(`${network}-`) ? /^([0-9a-f]{64})-[^-]+$/.exec(f.slice(network.length + 1))?.[1] : undefined;
+    if (!id) continue;
+    rmSync(join(dir, f), { force: true });
+    rmSync(join(dir, `cni-loopback-${id}-lo`), { force: true });
+  }
 }
 
 const portmapChain = (name: string) => name.startsWith('CNI-HOSTPORT-') || name.startsWith('CNI-DN-');

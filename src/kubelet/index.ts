@@ -70,6 +70,9 @@ export interface RunningKubelet {
   cleanupOnExit: boolean;
 }
 
+/** how long a stop waits for the pod workers before stopping containerd */
+const stopWaitMs = 5_000;
+
 export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubelet> {
   const ctrd = opts.containerRuntimeEndpoint ? await externalRuntime(opts.containerRuntimeEndpoint, opts.dataDir) : await startContainerd(opts.dataDir, { log: opts.log });
   const podCIDR = opts.podCIDR ?? process.env.K8TS_POD_CIDR ?? '10.42.0.0/24';
@@ -118,7 +121,11 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   return Object.assign(async () => {
     ac.abort();
     await server?.close();
-    await done;
+    // a pod worker may be in a graceful container stop (up to its grace period): containerd is
+    // stopped anyway (the stop goes on under the shim; the next start finishes the pod's deletion)
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => { timer = setTimeout(r, stopWaitMs); })]);
+    clearTimeout(timer);
     client.close();
     if (cleanup) {
       const all = (await ctrd.cri.call('ListPodSandbox', {}).catch(() => ({ items: [] }))).items as any[];

@@ -226,9 +226,9 @@ export class Kubelet {
     }, type, reason, message);
   }
 
-  /** containerEvent for events a sync would repeat every resync (BackOff): at most one per 10 s */
+  /** containerEvent for events a sync would repeat every resync (BackOff): each message at most once per 10 s */
   private repeatingEvent(pod: KObject, c: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const k = `${pod.metadata.uid}/${c.name}/${reason}`;
+    const k = `${pod.metadata.uid}/${c.name}/${reason}/${message}`;
     const now = Date.now();
     if (now - (this.lastRepeat.get(k) ?? 0) < 10_000) return;
     this.lastRepeat.set(k, now);

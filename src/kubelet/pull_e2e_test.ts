@@ -35,6 +35,8 @@ test('image pulls: ErrImagePull, ImagePullBackOff, then imagePullSecrets against
     await until('ImagePullBackOff', () => (waitingReason(kcfg, 'anon') === 'ImagePullBackOff' ? true : undefined), 30_000);
     const events = kc(kcfg, ['get', 'events', '--field-selector', 'involvedObject.name=anon', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
     assert.match(events, /Failed: Failed to pull image .*401 Unauthorized/);
+    assert.match(events, /^Failed: Error: ErrImagePull$/m);
+    assert.match(events, /^Failed: Error: ImagePullBackOff$/m);
     assert.match(events, /BackOff: Back-off pulling image/);
     assert.match(kc(kcfg, ['get', 'pod', 'anon']), /ErrImagePull|ImagePullBackOff/);
 

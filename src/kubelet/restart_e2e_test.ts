@@ -5,14 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startK8ts, kc, k8tsBin, type ServerHandle } from '../e2e/harness.js';
 import { httpGet, kubeletPrereqs, until } from './testing/e2e.js';
 import { CriClient } from './cri/client.js';
 import { containerdPaths } from './containerd.js';
-import { cniNetwork } from './cni.js';
+import { cniNetwork, cniResultsDir } from './cni.js';
 import { forceCleanup } from './cleanup.js';
 import { buildTestImages } from './testimages.js';
 
@@ -89,9 +89,18 @@ test('server restart re-adopts running containers; killall and image import', { 
     const foreignNetns: string = spec.linux.namespaces.find((n: any) => n.type === 'network').path;
     assert.ok(existsSync(foreignNetns), foreignNetns);
 
-    // 5. stopping leaves the pod running; killall removes everything
+    // 5. stopping leaves the pod running, also while a pod worker waits out a container's grace
+    // period (a liveness kill of a container that ignores SIGTERM): the server's own containerd
+    // stops all the same; killall removes everything
+    kc(kcfg, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'slow' },
+      spec: { terminationGracePeriodSeconds: 60, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'],
+        livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 1 } }] } }) });
+    await until('slow killed by its liveness probe', () => (kc(kcfg, ['get', 'events', '--field-selector', 'involvedObject.name=slow', '-o', 'jsonpath={.items[*].reason}']).split(' ').includes('Killing') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1000));
     await srv.stop({ keepData: true });
     srv = undefined;
+    const daemons = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dataDir) && /^\S*containerd --config/.test(l));
+    assert.deepEqual(daemons, [], 'containerd left running after the server stopped');
     assert.match(await httpGet(`http://${ip}/`), /k8ts busybox/);
     const initPid = Number(readFileSync(join(containerdPaths(dataDir).state, 'io.containerd.runtime.v2.task', 'k8s.io', id.replace('containerd://', ''), 'init.pid'), 'utf8'));
     assert.ok(existsSync(`/proc/${initPid}`));
@@ -106,6 +115,9 @@ test('server restart re-adopts running containers; killall and image import', { 
     const bridge = cniNetwork(dataDir, containerdPaths(dataDir).cniConfDir).bridge;
     assert.ok(!execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }).includes(bridge), `bridge ${bridge} left behind`);
     assert.ok(!existsSync(foreignNetns), `${foreignNetns} left behind`);
+    const net = cniNetwork(dataDir, containerdPaths(dataDir).cniConfDir).name;
+    const cached = existsSync(cniResultsDir) ? readdirSync(cniResultsDir).filter((f) => f.startsWith(`${net}-`)) : [];
+    assert.deepEqual(cached, [], 'libcni results left in /var/lib/cni/results');
   } finally {
     cri.close();
     if (srv) await srv.stop({ keepData: true });
