@@ -9,6 +9,8 @@ export interface ComponentOptions {
 
 export async function startControllers(opts: ComponentOptions): Promise<() => Promise<void>> {
   const stops: (() => Promise<void> | void)[] = [];
+  /** what the node serves on its own address (the ingress's ports): the proxy's ServiceLB leaves them alone */
+  const nodePorts: { protocol: string; port: number }[] = [];
   if (!opts.disable.includes('controllers')) {
     const { runControllers } = await import('../controllers/index.js');
     stops.push(await runControllers({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log }));
@@ -48,6 +50,7 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
     try {
       const ingress = await startIngress({ kubeconfigPath: opts.kubeconfigPath, log: opts.log });
       stops.push(() => ingress.stop());
+      nodePorts.push({ protocol: 'TCP', port: ingress.httpPort }, { protocol: 'TCP', port: ingress.httpsPort });
     } catch (e) {
       opts.log(`ingress: not started: ${(e as Error)?.message ?? e} (--disable ingress silences this)`);
     }
@@ -91,7 +94,7 @@ export async function startControllers(opts: ComponentOptions): Promise<() => Pr
       else {
         stops.push(await runProxy({
           kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log, serviceCIDR: opts.serviceCidr, clusterCIDR: opts.clusterCidr,
-          deleteRulesOnStop: process.env.K8TS_KUBELET_CLEANUP_ON_EXIT === 'true',
+          deleteRulesOnStop: process.env.K8TS_KUBELET_CLEANUP_ON_EXIT === 'true', reservedPorts: nodePorts,
         }));
       }
     }

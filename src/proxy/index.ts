@@ -6,6 +6,7 @@ import { RestClient } from '../client/index.js';
 import { which } from '../util/prereq.js';
 import { deleteTable } from '../util/nft.js';
 import { Proxier } from './proxy.js';
+import type { HostPort } from './lbstatus.js';
 
 export { Proxier } from './proxy.js';
 
@@ -39,6 +40,8 @@ export interface RunProxyOptions {
   podCIDR?: string;
   /** default K8TS_NODE_NAME or os.hostname() */
   nodeName?: string;
+  /** ports the node serves itself (the ingress's): LoadBalancer Services asking for them stay pending */
+  reservedPorts?: HostPort[];
 }
 
 export async function runProxy(opts: RunProxyOptions): Promise<() => Promise<void>> {
@@ -49,6 +52,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<() => Promise<voi
     nodeName: opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(),
     serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', clusterCIDR: opts.clusterCIDR ?? '10.42.0.0/16',
     nodeIP: process.env.K8TS_NODE_IP || undefined, podCIDR: opts.podCIDR ?? process.env.K8TS_POD_CIDR ?? '10.42.0.0/24',
+    reservedPorts: opts.reservedPorts,
   });
   const ac = new AbortController();
   const done = proxier.run(ac.signal).catch((e) => opts.log(`proxy: ${e instanceof Error ? e.stack : e}`));

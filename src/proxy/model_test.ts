@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../api/types.js';
-import { wantedIngress } from './lbstatus.js';
+import { portTaken, wantedIngress } from './lbstatus.js';
 import { servicePorts } from './model.js';
 
 const svc = (spec: Record<string, unknown>, status: Record<string, unknown> = {}) => ({ metadata: { namespace: 'ns', name: 's' }, spec, status }) as unknown as KObject;
@@ -44,4 +44,28 @@ test('ServiceLB: the node IP is added to a LoadBalancer service once, and taken 
   assert.equal(wantedIngress(svc({ type: 'LoadBalancer', loadBalancerClass: 'other.io/lb' }), '192.0.2.2'), undefined);
   assert.deepEqual(wantedIngress(svc({ type: 'ClusterIP' }, { loadBalancer: { ingress: [{ ip: '192.0.2.2' }] } }), '192.0.2.2'), []);
   assert.equal(wantedIngress(svc({ type: 'ClusterIP' }), '192.0.2.2'), undefined);
+});
+
+test('ServiceLB: a port the node serves, or an older LoadBalancer holds, leaves the Service pending', () => {
+  const lb = (name: string, ts: string, ports: unknown[], extra: Record<string, unknown> = {}) =>
+    ({ metadata: { namespace: 'ns', name, creationTimestamp: ts }, spec: { type: 'LoadBalancer', ports, ...extra } }) as unknown as KObject;
+  const a = lb('a', '2024-01-01T00:00:00Z', [{ port: 8080 }]);
+  const b = lb('b', '2024-01-01T00:00:01Z', [{ port: 8080, protocol: 'TCP' }, { port: 9090 }]);
+  const c = lb('c', '2024-01-01T00:00:02Z', [{ port: 8080, protocol: 'UDP' }]);
+  const web = lb('web', '2024-01-01T00:00:03Z', [{ port: 80 }]);
+  const other = lb('other', '2024-01-01T00:00:00Z', [{ port: 9090 }], { loadBalancerClass: 'other.io/lb' });
+  const all = [web, c, b, a, other];
+  const ingressPorts = [{ protocol: 'TCP', port: 80 }, { protocol: 'TCP', port: 443 }];
+  assert.equal(portTaken(a, all, ingressPorts), false);
+  assert.equal(portTaken(b, all, ingressPorts), true, 'the older a has TCP 8080');
+  assert.equal(portTaken(c, all, ingressPorts), false, 'UDP 8080 is another port');
+  assert.equal(portTaken(web, all, ingressPorts), true, 'the ingress listens on 80');
+  assert.equal(portTaken(web, all, []), false);
+  // a blocked Service holds nothing: one after it may have the port it could not
+  const d = lb('d', '2024-01-01T00:00:04Z', [{ port: 9090 }]);
+  assert.equal(portTaken(d, [...all, d], ingressPorts), false);
+  // pending: no address, and an address it had is taken back out
+  assert.equal(wantedIngress(b, '192.0.2.2', true), undefined);
+  const had = { ...b, status: { loadBalancer: { ingress: [{ ip: '192.0.2.2' }] } } } as unknown as KObject;
+  assert.deepEqual(wantedIngress(had, '192.0.2.2', true), []);
 });

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { KObject } from '../api/types.js';
 import { keyOf, splitKey, SharedInformer, WorkQueue, type RestClient } from '../client/index.js';
-import { publishIngress, servicesRef, wantedIngress } from './lbstatus.js';
+import { portTaken, publishIngress, servicesRef, wantedIngress, type HostPort } from './lbstatus.js';
 import { servicePorts, serviceNameLabel } from './model.js';
 import { nftApply, tableExists, type Apply } from '../util/nft.js';
 import { emptyProgram, fullRuleset, programDiff, serviceProgram, type Program, type RulesConfig } from './rules.js';
@@ -31,6 +31,8 @@ export interface ProxierOptions {
   exists?: (table: string) => Promise<boolean>;
   /** a full rewrite of the table this often (default 1 h) */
   fullSyncMs?: number;
+  /** ports the node itself serves on its address (the ingress): no LoadBalancer Service gets them */
+  reservedPorts?: HostPort[];
 }
 
 export class Proxier {
@@ -78,9 +80,10 @@ export class Proxier {
   async run(signal: AbortSignal): Promise<void> {
     const unsub = [
       this.services.addEventHandler({
-        add: (s) => { this.touch(keyOf(s)); this.lbQueue.add(keyOf(s)); },
-        update: (a, b) => { if (a !== b) { this.touch(keyOf(b)); this.lbQueue.add(keyOf(b)); } },
-        delete: (s) => this.touch(keyOf(s)),
+        // a LoadBalancer Service's ports decide which other ones may have the node's address
+        add: (s) => { this.touch(keyOf(s)); this.lbQueue.add(keyOf(s)); this.recheckLBs(); },
+        update: (a, b) => { if (a !== b) { this.touch(keyOf(b)); this.lbQueue.add(keyOf(b)); this.recheckLBs(); } },
+        delete: (s) => { this.touch(keyOf(s)); this.recheckLBs(); },
       }),
       this.slices.addEventHandler({
         add: (s) => this.sliceChanged(s, false),
@@ -224,10 +227,15 @@ export class Proxier {
     this.stats.lastMs = Date.now() - t0;
   }
 
+  private recheckLBs(): void {
+    for (const s of this.services.lister.list()) if ((s as any).spec?.type === 'LoadBalancer') this.lbQueue.add(keyOf(s));
+  }
+
   private async syncLB(key: string): Promise<void> {
     const svc = this.get(key);
     if (!svc) return;
-    const ingress = wantedIngress(svc, this.nodeInternalIP);
+    const taken = (svc as any).spec?.type === 'LoadBalancer' && portTaken(svc, this.services.lister.list(), this.o.reservedPorts ?? []);
+    const ingress = wantedIngress(svc, this.nodeInternalIP, taken);
     if (ingress) await publishIngress(this.o.client, svc, ingress);
   }
 

@@ -110,7 +110,12 @@ test('Proxier: two LoadBalancers on one port of the node IP: the older holds it,
     await until('programmed', () => scripts.some((s) => held.test(s) && s.includes('ns/b/')));
     const holders = new Set(scripts.map((s) => [...s.matchAll(new RegExp(held, 'g'))].map((m) => m[1])).flat());
     assert.deepEqual([...holders], ['a']);
+    // ServiceLB takes the node's address back out of the younger one's status (pending, as k3s's)
+    const statusOf = (name: string) => api.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v1/namespaces/ns/services/${name}/status`).map((r) => r.body?.status?.loadBalancer?.ingress);
+    await until('b pending', () => statusOf('b').some((i) => Array.isArray(i) && i.length === 0));
+    assert.deepEqual(statusOf('a'), []);
     api.remove(core('services'), 'ns', 'a');
+    await until('b published again', () => statusOf('b').some((i) => i?.[0]?.ip === '192.168.1.5'));
     await until('b takes the port', () => scripts.some((s) => held.exec(s)?.[1] === 'b'), 5000);
     const last = scripts.join('');
     assert.ok(last.indexOf('delete element inet k8ts-unit service-ips { 192.168.1.5 . tcp . 8080 }') < last.lastIndexOf('add element inet k8ts-unit service-ips { 192.168.1.5 . tcp . 8080 : goto external-'));
