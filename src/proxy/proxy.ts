@@ -81,9 +81,9 @@ export class Proxier {
     const unsub = [
       this.services.addEventHandler({
         // a LoadBalancer Service's ports decide which other ones may have the node's address
-        add: (s) => { this.touch(keyOf(s)); this.lbQueue.add(keyOf(s)); this.recheckLBs(); },
-        update: (a, b) => { if (a !== b) { this.touch(keyOf(b)); this.lbQueue.add(keyOf(b)); this.recheckLBs(); } },
-        delete: (s) => { this.touch(keyOf(s)); this.recheckLBs(); },
+        add: (s) => { this.touch(keyOf(s)); this.lbQueue.add(keyOf(s)); this.recheckLBs(s); },
+        update: (a, b) => { if (a !== b) { this.touch(keyOf(b)); this.lbQueue.add(keyOf(b)); this.recheckLBs(a, b); } },
+        delete: (s) => { this.touch(keyOf(s)); this.recheckLBs(s); },
       }),
       this.slices.addEventHandler({
         add: (s) => this.sliceChanged(s, false),
@@ -227,7 +227,9 @@ export class Proxier {
     this.stats.lastMs = Date.now() - t0;
   }
 
-  private recheckLBs(): void {
+  /** only a LoadBalancer Service (before or after the change) can free or take another one's port */
+  private recheckLBs(...changed: unknown[]): void {
+    if (!changed.some((s) => (s as any)?.spec?.type === 'LoadBalancer')) return;
     for (const s of this.services.lister.list()) if ((s as any).spec?.type === 'LoadBalancer') this.lbQueue.add(keyOf(s));
   }
 
