@@ -10,7 +10,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { SpdySession, headerValue, type SpdyStream } from './spdy.js';
 import { bridgeSpdy, dialSpdy } from './spdybridge.js';
 import { channel, frame, pickProtocol, parseFrame, protocolV4, protocolV5 } from './channels.js';
-import { streamOptions, runningContainerId } from './exec.js';
+import { streamOptions, runningContainerId, type StreamOptions } from './exec.js';
 import { StreamError } from './routes.js';
 
 test('channels: framing and subprotocol choice', () => {
@@ -69,12 +69,11 @@ function fakeRuntime(): { server: http.Server; seen: string[] } {
 const closers: (() => Promise<void>)[] = [];
 after(async () => { for (const c of closers) await c(); });
 
-test('a v5 websocket client is served from the runtime\'s SPDY session', async () => {
-  const rt = fakeRuntime();
-  await new Promise<void>((r) => rt.server.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => { rt.server.close(() => r()); rt.server.closeAllConnections(); }));
-  const target = new URL(`http://127.0.0.1:${(rt.server.address() as AddressInfo).port}/exec/tok3n`);
-  // as the kubelet does: the runtime's session is up before the client's upgrade is answered
+/**
+ * a websocket server that bridges each client to a SPDY session dialled to target; as the kubelet
+ * does, the runtime's session is up before the client's upgrade is answered
+ */
+async function serveBridged(target: URL, opts: StreamOptions): Promise<{ port: number; bridged: Promise<void> }> {
   let runtime: Promise<import('node:net').Socket> | undefined;
   const wss = new WebSocketServer({
     port: 0, host: '127.0.0.1', handleProtocols: (p) => pickProtocol(p) ?? false,
@@ -82,10 +81,19 @@ test('a v5 websocket client is served from the runtime\'s SPDY session', async (
   });
   closers.push(() => new Promise((r) => wss.close(() => r())));
   const bridged = new Promise<void>((resolve) => wss.on('connection', (client) => {
-    void runtime!.then((sock) => bridgeSpdy(client, sock, { stdin: true, stdout: true, stderr: true, tty: false })).then(resolve);
+    void runtime!.then((sock) => bridgeSpdy(client, sock, opts)).then(resolve);
   }));
   await new Promise<void>((r) => wss.once('listening', r));
-  const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, [protocolV5, protocolV4]);
+  return { port: (wss.address() as AddressInfo).port, bridged };
+}
+
+test('a v5 websocket client is served from the runtime\'s SPDY session', async () => {
+  const rt = fakeRuntime();
+  await new Promise<void>((r) => rt.server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => { rt.server.close(() => r()); rt.server.closeAllConnections(); }));
+  const target = new URL(`http://127.0.0.1:${(rt.server.address() as AddressInfo).port}/exec/tok3n`);
+  const { port, bridged } = await serveBridged(target, { stdin: true, stdout: true, stderr: true, tty: false });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, [protocolV5, protocolV4]);
   const got: { ch: number; data: string }[] = [];
   ws.on('message', (d: Buffer) => { const f = parseFrame(d)!; got.push({ ch: f.ch, data: f.data.toString() }); });
   await new Promise<void>((r) => ws.once('open', r));
@@ -146,12 +154,8 @@ test('output the client has not read yet when the runtime closes the connection 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }));
   const target = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/exec/big`);
-  let runtime: Promise<import('node:net').Socket> | undefined;
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (p) => pickProtocol(p) ?? false, verifyClient: (_i, cb) => { runtime = dialSpdy(target); runtime.then(() => cb(true), () => cb(false, 500)); } });
-  closers.push(() => new Promise((r) => wss.close(() => r())));
-  wss.on('connection', (client) => { void runtime!.then((sock) => bridgeSpdy(client, sock, { stdin: false, stdout: true, stderr: false, tty: false })); });
-  await new Promise<void>((r) => wss.once('listening', r));
-  const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, [protocolV5]);
+  const { port } = await serveBridged(target, { stdin: false, stdout: true, stderr: false, tty: false });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, [protocolV5]);
   let received = 0;
   ws.on('message', (d: Buffer) => { const f = parseFrame(d)!; if (f.ch === channel.stdout) received += f.data.length; });
   await new Promise<void>((r) => ws.once('open', r));
