@@ -145,7 +145,9 @@ export async function runIngressBench(opts: IngressBenchOptions = {}): Promise<I
     const backendPort = Number((await waitOutput(backend, /backend listening on (\d+)/, 'backend'))[1]);
 
     const dataDir = join(dir, 'k8ts');
-    server = spawn(process.execPath, [k8tsBin, 'server', '--data-dir', dataDir, '--https-listen-port', '0', '--disable', 'scheduler,controllers,kubelet,proxy,dns,dashboard'], {
+    // K8TS_E2E_NODE_ARGS: extra node flags for the server, as for the e2e harness (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+    const nodeArgs = (process.env.K8TS_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    server = spawn(process.execPath, [...nodeArgs, k8tsBin, 'server', '--data-dir', dataDir, '--https-listen-port', '0', '--disable', 'scheduler,controllers,kubelet,proxy,dns,dashboard'], {
       env: { ...process.env, K8TS_INGRESS_HTTP_PORT: '0', K8TS_INGRESS_HTTPS_PORT: '0', K8TS_NODE_IP: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
