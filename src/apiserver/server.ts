@@ -18,6 +18,7 @@ import { admitQuota } from './admission/resourcequota.js';
 import { Authorizer, type AuthorizationMode } from './authorization.js';
 import { accessReviewPath, authorizationResources, handleAccessReview } from './accessreview.js';
 import { componentStatusPath, componentStatusResources, handleComponentStatus } from './componentstatus.js';
+import { metricsPath, metricsResources, ResourceMetrics } from './resourcemetrics.js';
 import { sendError, sendJSON, sendText } from './http.js';
 import { handleResource } from './handlers.js';
 import { ServiceAllocator } from './allocator.js';
@@ -86,6 +87,7 @@ export class ApiServer {
   private compactTimer?: NodeJS.Timeout;
   private readonly crds: CustomResources;
   private readonly kubelet: KubeletConnection;
+  private readonly resourceMetrics: ResourceMetrics;
   /** connections taken over by upgrades (exec, attach, port-forward), closed on stop */
   private readonly upgraded = new Set<Duplex>();
   /** namespaces as a watch shows them, for the create-time namespace check */
@@ -149,6 +151,7 @@ export class ApiServer {
     for (const r of builtinResources) this.registry.add(r);
     this.authorizer = new Authorizer((g, p) => this.cachedList(g, p, undefined), opts.authorizationMode);
     this.kubelet = { nodes: () => this.registry.find('', 'nodes')!, tls: opts.kubeletClient };
+    this.resourceMetrics = new ResourceMetrics(this.registry, this.kubelet);
     this.crds = new CustomResources(this.registry);
     if (opts.serviceAccountKey) {
       this.serviceAccountTokens = new ServiceAccountTokens({
@@ -372,6 +375,12 @@ export class ApiServer {
       if (tokenReviewPath.test(p)) return await handleTokenReview(req, res, (t, auds) => this.reviewToken(t, auds));
       const cs = componentStatusPath.exec(p);
       if (cs) return await handleComponentStatus(req, res, cs, { registry: this.registry, backend: this.opts.backend });
+      const rm = metricsPath.exec(p);
+      if (rm) {
+        if (rm[3] && rm[2] === 'pods' && !rm[1]) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        labels = { verb: req.method ?? 'GET', group: 'metrics.k8s.io', version: 'v1beta1', resource: rm[2] };
+        return await this.resourceMetrics.handle(req, res, rm, url.searchParams);
+      }
       const review = accessReviewPath.exec(p);
       if (review) return await handleAccessReview(req, res, review, { user, authorize: (a) => this.authorizer.decide(a), rules: (u, ns) => this.authorizer.rules(u, ns) });
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
@@ -396,7 +405,7 @@ export class ApiServer {
       const parsed = parseApiPath(p);
       if (!parsed) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       // discovery also lists authentication.k8s.io's create-only resources, which have no storage
-      const resources = [...this.resources(), ...authenticationResources, ...authorizationResources, ...componentStatusResources];
+      const resources = [...this.resources(), ...authenticationResources, ...authorizationResources, ...componentStatusResources, ...metricsResources];
       const accept = req.headers.accept ?? '';
       switch (parsed.kind) {
         case 'api':

@@ -11,6 +11,7 @@ import { cniNetwork, removeCniNetwork, writeCniConfig } from './cni.js';
 import { Kubelet } from './kubelet.js';
 import { internalIP } from './node.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
+import { StatsProvider } from './stats.js';
 import { killPod, podUidLabel } from './runtime.js';
 import { busyboxBinary, buildTestImages, httpdImage, importImages } from './testimages.js';
 
@@ -101,18 +102,22 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const agent = (n: string) => join(opts.dataDir, 'agent', n);
   const tls = opts.tls ?? (existsSync(agent('serving-kubelet.crt'))
     ? { certFile: agent('serving-kubelet.crt'), keyFile: agent('serving-kubelet.key'), clientCAFile: agent('client-ca.crt') } : undefined);
+  const nodeName = opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase();
+  const stats = new StatsProvider({ cri: ctrd.cri, nodeName });
   if (tls) {
     try {
+      stats.start();
       server = await startKubeletServer({
+        summary: () => stats.summary(),
         host: hostIP, port: opts.port ?? Number(process.env.K8TS_KUBELET_PORT ?? 10250), cri: ctrd.cri, log: opts.log,
         tls: { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8'), clientCA: readFileSync(tls.clientCAFile, 'utf8') },
         getPod: (ns, name) => kubelet?.podInformer.lister.get(ns, name),
       });
       opts.log(`kubelet: API listening on https://${hostIP.includes(':') ? `[${hostIP}]` : hostIP}:${server.port}`);
-    } catch (e) { client.close(); await ctrd.stop(); throw e; }
+    } catch (e) { stats.stop(); client.close(); await ctrd.stop(); throw e; }
   }
   kubelet = new Kubelet({
-    client, cri: ctrd.cri, name: opts.nodeName ?? process.env.K8TS_NODE_NAME ?? os.hostname().toLowerCase(), dataDir: opts.dataDir,
+    client, cri: ctrd.cri, name: nodeName, dataDir: opts.dataDir,
     podCIDR, hostIP, runtimeVersion: version.runtimeVersion, log: opts.log, kubeletPort: server?.port,
     clusterDNS: opts.clusterDNS,
   });
@@ -120,6 +125,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const done = kubelet.run(ac.signal).catch((e) => opts.log(`kubelet: ${e instanceof Error ? e.stack : e}`));
   return Object.assign(async () => {
     ac.abort();
+    stats.stop();
     await server?.close();
     // a pod worker may be in a graceful container stop (up to its grace period): containerd is
     // stopped anyway (the stop goes on under the shim; the next start finishes the pod's deletion)

@@ -29,6 +29,8 @@ export interface KubeletServerOptions {
   /** the pod as this kubelet knows it (its informer cache) */
   getPod: (ns: string, name: string) => KObject | undefined;
   cri: CriClient;
+  /** GET /stats/summary (absent: 404, as a kubelet without the Summary API) */
+  summary?: () => Promise<unknown>;
   log?: (msg: string) => void;
 }
 
@@ -106,6 +108,13 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
   const url = new URL(req.url ?? '/', 'https://kubelet');
   authorize(req);
   if (url.pathname === '/healthz') return text(res, 200, 'ok');
+  if ((url.pathname === '/stats/summary' || url.pathname === '/stats/summary/') && o.summary) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'Method Not Allowed');
+    const body = JSON.stringify(await o.summary());
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
   if (!m) throw new HttpError(404, '404 page not found\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'Method Not Allowed');

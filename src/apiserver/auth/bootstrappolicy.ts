@@ -133,9 +133,10 @@ export function bootstrapClusterRoles(): KObject[] {
   const toEdit = aggregateToEditRules();
   const toAdmin = aggregateToAdminRules();
   // what the aggregation controller converges to: roles matched in name order, equal rules once
-  const viewRules = union(toView);
-  const editRules = union(toEdit, viewRules); // "system:aggregate-to-edit" < "view"
-  const adminRules = union(editRules, toAdmin); // "edit" < "system:aggregate-to-admin"
+  const metricsReader = [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])];
+  const viewRules = union(toView, metricsReader); // "system:aggregate-to-view" < "system:aggregated-metrics-reader"
+  const editRules = union(toEdit, metricsReader, viewRules); // "system:aggregate-to-edit" < "system:aggregated-..." < "view"
+  const adminRules = union(editRules, toAdmin, metricsReader); // "edit" < "system:aggregate-to-admin" < "system:aggregated-..."
 
   return [
     // a "root" role which can do absolutely anything
@@ -169,6 +170,9 @@ export function bootstrapClusterRoles(): KObject[] {
     clusterRole('system:aggregate-to-admin', toAdmin, { [AGGREGATE_TO_ADMIN]: 'true' }),
     clusterRole('system:aggregate-to-edit', toEdit, { [AGGREGATE_TO_EDIT]: 'true' }),
     clusterRole('system:aggregate-to-view', toView, { [AGGREGATE_TO_VIEW]: 'true' }),
+    // what metrics-server's manifest (and k3s) adds: reading metrics.k8s.io is part of view, edit and admin
+    clusterRole('system:aggregated-metrics-reader', metricsReader,
+      { [AGGREGATE_TO_VIEW]: 'true', [AGGREGATE_TO_EDIT]: 'true', [AGGREGATE_TO_ADMIN]: 'true' }),
     clusterRole('system:heapster', [
       rule(READ, [''], ['events', 'namespaces', 'nodes', 'pods']),
       rule(READ, ['extensions'], ['deployments']),

@@ -126,6 +126,15 @@ const messages = {
   AttachResponse: msg({ url: ['string', 1] }),
   PortForwardRequest: msg({ pod_sandbox_id: ['string', 1], port: ['int32', 2, 'repeated'] }),
   PortForwardResponse: msg({ url: ['string', 1] }),
+  // resource usage (the Summary API and metrics.k8s.io)
+  UInt64Value: msg({ value: ['uint64', 1] }),
+  ContainerStatsFilter: msg({ id: ['string', 1], pod_sandbox_id: ['string', 2], label_selector: ['string', 3, map] }),
+  ListContainerStatsRequest: msg({ filter: ['ContainerStatsFilter', 1] }),
+  ContainerAttributes: msg({ id: ['string', 1], metadata: ['ContainerMetadata', 2], labels: ['string', 3, map], annotations: ['string', 4, map] }),
+  CpuUsage: msg({ timestamp: ['int64', 1], usage_core_nano_seconds: ['UInt64Value', 2], usage_nano_cores: ['UInt64Value', 3] }),
+  MemoryUsage: msg({ timestamp: ['int64', 1], working_set_bytes: ['UInt64Value', 2], available_bytes: ['UInt64Value', 3], usage_bytes: ['UInt64Value', 4], rss_bytes: ['UInt64Value', 5] }),
+  ContainerStats: msg({ attributes: ['ContainerAttributes', 1], cpu: ['CpuUsage', 2], memory: ['MemoryUsage', 3] }),
+  ListContainerStatsResponse: msg({ stats: ['ContainerStats', 1, 'repeated'] }),
 };
 
 const enums = {
@@ -139,7 +148,7 @@ const enums = {
 const runtimeMethods = [
   'Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
   'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus',
-  'ExecSync', 'Exec', 'Attach', 'PortForward',
+  'ExecSync', 'Exec', 'Attach', 'PortForward', 'ListContainerStats',
 ] as const;
 const imageMethods = ['ListImages', 'ImageStatus', 'PullImage'] as const;
 export type RuntimeMethod = (typeof runtimeMethods)[number];

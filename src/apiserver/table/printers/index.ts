@@ -8,7 +8,7 @@ import {
 } from './core.js';
 import { eventPrinter } from './event.js';
 import {
-  certificateSigningRequestPrinter, clusterRoleBindingPrinter, componentStatusPrinter, horizontalPodAutoscalerPrinter, leasePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
+  certificateSigningRequestPrinter, clusterRoleBindingPrinter, componentStatusPrinter, horizontalPodAutoscalerPrinter, leasePrinter, resourceMetricsPrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
 } from './misc.js';
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter } from './pod.js';
@@ -36,6 +36,8 @@ export const printers: Record<string, Printer> = {
   'apps/controllerrevisions': controllerRevisionPrinter,
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
   'batch/jobs': jobPrinter,
+  'metrics.k8s.io/nodes': resourceMetricsPrinter,
+  'metrics.k8s.io/pods': resourceMetricsPrinter,
   'batch/cronjobs': cronJobPrinter,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestPrinter,
   'networking.k8s.io/ingresses': ingressPrinter,

@@ -3,6 +3,7 @@ import { hpaToV2 } from '../../../api/hpa.js';
 import type { KObject } from '../../../api/types.js';
 import { humanDuration, since } from '../duration.js';
 import { ageCol, col, nameCol, type Printer } from '../types.js';
+import { parseQuantity } from '../../../api/validation/quantity.js';
 
 const age = (o: KObject, now: Date) => since(o.metadata.creationTimestamp, now);
 
@@ -146,3 +147,21 @@ export const componentStatusPrinter: Printer = {
     return { cells: [o.metadata.name, st, c?.message ?? '', c?.error ?? ''] };
   },
 };
+
+/** metrics-server's table for NodeMetrics and PodMetrics (a pod's usage summed over its containers) */
+export const resourceMetricsPrinter: Printer = {
+  columns: [nameCol(), col('CPU', 'string', 'CPU usage'), col('Memory', 'string', 'Memory usage'), col('Window', 'string', 'Interval in which metrics are reported')],
+  print(o) {
+    const usage = o.usage ?? sumUsage(o.containers ?? []);
+    return { cells: [o.metadata.name, usage.cpu ?? '', usage.memory ?? '', o.window ?? ''] };
+  },
+};
+
+function sumUsage(containers: any[]): { cpu: string; memory: string } {
+  let nano = 0, bytes = 0;
+  for (const c of containers) {
+    nano += (parseQuantity(c.usage?.cpu) ?? 0) * 1e9;
+    bytes += parseQuantity(c.usage?.memory) ?? 0;
+  }
+  return { cpu: `${Math.round(nano)}n`, memory: `${Math.round(bytes / 1024)}Ki` };
+}
