@@ -1,21 +1,25 @@
-// Horizontal pod autoscaler controller (upstream pkg/controller/podautoscaler), as far as it goes
-// without a metrics API: every 15 s it reads the target's scale subresource, keeps the replica
-// count within minReplicas..maxReplicas (scaling the target, with a SuccessfulRescale event), and
-// otherwise reports, as upstream does when metrics.k8s.io is not served, that the metrics cannot
-// be read: ScalingActive False with FailedGetResourceMetric, and the TARGETS stay <unknown>.
+// Horizontal pod autoscaler controller (upstream pkg/controller/podautoscaler): every 15 s it reads
+// the target's scale subresource, and the usage of the target's pods from metrics.k8s.io (Resource
+// and ContainerResource metrics; the arithmetic is in replicacalc.ts), and scales the target to
+// the largest count its metrics ask for, within minReplicas..maxReplicas and spec.behavior, with
+// upstream's conditions, events and status.currentMetrics (kubectl's TARGETS). Pods, Object and
+// External metrics need a custom or external metrics API, which nothing serves: those report
+// FailedGetPodsMetric and the like, as upstream does without one.
 import type { KObject } from '../api/types.js';
 import {
   EventRecorder, isNotFound, keyOf, resourcePath, rfc3339, splitKey, WorkQueue, type ResourceRef, type RestClient, type SharedInformer,
   type SharedInformerFactory,
 } from '../client/index.js';
 import { deepEqual } from '../util/deep.js';
+import { parseQuantity } from '../api/validation/quantity.js';
+import { behaviorOf, CalculationError, normalize, resourceReplicas, type PodUsage, type Recommendation, type Target } from './replicacalc.js';
 import { groupOf, RestMapper, type Discovery } from './discovery.js';
 
 export const hpasResource: ResourceRef = { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', namespaced: true, kind: 'HorizontalPodAutoscaler' };
 
 /** upstream's --horizontal-pod-autoscaler-sync-period */
 const syncPeriodMs = 15_000;
-const noMetricsAPI = 'unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)';
+const podsResource: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' };
 
 export interface PodAutoscalerOptions { client: RestClient; informers: SharedInformerFactory; discovery: Discovery; recorder?: EventRecorder; log?: (msg: string) => void; syncPeriodMs?: number }
 
@@ -23,31 +27,66 @@ function setCondition(status: any, type: string, st: 'True' | 'False', reason: s
   const conds: any[] = status.conditions ?? [];
   const cur = conds.find((c) => c.type === type);
   const next = { type, status: st, reason, message, lastTransitionTime: cur && cur.status === st ? cur.lastTransitionTime : rfc3339() };
-  status.conditions = [...conds.filter((c) => c.type !== type), next];
+  // in place, as upstream's setCondition (describe lists AbleToScale, ScalingActive, ScalingLimited)
+  status.conditions = cur ? conds.map((c) => (c === cur ? next : c)) : [...conds, next];
 }
 
-/** what a metric needs from the metrics API, as upstream's error names it */
-function metricError(m: any): string {
-  const name = m?.resource?.name ?? m?.containerResource?.name ?? m?.pods?.metric?.name ?? m?.object?.metric?.name ?? m?.external?.metric?.name ?? 'metric';
-  if (m?.type === 'Resource' || m?.type === 'ContainerResource') {
-    const what = m?.[m.type === 'Resource' ? 'resource' : 'containerResource']?.target?.type === 'Utilization' ? 'utilization' : 'usage';
-    return `failed to get ${name} ${what}: unable to get metrics for resource ${name}: ${noMetricsAPI}`;
-  }
-  return `unable to get metric ${name}: no metrics API serves ${m?.type ?? 'this'} metrics`;
+/** a metric kind no API here serves, in upstream's words */
+function unservedMetric(m: any): { reason: string; message: string } {
+  const kinds: Record<string, [string, string]> = {
+    Pods: ['FailedGetPodsMetric', 'custom metrics API (custom.metrics.k8s.io)'],
+    Object: ['FailedGetObjectMetric', 'custom metrics API (custom.metrics.k8s.io)'],
+    External: ['FailedGetExternalMetric', 'external metrics API (external.metrics.k8s.io)'],
+  };
+  const [reason, api] = kinds[m?.type] ?? ['InvalidMetricSourceType', ''];
+  const name = m?.pods?.metric?.name ?? m?.object?.metric?.name ?? m?.external?.metric?.name ?? '';
+  return { reason, message: api ? `unable to get metric ${name}: unable to fetch metrics from ${api.split(' (')[0]}: no ${api} registered` : `invalid metric source type "${m?.type}"` };
 }
+
+/** what one metric asks for, or why it cannot say */
+type MetricResult = { replicas: number; name: string; status: any } | { error: string; reason: string };
+
+const isReady = (p: KObject) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+
+/** sum of the containers' requests for a resource (only `container`'s if named) */
+function podRequest(pod: KObject, resource: string, container?: string): { request?: number; missingIn?: string } {
+  let total = 0;
+  for (const c of pod.spec?.containers ?? []) {
+    if (container && c.name !== container) continue;
+    const q = parseQuantity(c.resources?.requests?.[resource]);
+    if (q === undefined) return { missingIn: c.name };
+    total += resource === 'cpu' ? Math.round(q * 1000) : q;
+  }
+  return { request: total };
+}
+
+/** usage of a resource from a PodMetrics (milli-CPU or bytes), only `container`'s if named */
+function podUsage(pm: any, resource: string, container?: string): number | undefined {
+  const cs = (pm?.containers ?? []).filter((c: any) => !container || c.name === container);
+  if (!cs.length) return undefined;
+  return cs.reduce((a: number, c: any) => a + (parseQuantity(c.usage?.[resource]) ?? 0) * (resource === 'cpu' ? 1000 : 1), 0);
+}
+
+const formatUsage = (v: number, resource: string) => (resource === 'cpu' ? `${Math.round(v)}m` : String(Math.round(v)));
 
 export class PodAutoscalerController {
   readonly queue: WorkQueue<string>;
   private readonly hpas: SharedInformer;
   private readonly recorder: EventRecorder;
   private readonly period: number;
+  /** recent recommendations per HPA, for the stabilization windows */
+  private readonly history = new Map<string, Recommendation[]>();
 
   constructor(private readonly opts: PodAutoscalerOptions) {
     this.period = opts.syncPeriodMs ?? syncPeriodMs;
     this.hpas = opts.informers.informerFor(hpasResource);
     this.recorder = opts.recorder ?? new EventRecorder(opts.client, { component: 'horizontal-pod-autoscaler' });
     this.queue = new WorkQueue<string>({ name: 'horizontalpodautoscaler', onError: (k, e) => opts.log?.(`horizontal-pod-autoscaler: ${k}: ${e instanceof Error ? e.message : e}`) });
-    this.hpas.addEventHandler({ add: (h) => this.queue.add(keyOf(h)), update: (o, h) => { if (!deepEqual(o.spec, h.spec)) this.queue.add(keyOf(h)); } });
+    this.hpas.addEventHandler({
+      add: (h) => this.queue.add(keyOf(h)),
+      update: (o, h) => { if (!deepEqual(o.spec, h.spec)) this.queue.add(keyOf(h)); },
+      delete: (h) => { this.history.delete(keyOf(h)); },
+    });
   }
 
   async run(workers: number, signal: AbortSignal): Promise<void> {
@@ -101,15 +140,41 @@ export class PodAutoscalerController {
       desired = min; reason = 'Current number of replicas below Spec.MinReplicas';
       setCondition(status, 'ScalingLimited', 'True', 'TooFewReplicas', 'the desired replica count is less than the minimum replica count');
     } else {
-      // the replica count would follow the metrics; without a metrics API it stays
       const metrics: any[] = spec.metrics ?? [];
-      if (metrics.length) {
-        const first = metricError(metrics[0]);
-        this.recorder.event(hpa, 'Warning', 'FailedGetResourceMetric', first);
-        this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${metrics.length} invalid out of ${metrics.length}), first error is: failed to get ${metrics[0]?.resource?.name ?? 'metric'} resource metric value: ${first}`);
-        setCondition(status, 'ScalingActive', 'False', 'FailedGetResourceMetric', `the HPA was unable to compute the replica count: ${first}`);
+      const results = await Promise.all(metrics.map((m) => this.metricReplicas(hpa, scale, m, current)));
+      const valid = results.filter((r): r is Extract<MetricResult, { replicas: number }> => 'replicas' in r);
+      const failed = results.filter((r): r is Extract<MetricResult, { error: string }> => 'error' in r);
+      for (const f of failed) this.recorder.event(hpa, 'Warning', f.reason, f.error);
+      if (failed.length) {
+        this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${failed.length} invalid out of ${metrics.length}), first error is: ${failed[0].error}`);
       }
-      status.desiredReplicas ??= 0;
+      if (metrics.length && !valid.length) {
+        setCondition(status, 'ScalingActive', 'False', failed[0].reason, `the HPA was unable to compute the replica count: ${failed[0].error}`);
+        delete status.currentMetrics;
+        status.desiredReplicas ??= 0;
+      } else if (valid.length) {
+        // the largest proposal wins; with an invalid metric the count may not go down
+        const best = valid.reduce((a, b) => (b.replicas > a.replicas ? b : a));
+        let proposal = best.replicas;
+        if (failed.length && proposal < current) proposal = current;
+        status.currentMetrics = results.map((r) => ('status' in r ? r.status : { type: '' }));
+        setCondition(status, 'ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${best.name}`);
+        const history = this.history.get(key) ?? [];
+        this.history.set(key, history);
+        const n = normalize(current, proposal, min, max, behaviorOf(spec), history, Date.now());
+        desired = n.replicas;
+        if (n.limited) setCondition(status, 'ScalingLimited', 'True', n.limited.reason, n.limited.message);
+        else setCondition(status, 'ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range');
+        if (desired !== current) reason = desired > current ? `${best.name} above target` : 'All metrics below target';
+        else if (n.stabilized) {
+          setCondition(status, 'AbleToScale', 'True', proposal < current ? 'ScaleDownStabilized' : 'ScaleUpStabilized', proposal < current
+            ? 'recent recommendations were higher than current one, applying the highest recent recommendation'
+            : 'recent recommendations were lower than current one, applying the lowest recent recommendation');
+        } else setCondition(status, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size');
+        status.desiredReplicas = desired;
+      } else {
+        status.desiredReplicas ??= 0;
+      }
     }
 
     if (reason && desired !== current) {
@@ -130,6 +195,61 @@ export class PodAutoscalerController {
     }
     await this.writeStatus(hpa, status);
     return { requeueAfter: this.period };
+  }
+
+  /** the replica count one metric asks for (upstream computeReplicasForMetric) */
+  private async metricReplicas(hpa: KObject, scale: any, m: any, current: number): Promise<MetricResult> {
+    if (m?.type !== 'Resource' && m?.type !== 'ContainerResource') {
+      const u = unservedMetric(m);
+      return { error: u.message, reason: u.reason };
+    }
+    const src = m.type === 'Resource' ? m.resource : m.containerResource;
+    const resource: string = src?.name ?? '';
+    const container: string | undefined = m.type === 'ContainerResource' ? src?.container : undefined;
+    const t = src?.target ?? {};
+    const utilization = t.type === 'Utilization';
+    const what = utilization ? 'utilization' : 'usage';
+    const fail = (e: string): MetricResult => ({ error: `failed to get ${resource} ${what}: ${e}`, reason: 'FailedGetResourceMetric' });
+    const target: Target | undefined = utilization
+      ? (t.averageUtilization !== undefined ? { type: 'Utilization', averageUtilization: t.averageUtilization } : undefined)
+      : (parseQuantity(t.averageValue) !== undefined ? { type: 'AverageValue', averageValue: parseQuantity(t.averageValue)! * (resource === 'cpu' ? 1000 : 1) } : undefined);
+    if (!target) return { error: `invalid resource metric source: neither a utilization target nor a value target was set`, reason: 'FailedGetResourceMetric' };
+    const selector: string | undefined = scale.status?.selector;
+    if (!selector) return { error: 'selector is required', reason: 'SelectorRequired' };
+    const ns = hpa.metadata.namespace;
+    let pods: KObject[], metrics: any[];
+    try {
+      [pods, metrics] = await Promise.all([
+        this.opts.client.list(podsResource, { namespace: ns, labelSelector: selector }).then((l) => l.items),
+        this.opts.client.request('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(ns!)}/pods?labelSelector=${encodeURIComponent(selector)}`).then((l: any) => l.items ?? []),
+      ]);
+    } catch (e) {
+      return fail(`unable to get metrics for resource ${resource}: unable to fetch metrics from resource metrics API: ${e instanceof Error ? e.message : e}`);
+    }
+    if (!metrics.length) return fail(`unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
+    const byName = new Map(metrics.map((pm) => [pm.metadata?.name, pm]));
+    const usages: PodUsage[] = pods.map((p) => {
+      const req = podRequest(p, resource, container);
+      return {
+        name: p.metadata.name!, request: req.request, missingRequestIn: req.missingIn, ready: isReady(p) && p.status?.phase !== 'Pending',
+        ignored: !!p.metadata.deletionTimestamp || p.status?.phase === 'Failed', usage: podUsage(byName.get(p.metadata.name), resource, container),
+      };
+    });
+    let calc;
+    try {
+      calc = resourceReplicas(current, target, usages, resource);
+    } catch (e) {
+      if (e instanceof CalculationError) return fail(e.message);
+      throw e;
+    }
+    const name = m.type === 'Resource'
+      ? (utilization ? `${resource} resource utilization (percentage of request)` : `${resource} resource`)
+      : (utilization ? `${resource} container resource utilization (percentage of request)` : `${resource} container resource`);
+    const currentValue = { ...(calc.utilization !== undefined ? { averageUtilization: calc.utilization } : {}), averageValue: formatUsage(calc.averageValue, resource) };
+    const status = m.type === 'Resource'
+      ? { type: 'Resource', resource: { name: resource, current: currentValue } }
+      : { type: 'ContainerResource', containerResource: { name: resource, container, current: currentValue } };
+    return { replicas: calc.replicas, name, status };
   }
 
   private async writeStatus(hpa: KObject, status: any): Promise<void> {
