@@ -179,9 +179,11 @@ export class SpdySession extends EventEmitter {
       this.idleTimer.unref();
     }
     socket.on('data', (d: Buffer) => { this.inq.push(d); void this.process(); });
-    // the peer's EOF ends the session once the frames before it are handled
-    socket.on('end', () => { this.inputEnded = true; if (!this.processing) this.teardown(); });
-    socket.on('close', () => this.teardown());
+    // the peer's EOF (or the socket closing after it) ends the session once the frames that came
+    // before it are handled: processing may be awaiting a header block's inflate with data queued
+    const inputDone = () => { this.inputEnded = true; if (!this.processing) this.teardown(); };
+    socket.on('end', inputDone);
+    socket.on('close', inputDone);
     socket.on('error', (e) => this.teardown(e));
     socket.on('drain', () => this.wake());
     // announce our stream window (which also tells the peer we do flow control), and widen the session window

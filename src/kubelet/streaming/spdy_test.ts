@@ -7,6 +7,7 @@ import net from 'node:net';
 import zlib from 'node:zlib';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { Duplex } from 'node:stream';
 import {
   HeaderDeflater, RstStatus, SPDY3_DICTIONARY, SpdySession, decodeHeaderBlock, encodeHeaderBlock, type SpdyStream,
 } from './spdy.js';
@@ -361,4 +362,28 @@ test('a peer without flow control that floods a stream nobody reads: the socket 
     assert.equal(sha(await readAll(ss)), sha(payload));
     server.destroy();
   } finally { close(); }
+});
+
+test('frames that arrived before the socket closed are all handled, even while a header block is being inflated', async () => {
+  // the runtime writes its last frames and closes the connection: 'end' and 'close' come while
+  // the session still awaits the SYN_STREAM's (asynchronous) inflate, with the data behind it queued
+  const written: Buffer[] = [];
+  const sock = new Duplex({ read() {}, write(c: Buffer, _e, cb) { written.push(c); cb(); } });
+  const server = new SpdySession(sock, { server: true });
+  const got = new Promise<Buffer>((resolve) => server.on('stream', (s: SpdyStream) => { s.reply(); resolve(readAll(s)); }));
+  const ids = Buffer.alloc(10);
+  ids.writeUInt32BE(1, 0);
+  const syn = control(1, 0, Buffer.concat([ids, await realDeflater()(encodeHeaderBlock({ streamtype: 'stdout' }))]));
+  const payload = randomBytes(100_000);
+  const data = Buffer.alloc(8);
+  data.writeUInt32BE(1, 0);
+  data.writeUInt32BE(((1 << 24) | payload.length) >>> 0, 4);
+  const closedSession = once(server, 'close');
+  sock.emit('data', Buffer.concat([syn, data, payload]));
+  sock.emit('end');
+  sock.emit('close');
+  const out = await Promise.race([got, sleep(2000).then(() => undefined)]);
+  assert.ok(out, 'the stream arrived');
+  assert.equal(sha(out), sha(payload));
+  await closedSession;
 });
