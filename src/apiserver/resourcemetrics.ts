@@ -12,7 +12,10 @@ import type { KObject, ResourceInfo } from '../api/types.js';
 import type { Registry } from './registry/registry.js';
 import type { KubeletConnection } from './podlogs.js';
 import { sendJSON } from './http.js';
+import { cpuQuantity, memoryQuantity } from '../api/validation/quantity.js';
+import type { Schema } from './openapi/components.js';
 import { toTable } from './table/index.js';
+import { registerCustomResourceDoc } from './openapi/v3.js';
 
 export const metricsGroupVersion = 'metrics.k8s.io/v1beta1';
 export const metricsPath = /^\/apis\/metrics\.k8s\.io\/v1beta1\/(?:namespaces\/([^/]+)\/)?(nodes|pods)(?:\/([^/]+))?\/?$/;
@@ -22,30 +25,37 @@ export const metricsResources: ResourceInfo[] = [
   { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics', plural: 'pods', singular: '', namespaced: true, verbs: ['get', 'list'] },
 ];
 
+const usageSchema = {
+  description: 'The memory usage is the memory working set.', type: 'object',
+  additionalProperties: { type: 'string', description: 'Quantity is a fixed-point representation of a number.' },
+};
+const windowProps = {
+  timestamp: { type: 'string', format: 'date-time', description: 'The following fields define time interval from which metrics were collected from the interval [Timestamp-Window, Timestamp].' },
+  window: { type: 'string' },
+};
+/** the OpenAPI schemas of NodeMetrics and PodMetrics (for kubectl explain), as metrics-server publishes them */
+export const metricsSchemas: Record<string, Schema> = {
+  NodeMetrics: { description: 'NodeMetrics sets resource usage metrics of a node.', type: 'object', required: ['timestamp', 'window', 'usage'], properties: { ...windowProps, usage: usageSchema } },
+  PodMetrics: {
+    description: 'PodMetrics sets resource usage metrics of a pod.', type: 'object', required: ['timestamp', 'window', 'containers'],
+    properties: {
+      ...windowProps,
+      containers: {
+        description: 'Metrics for all containers are collected within the same time window.', type: 'array',
+        items: {
+          description: 'ContainerMetrics sets resource usage metrics of a container.', type: 'object', required: ['name', 'usage'],
+          properties: { name: { type: 'string', description: 'Container name corresponding to the one from pod.spec.containers.' }, usage: usageSchema },
+        },
+      },
+    },
+  },
+};
+
 /** the kubelets' sampling resolution, reported as each metric's window */
 const window = '10s';
 /** a node's summary is read again after this long */
 const cacheMs = 2000;
 const fetchTimeoutMs = 5000;
-
-/** CPU in nanocores as resource.NewScaledQuantity(n, Nano) prints it: 250m, 1, 1234567n */
-export function cpuQuantity(nanoCores: number): string {
-  const n = Math.round(nanoCores);
-  if (n === 0) return '0';
-  for (const [div, suffix] of [[1e9, ''], [1e6, 'm'], [1e3, 'u']] as const) if (n % div === 0) return `${n / div}${suffix}`;
-  return `${n}n`;
-}
-
-/** bytes as a BinarySI quantity prints them: 1Mi, 1500Ki, 1000 */
-export function memoryQuantity(bytes: number): string {
-  const b = Math.round(bytes);
-  if (b === 0) return '0';
-  for (const [exp, suffix] of [[5, 'Pi'], [4, 'Ti'], [3, 'Gi'], [2, 'Mi'], [1, 'Ki']] as const) {
-    const unit = 1024 ** exp;
-    if (b % unit === 0) return `${b / unit}${suffix}`;
-  }
-  return String(b);
-}
 
 const addressTypes = ['InternalIP', 'ExternalIP', 'Hostname'];
 
@@ -84,7 +94,9 @@ function getSummary(node: KObject, kubelet: KubeletConnection): Promise<any> {
 export class ResourceMetrics {
   private readonly cache = new Map<string, { at: number; summary: Promise<any> }>();
 
-  constructor(private readonly registry: Registry, private readonly kubelet: KubeletConnection | undefined, private readonly log?: (m: string) => void) {}
+  constructor(private readonly registry: Registry, private readonly kubelet: KubeletConnection | undefined, private readonly log?: (m: string) => void) {
+    for (const r of metricsResources) registerCustomResourceDoc(r, metricsSchemas[r.kind]);
+  }
 
   /** the summaries of the nodes that answered, by node name */
   private async summaries(nodes: KObject[]): Promise<Map<string, any>> {

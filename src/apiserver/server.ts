@@ -384,12 +384,12 @@ export class ApiServer {
       const review = accessReviewPath.exec(p);
       if (review) return await handleAccessReview(req, res, review, { user, authorize: (a) => this.authorizer.decide(a), rules: (u, ns) => this.authorizer.rules(u, ns) });
       if (p === '/metrics') return sendText(res, 200, await this.metrics.metrics(), this.metrics.contentType);
-      if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index(this.resources()));
+      if (p === '/openapi/v3' || p === '/openapi/v3/') return sendJSON(res, 200, openapiV3Index([...this.resources(), ...metricsResources]));
       if (p.startsWith('/openapi/v3/')) {
         const gv = p.slice('/openapi/v3/'.length);
-        const doc = openapiV3DocJSON(gv, this.resources());
+        const doc = openapiV3DocJSON(gv, [...this.resources(), ...metricsResources]);
         if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-        const hash = openapiV3Hash(gv, this.resources());
+        const hash = openapiV3Hash(gv, [...this.resources(), ...metricsResources]);
         const immutable = hash && url.searchParams.get('hash') === hash;
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(doc), ETag: `"${hash}"`, 'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private' });
         res.end(doc);

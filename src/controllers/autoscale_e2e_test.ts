@@ -70,11 +70,12 @@ test('kubectl top and the autoscaler on real CPU usage', { skip, timeout: 300_00
     assert.match(kc(kcfg, ['top', 'node', '--no-headers']), new RegExp(`^${node}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%\\s*$`, 'm'));
     const missing = kubectl(kcfg, ['top', 'pod', 'nope']);
     assert.match(missing.stderr, /NotFound.*podmetrics\.metrics\.k8s\.io "default\/nope" not found/);
+    assert.match(kc(kcfg, ['explain', 'podmetrics.containers']), /ContainerMetrics sets resource usage metrics of a container/);
     const pm = JSON.parse(kc(kcfg, ['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/idle']));
     assert.equal(pm.kind, 'PodMetrics');
     assert.deepEqual(pm.containers.map((c: any) => c.name), ['c']);
     assert.match(pm.containers[0].usage.cpu, /^\d+[num]?$/);
-    assert.match(kc(kcfg, ['get', 'podmetrics', 'idle']), /^NAME\s+CPU\s+MEMORY\s+WINDOW\nidle\s+\d+n\s+\d+Ki\s+10s\n$/);
+    assert.match(kc(kcfg, ['get', 'podmetrics', 'idle']), /^NAME\s+CPU\s+MEMORY\s+WINDOW\nidle\s+\d+[num]?\s+\d+(Ki|Mi)?\s+10s\n$/);
 
     // 200m used of 100m requested is 200% against a 50% target: up to the maximum of 3
     kc(kcfg, ['autoscale', 'deployment', 'burn', '--cpu-percent=50', '--min=1', '--max=3']);

@@ -28,3 +28,22 @@ export function parseQuantity(q: unknown): number | undefined {
 export const quantityFormatError = `quantities must match the regular expression '${quantityRegexpText}'`;
 
 export function isValidQuantity(q: unknown): boolean { return parseQuantity(q) !== undefined; }
+
+/** CPU in nanocores as resource.NewScaledQuantity(n, Nano) prints it: 250m, 1, 1234567n */
+export function cpuQuantity(nanoCores: number): string {
+  const n = Math.round(nanoCores);
+  if (n === 0) return '0';
+  for (const [div, suffix] of [[1e9, ''], [1e6, 'm'], [1e3, 'u']] as const) if (n % div === 0) return `${n / div}${suffix}`;
+  return `${n}n`;
+}
+
+/** bytes as a BinarySI quantity prints them: 1Mi, 1500Ki, 1000 */
+export function memoryQuantity(bytes: number): string {
+  const b = Math.round(bytes);
+  if (b === 0) return '0';
+  for (const [exp, suffix] of [[5, 'Pi'], [4, 'Ti'], [3, 'Gi'], [2, 'Mi'], [1, 'Ki']] as const) {
+    const unit = 1024 ** exp;
+    if (b % unit === 0) return `${b / unit}${suffix}`;
+  }
+  return String(b);
+}

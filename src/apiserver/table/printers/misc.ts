@@ -3,7 +3,7 @@ import { hpaToV2 } from '../../../api/hpa.js';
 import type { KObject } from '../../../api/types.js';
 import { humanDuration, since } from '../duration.js';
 import { ageCol, col, nameCol, type Printer } from '../types.js';
-import { parseQuantity } from '../../../api/validation/quantity.js';
+import { cpuQuantity, memoryQuantity, parseQuantity } from '../../../api/validation/quantity.js';
 
 const age = (o: KObject, now: Date) => since(o.metadata.creationTimestamp, now);
 
@@ -163,5 +163,5 @@ function sumUsage(containers: any[]): { cpu: string; memory: string } {
     nano += (parseQuantity(c.usage?.cpu) ?? 0) * 1e9;
     bytes += parseQuantity(c.usage?.memory) ?? 0;
   }
-  return { cpu: `${Math.round(nano)}n`, memory: `${Math.round(bytes / 1024)}Ki` };
+  return { cpu: cpuQuantity(nano), memory: memoryQuantity(bytes) };
 }

@@ -1,7 +1,7 @@
-// metrics.k8s.io quantities print as metrics-server's (resource.Quantity's canonical forms).
+// Quantities printed as resource.Quantity's canonical forms (metrics.k8s.io usage, as metrics-server prints it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpuQuantity, memoryQuantity } from './resourcemetrics.js';
+import { cpuQuantity, memoryQuantity } from './quantity.js';
 
 test('CPU in nanocores prints in the largest exact unit', () => {
   assert.deepEqual([0, 1e9, 2e9, 250e6, 1500e3, 993647823].map(cpuQuantity), ['0', '1', '2', '250m', '1500u', '993647823n']);
