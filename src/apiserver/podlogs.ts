@@ -81,7 +81,8 @@ export function logContainer(pod: KObject, container: string | null): string {
   return container;
 }
 
-function nodeEndpoint(node: KObject): { host: string; port: number } {
+/** where a node's kubelet API listens: its preferred address and status.daemonEndpoints' port */
+export function nodeEndpoint(node: KObject): { host: string; port: number } {
   const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
   const host = addressTypes.map((t) => addrs.find((a) => a.type === t && a.address)?.address).find(Boolean);
   if (!host) throw errors.internal(`no preferred addresses found; known addresses: ${JSON.stringify(addrs)}`);

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { errors, StatusError } from '../api/status.js';
 import type { KObject } from '../api/types.js';
 import type { Store } from './registry/store.js';
-import type { KubeletConnection } from './podlogs.js';
+import { nodeEndpoint, type KubeletConnection } from './podlogs.js';
 import { queryBool } from './http.js';
 
 export interface PodStreamRequest { store: Store; ns?: string; name?: string; sub?: string; query: URLSearchParams; kubelet?: KubeletConnection }
@@ -27,15 +27,6 @@ export function setUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): 
 export function upgradeTaken(req: IncomingMessage): boolean { return upgrades.get(req)?.taken ?? false; }
 
 export const streamSubresources = ['exec', 'attach', 'portforward'];
-
-const addressTypes = ['InternalIP', 'ExternalIP', 'Hostname'];
-
-function nodeEndpoint(node: KObject): { host: string; port: number } {
-  const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
-  const host = addressTypes.map((t) => addrs.find((a) => a.type === t && a.address)?.address).find(Boolean);
-  if (!host) throw errors.internal(`no preferred addresses found; known addresses: ${JSON.stringify(addrs)}`);
-  return { host, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250 };
-}
 
 /** the container to stream from, as upstream's streamLocation */
 export function streamContainer(pod: KObject, container: string | null): string {

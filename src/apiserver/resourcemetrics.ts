@@ -10,7 +10,7 @@ import { matches, parseLabelSelector } from '../api/labels.js';
 import { StatusError } from '../api/status.js';
 import type { KObject, ResourceInfo } from '../api/types.js';
 import type { Registry } from './registry/registry.js';
-import type { KubeletConnection } from './podlogs.js';
+import { nodeEndpoint, type KubeletConnection } from './podlogs.js';
 import { sendJSON } from './http.js';
 import { cpuQuantity, memoryQuantity } from '../api/validation/quantity.js';
 import type { Schema } from './openapi/components.js';
@@ -57,8 +57,6 @@ const window = '10s';
 const cacheMs = 2000;
 const fetchTimeoutMs = 5000;
 
-const addressTypes = ['InternalIP', 'ExternalIP', 'Hostname'];
-
 /** whether the node has a kubelet to ask (a simulated node has none) */
 function scrapable(node: KObject): boolean {
   if (node.metadata.annotations?.['kwok.x-k8s.io/node'] === 'fake') return false;
@@ -66,13 +64,11 @@ function scrapable(node: KObject): boolean {
 }
 
 function getSummary(node: KObject, kubelet: KubeletConnection): Promise<any> {
-  const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
-  const host = addressTypes.map((t) => addrs.find((a) => a.type === t && a.address)?.address).find(Boolean);
-  if (!host) return Promise.reject(new Error('no address'));
   const tls = kubelet.tls ?? {};
   return new Promise((resolve, reject) => {
+    const { host, port } = nodeEndpoint(node);
     const req = https.request({
-      host, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250, path: '/stats/summary', method: 'GET',
+      host, port, path: '/stats/summary', method: 'GET',
       cert: tls.cert, key: tls.key, ca: tls.ca, rejectUnauthorized: !!tls.ca, agent: false, timeout: fetchTimeoutMs,
       headers: { 'User-Agent': 'k8ts-apiserver', Accept: 'application/json' },
     }, (res) => {
