@@ -11,7 +11,7 @@ import {
   type SharedInformerFactory,
 } from '../client/index.js';
 import { deepEqual } from '../util/deep.js';
-import { parseQuantity } from '../api/validation/quantity.js';
+import { cpuQuantity, parseQuantity } from '../api/validation/quantity.js';
 import { behaviorOf, CalculationError, normalize, resourceReplicas, type PodUsage, type Recommendation, type Target } from './replicacalc.js';
 import { groupOf, RestMapper, type Discovery } from './discovery.js';
 
@@ -44,7 +44,7 @@ function unservedMetric(m: any): { reason: string; message: string } {
 }
 
 /** what one metric asks for, or why it cannot say */
-type MetricResult = { replicas: number; name: string; status: any } | { error: string; reason: string };
+type MetricResult = { replicas: number; name: string; status: any } | { error: string; reason: string; kind?: string };
 
 const isReady = (p: KObject) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 
@@ -67,7 +67,7 @@ function podUsage(pm: any, resource: string, container?: string): number | undef
   return cs.reduce((a: number, c: any) => a + (parseQuantity(c.usage?.[resource]) ?? 0) * (resource === 'cpu' ? 1000 : 1), 0);
 }
 
-const formatUsage = (v: number, resource: string) => (resource === 'cpu' ? `${Math.round(v)}m` : String(Math.round(v)));
+const formatUsage = (v: number, resource: string) => (resource === 'cpu' ? cpuQuantity(Math.round(v) * 1e6) : String(Math.round(v)));
 
 export class PodAutoscalerController {
   readonly queue: WorkQueue<string>;
@@ -146,7 +146,7 @@ export class PodAutoscalerController {
       const failed = results.filter((r): r is Extract<MetricResult, { error: string }> => 'error' in r);
       for (const f of failed) this.recorder.event(hpa, 'Warning', f.reason, f.error);
       if (failed.length) {
-        this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${failed.length} invalid out of ${metrics.length}), first error is: ${failed[0].error}`);
+        this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${failed.length} invalid out of ${metrics.length}), first error is: failed to get ${failed[0].kind ?? `${(metrics[results.indexOf(failed[0])]?.type ?? '').toLowerCase()} metric`} value: ${failed[0].error}`);
       }
       if (metrics.length && !valid.length) {
         setCondition(status, 'ScalingActive', 'False', failed[0].reason, `the HPA was unable to compute the replica count: ${failed[0].error}`);
@@ -209,7 +209,7 @@ export class PodAutoscalerController {
     const t = src?.target ?? {};
     const utilization = t.type === 'Utilization';
     const what = utilization ? 'utilization' : 'usage';
-    const fail = (e: string): MetricResult => ({ error: `failed to get ${resource} ${what}: ${e}`, reason: 'FailedGetResourceMetric' });
+    const fail = (e: string): MetricResult => ({ error: `failed to get ${resource} ${what}: ${e}`, reason: 'FailedGetResourceMetric', kind: `${resource} ${m.type === 'Resource' ? 'resource' : 'container'} metric` });
     const target: Target | undefined = utilization
       ? (t.averageUtilization !== undefined ? { type: 'Utilization', averageUtilization: t.averageUtilization } : undefined)
       : (parseQuantity(t.averageValue) !== undefined ? { type: 'AverageValue', averageValue: parseQuantity(t.averageValue)! * (resource === 'cpu' ? 1000 : 1) } : undefined);
@@ -231,7 +231,8 @@ export class PodAutoscalerController {
     const usages: PodUsage[] = pods.map((p) => {
       const req = podRequest(p, resource, container);
       return {
-        name: p.metadata.name!, request: req.request, missingRequestIn: req.missingIn, ready: isReady(p) && p.status?.phase !== 'Pending',
+        name: p.metadata.name!, request: req.request, missingRequestIn: req.missingIn, // as upstream's groupPods: Pending pods are unready; readiness itself only matters for cpu
+        ready: p.status?.phase !== 'Pending' && (resource !== 'cpu' || isReady(p)),
         ignored: !!p.metadata.deletionTimestamp || p.status?.phase === 'Failed', usage: podUsage(byName.get(p.metadata.name), resource, container),
       };
     });
