@@ -44,7 +44,8 @@ function unservedMetric(m: any): { reason: string; message: string } {
 }
 
 /** what one metric asks for, or why it cannot say */
-type MetricResult = { replicas: number; name: string; status: any } | { error: string; reason: string; kind?: string };
+/** `kind` names the metric in FailedComputeMetricsReplicas ("cpu resource metric", "pods metric") */
+type MetricResult = { replicas: number; name: string; status: any } | { error: string; reason: string; kind: string };
 
 const isReady = (p: KObject) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 
@@ -146,7 +147,7 @@ export class PodAutoscalerController {
       const failed = results.filter((r): r is Extract<MetricResult, { error: string }> => 'error' in r);
       for (const f of failed) this.recorder.event(hpa, 'Warning', f.reason, f.error);
       if (failed.length) {
-        this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${failed.length} invalid out of ${metrics.length}), first error is: failed to get ${failed[0].kind ?? `${(metrics[results.indexOf(failed[0])]?.type ?? '').toLowerCase()} metric`} value: ${failed[0].error}`);
+        this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${failed.length} invalid out of ${metrics.length}), first error is: failed to get ${failed[0].kind} value: ${failed[0].error}`);
       }
       if (metrics.length && !valid.length) {
         setCondition(status, 'ScalingActive', 'False', failed[0].reason, `the HPA was unable to compute the replica count: ${failed[0].error}`);
@@ -201,7 +202,7 @@ export class PodAutoscalerController {
   private async metricReplicas(hpa: KObject, scale: any, m: any, current: number): Promise<MetricResult> {
     if (m?.type !== 'Resource' && m?.type !== 'ContainerResource') {
       const u = unservedMetric(m);
-      return { error: u.message, reason: u.reason };
+      return { error: u.message, reason: u.reason, kind: `${String(m?.type ?? '').toLowerCase()} metric` };
     }
     const src = m.type === 'Resource' ? m.resource : m.containerResource;
     const resource: string = src?.name ?? '';
@@ -209,13 +210,14 @@ export class PodAutoscalerController {
     const t = src?.target ?? {};
     const utilization = t.type === 'Utilization';
     const what = utilization ? 'utilization' : 'usage';
-    const fail = (e: string): MetricResult => ({ error: `failed to get ${resource} ${what}: ${e}`, reason: 'FailedGetResourceMetric', kind: `${resource} ${m.type === 'Resource' ? 'resource' : 'container'} metric` });
+    const kind = `${resource} ${m.type === 'Resource' ? 'resource' : 'container'} metric`;
+    const fail = (e: string): MetricResult => ({ error: `failed to get ${resource} ${what}: ${e}`, reason: 'FailedGetResourceMetric', kind });
     const target: Target | undefined = utilization
       ? (t.averageUtilization !== undefined ? { type: 'Utilization', averageUtilization: t.averageUtilization } : undefined)
       : (parseQuantity(t.averageValue) !== undefined ? { type: 'AverageValue', averageValue: parseQuantity(t.averageValue)! * (resource === 'cpu' ? 1000 : 1) } : undefined);
-    if (!target) return { error: `invalid resource metric source: neither a utilization target nor a value target was set`, reason: 'FailedGetResourceMetric' };
+    if (!target) return { error: `invalid resource metric source: neither a utilization target nor a value target was set`, reason: 'FailedGetResourceMetric', kind };
     const selector: string | undefined = scale.status?.selector;
-    if (!selector) return { error: 'selector is required', reason: 'SelectorRequired' };
+    if (!selector) return { error: 'selector is required', reason: 'SelectorRequired', kind };
     const ns = hpa.metadata.namespace;
     let pods: KObject[], metrics: any[];
     try {
