@@ -282,7 +282,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         // cur is this call's own copy (guaranteedUpdate's contract): the patch may change it in place
         const base: KObject = cur ?? { apiVersion: store.apiVersion, kind: rsc.kind, metadata: { name, namespace: rsc.namespaced ? ns : undefined } };
         const curRv = cur?.metadata.resourceVersion;
-        const patched = applyPatch(ct, base, body, schema, { fieldManager: manager, force, subresource, isCreate: !cur, noStrategic: isCustom(rsc) }) as KObject;
+        const patched = applyPatch(ct, base, body, schema, { fieldManager: manager, force, subresource, isCreate: !cur, noStrategic: isCustom(rsc), decodeConfig: (c) => decodeApplyConfig(store.apiVersion, rsc.kind, c) }) as KObject;
         checkKind(r, patched);
         checkPatchedTypes(store.apiVersion, rsc.kind, patched);
         warnings = checkUnknownFields(q, store.apiVersion, rsc.kind, patched);
@@ -332,6 +332,16 @@ function checkTypes(apiVersion: string, kind: string, body: unknown): void {
     const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
     throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${err}`);
   }
+}
+
+/**
+ * an apply configuration of a built-in kind, as upstream decodes it into its type before merging:
+ * quantities in canonical form, so `cpu: 0.5` neither conflicts with nor changes a stored "500m"
+ * (a type error surfaces on the merged object)
+ */
+function decodeApplyConfig(apiVersion: string, kind: string, config: object): void {
+  const cls = modelClassForApiVersion(apiVersion, kind);
+  if (cls) typeError(cls, config);
 }
 
 /** a patched built-in object must decode too: upstream answers 422 on the field "patch" */

@@ -6,13 +6,29 @@
 // map keys, and the Go type). The first such error in document order is reported, as Go does.
 // Walks @kubernetes/client-node's model metadata (the same facts as upstream's OpenAPI).
 import { modelInfo, type ModelAttr } from './models.js';
+import { canonicalQuantity } from '../validation/quantity.js';
 
 // resource.Quantity decodes from a JSON string or number; client-node types these fields as plain
-// strings, so they are known by name (every Quantity and ResourceList field of the built-in kinds)
+// strings, so they are known by name: every Quantity and ResourceList field of the served kinds
 const quantityFields = new Set([
-  'limits', 'requests', 'sizeLimit', 'divisor', 'capacity', 'allocatable', 'hard', 'used', 'max', 'min', 'default',
-  'defaultRequest', 'maxLimitRequestRatio', 'overhead', 'allocatedResources', 'maximumVolumeSize', 'storageCapacity',
+  'CSIStorageCapacity.capacity', 'CSIStorageCapacity.maximumVolumeSize', 'ContainerStatus.allocatedResources',
+  'EmptyDirVolumeSource.sizeLimit', 'LimitRangeItem.default', 'LimitRangeItem.defaultRequest', 'LimitRangeItem.max',
+  'LimitRangeItem.min', 'LimitRangeItem.maxLimitRequestRatio', 'NodeStatus.allocatable', 'NodeStatus.capacity',
+  'PersistentVolumeClaimStatus.allocatedResources', 'PersistentVolumeClaimStatus.capacity', 'PersistentVolumeSpec.capacity',
+  'PodSpec.overhead', 'ResourceFieldSelector.divisor', 'ResourceQuotaSpec.hard', 'ResourceQuotaStatus.hard',
+  'ResourceQuotaStatus.used', 'ResourceRequirements.limits', 'ResourceRequirements.requests',
+  'VolumeResourceRequirements.limits', 'VolumeResourceRequirements.requests', 'MetricTarget.value',
+  'MetricTarget.averageValue', 'MetricValueStatus.value', 'MetricValueStatus.averageValue',
 ]);
+
+/** a decoded quantity (or map of them) encoded again: canonical strings, as upstream writes them back */
+function canonical(v: unknown): unknown {
+  if (typeof v === 'string' || typeof v === 'number') return canonicalQuantity(v) ?? v;
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canonical(x)]));
+  }
+  return v;
+}
 
 /** a model class's Go struct name: V1DeploymentSpec -> DeploymentSpec, CoreV1Event -> Event */
 const structName = (cls: string) => cls.replace(/^(?:[A-Z][a-z]+)*V\d+(?:(?:alpha|beta)\d+)?/, '');
@@ -102,10 +118,12 @@ function checkModel(cls: string, obj: Record<string, unknown>, path: string[]): 
   for (const k in obj) {
     const a = attrs.get(k);
     if (!a) continue;
+    const quantity = quantityFields.has(`${struct}.${k}`);
     path.push(k);
-    const e = check(a.type, a.format, quantityFields.has(k), obj[k], { struct, path });
+    const e = check(a.type, a.format, quantity, obj[k], { struct, path });
     path.pop();
     if (e) return e;
+    if (quantity) obj[k] = canonical(obj[k]);
   }
   return undefined;
 }
@@ -113,7 +131,8 @@ function checkModel(cls: string, obj: Record<string, unknown>, path: string[]): 
 /**
  * The decoding error upstream gives for a body of model class `cls` (see modelClassFor), or
  * undefined when every known field has a value of its type. Unknown fields are not looked at
- * (field validation reports them).
+ * (field validation reports them). As upstream's decode and encode, quantities are rewritten in
+ * their canonical form (`cpu: 0.5` is stored as "500m"); malformed ones are left for validation.
  */
 export function typeError(cls: string, body: unknown): string | undefined {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;

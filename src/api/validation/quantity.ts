@@ -47,3 +47,57 @@ export function memoryQuantity(bytes: number): string {
   }
   return String(b);
 }
+
+const decimalExp: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const binaryExp: Record<string, number> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
+const decimalSuffix: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P', 18: 'E' };
+const binarySuffix = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+
+/** mantissa·10^exp with the trailing zeros moved into exp, then exp lowered to a multiple of 3 */
+function decimalParts(nano: bigint): [bigint, number] {
+  if (nano === 0n) return [0n, 0];
+  let m = nano, exp = -9;
+  while (m % 10n === 0n) { m /= 10n; exp++; }
+  while (((exp % 3) + 3) % 3 !== 0) { m *= 10n; exp--; }
+  while (exp > 18) { m *= 1000n; exp -= 3; }
+  return [m, exp];
+}
+
+/**
+ * A quantity as the API server writes it back (upstream Quantity's canonical form): the suffix
+ * kind of the input is kept (decimal SI, binary SI, or an exponent), with the largest suffix that
+ * leaves an integer: "0.5" -> "500m", "1000m" -> "1", "1.5Gi" -> "1536Mi", "2000" -> "2k", 1 -> "1".
+ * Precision below 1n is rounded up. Undefined when the input is not a quantity.
+ */
+export function canonicalQuantity(q: unknown): string | undefined {
+  const s = typeof q === 'number' ? (Number.isFinite(q) ? String(q) : '') : typeof q === 'string' ? q.trim() : '';
+  const m = re.exec(s);
+  if (!m || !/^[+-]?(\d+\.?\d*|\.\d+)$/.test(m[1])) return undefined;
+  const neg = m[1].startsWith('-');
+  const [int, frac = ''] = m[1].replace(/^[+-]/, '').split('.');
+  const digits = BigInt((int || '0') + frac);
+  const suf = m[2];
+  let pow10: number, pow1024 = 0, format: 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
+  if (suf in binaryExp) { pow10 = 0; pow1024 = binaryExp[suf]; format = 'BinarySI'; }
+  else if (suf in decimalExp) { pow10 = decimalExp[suf]; format = 'DecimalSI'; }
+  else {
+    const e = /^[eE]([-+]?\d+)$/.exec(suf);
+    if (!e) return undefined;
+    pow10 = Number(e[1]); format = 'DecimalExponent';
+  }
+  // the value in nano units, rounded away from zero
+  let num = digits * 1024n ** BigInt(pow1024);
+  const shift = pow10 + 9 - frac.length;
+  if (shift >= 0) num *= 10n ** BigInt(shift);
+  else { const d = 10n ** BigInt(-shift); num = (num + d - 1n) / d; }
+  const sign = neg && num !== 0n ? '-' : '';
+  if (format === 'BinarySI' && (num < 1024n * 1_000_000_000n || num % 1_000_000_000n !== 0n)) format = 'DecimalSI';
+  if (format === 'BinarySI') {
+    let v = num / 1_000_000_000n, k = 0;
+    while (k < 6 && v % 1024n === 0n) { v /= 1024n; k++; }
+    return `${sign}${v}${binarySuffix[k]}`;
+  }
+  const [mant, exp] = decimalParts(num);
+  if (format === 'DecimalExponent') return `${sign}${mant}${exp ? `e${exp}` : ''}`;
+  return `${sign}${mant}${decimalSuffix[exp]}`;
+}

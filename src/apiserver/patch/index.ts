@@ -40,6 +40,8 @@ export interface PatchOptions {
   /** apply: fields the operation may not own (default `.status` on the main resource) */
   resetFields?: FieldSet;
   now?: Date;
+  /** apply: decodes the configuration as the kind's type would (quantities in canonical form) */
+  decodeConfig?: (config: Obj) => void;
 }
 
 /** The patch types a resource accepts, in upstream's order. */
@@ -74,6 +76,7 @@ export function applyPatch(contentType: string, current: object | null | undefin
         throw errors.invalid('meta.k8s.io', 'PatchOptions', '', [e]);
       }
       const config = decodeApplyBody(body);
+      opts.decodeConfig?.(config);
       return serverSideApply(current ? cur : undefined, config, schema, {
         fieldManager: opts.fieldManager, force: opts.force, subresource: opts.subresource, isCreate: opts.isCreate,
         apiVersion: opts.apiVersion, kind: opts.kind, now: opts.now, resetFields: opts.resetFields,
