@@ -465,6 +465,34 @@ describe('writes', () => {
     assert.ok(byScale?.fieldsV1?.['f:spec']?.['f:replicas'], JSON.stringify(d.metadata.managedFields));
   });
 
+  it('quantities are stored in canonical form, and an apply of the same amount written differently changes nothing', async () => {
+    const pod = (cpu: unknown) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'qty', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu, memory: '1.5Gi', 'ephemeral-storage': 2000 }, limits: { cpu: '1000m' } } }] } });
+    const created = await req('POST', '/api/v1/namespaces/default/pods', pod(0.5));
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.json.spec.containers[0].resources, { requests: { cpu: '500m', memory: '1536Mi', 'ephemeral-storage': '2k' }, limits: { cpu: '1' } });
+    const applied = await req('PATCH', '/api/v1/namespaces/default/pods/qty?fieldManager=other', JSON.stringify(pod('0.5')), { 'Content-Type': 'application/apply-patch+yaml' });
+    assert.equal(applied.status, 200, applied.text); // the same values: no conflict with the creator
+    assert.equal(applied.json.spec.containers[0].resources.requests.cpu, '500m');
+    const again = await req('PATCH', '/api/v1/namespaces/default/pods/qty?fieldManager=other', JSON.stringify(pod('500m')), { 'Content-Type': 'application/apply-patch+yaml' });
+    assert.equal(again.json.metadata.resourceVersion, applied.json.metadata.resourceVersion, 'nothing changed');
+    await req('DELETE', '/api/v1/namespaces/default/pods/qty?gracePeriodSeconds=0');
+  });
+
+  it('on create the manager owns what it sent and the defaults, not what admission and the strategy add', async () => {
+    const s = (await req('POST', '/api/v1/namespaces/default/services?fieldManager=maker', { metadata: { name: 'owned' }, spec: { ports: [{ port: 80 }] }, status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } } })).json;
+    const entry = s.metadata.managedFields.find((e: any) => e.manager === 'maker');
+    const spec = entry.fieldsV1['f:spec'];
+    assert.ok(spec['f:ports'] && spec['f:type'] && spec['f:sessionAffinity'], JSON.stringify(entry));
+    assert.equal(spec['f:clusterIP'], undefined, 'the allocated clusterIP is nobody\'s');
+    assert.equal(entry.fieldsV1['f:status'], undefined, 'the status the strategy reset is nobody\'s');
+    const p = (await req('POST', '/api/v1/namespaces/default/pods?fieldManager=maker', { metadata: { name: 'owned' }, spec: { containers: [{ name: 'c', image: 'i' }] } })).json;
+    const pf = p.metadata.managedFields.find((e: any) => e.manager === 'maker').fieldsV1;
+    assert.ok(p.spec.tolerations.length && pf['f:spec']['f:restartPolicy']);
+    assert.equal(pf['f:spec']['f:tolerations'], undefined, 'tolerations from DefaultTolerationSeconds admission are nobody\'s');
+    assert.equal(pf['f:status'], undefined);
+    await req('DELETE', '/api/v1/namespaces/default/pods/owned?gracePeriodSeconds=0');
+  });
+
   it('Service clusterIP is allocated and immutable', async () => {
     const s = await req('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'svc' }, spec: { ports: [{ port: 80 }], selector: { a: 'b' } } });
     assert.equal(s.status, 201);

@@ -288,12 +288,19 @@ export class Store {
     this.finishCreate(obj, ns);
     this.checkDecode(obj);
     this.strategy.defaults?.(obj);
+    if (!opts.skipManagedFields && this.hooks.manageFields) {
+      // as upstream, the manager owns the object as it was sent and defaulted: what the strategy and
+      // admission add afterwards (a Pod's tolerations, priority and status, a Service's clusterIP)
+      // belongs to no one, and neither does a status the strategy resets
+      const sent = this.resource.subresources?.includes('status') && obj.status !== undefined ? { ...obj } : obj;
+      if (sent !== obj) delete sent.status;
+      this.hooks.manageFields(sent, undefined, opts.fieldManager ?? '', opts.subresource ?? '');
+    }
     this.strategy.prepareForCreate?.(obj);
     if (obj.metadata.generation === undefined && (obj.spec !== undefined)) obj.metadata.generation = 1;
     const errs = this.strategy.validate?.(obj) ?? [];
     if (errs.length) throw this.invalid(name, errs);
     if (this.hooks.beforeCreate) await this.hooks.beforeCreate(this.resource, obj, opts);
-    if (!opts.skipManagedFields) this.hooks.manageFields?.(obj, undefined, opts.fieldManager ?? '', opts.subresource ?? '');
     if (opts.dryRun) {
       if (await this.tryGet(ns, name)) throw errors.alreadyExists(this.gr, name);
       return obj;
