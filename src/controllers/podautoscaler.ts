@@ -12,7 +12,8 @@ import {
 } from '../client/index.js';
 import { deepEqual } from '../util/deep.js';
 import { cpuQuantity, parseQuantity } from '../api/validation/quantity.js';
-import { behaviorOf, CalculationError, normalize, resourceReplicas, type PodUsage, type Recommendation, type Target } from './replicacalc.js';
+import { behaviorOf, CalculationError, normalize, recordScaleEvent, resourceReplicas, type PodUsage, type Recommendation, type ScaleEvents, type Target } from './replicacalc.js';
+import { matches, parseLabelSelector, type Selector } from '../api/labels.js';
 import { groupOf, RestMapper, type Discovery } from './discovery.js';
 
 export const hpasResource: ResourceRef = { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', namespaced: true, kind: 'HorizontalPodAutoscaler' };
@@ -77,6 +78,10 @@ export class PodAutoscalerController {
   private readonly period: number;
   /** recent recommendations per HPA, for the stabilization windows */
   private readonly history = new Map<string, Recommendation[]>();
+  /** recent rescales per HPA, for the rate policies' periods */
+  private readonly events = new Map<string, ScaleEvents>();
+  /** each HPA's pod selector (its target's scale.status.selector), once known: which HPAs control which pods */
+  private readonly selectors = new Map<string, Selector>();
 
   constructor(private readonly opts: PodAutoscalerOptions) {
     this.period = opts.syncPeriodMs ?? syncPeriodMs;
@@ -86,7 +91,7 @@ export class PodAutoscalerController {
     this.hpas.addEventHandler({
       add: (h) => this.queue.add(keyOf(h)),
       update: (o, h) => { if (!deepEqual(o.spec, h.spec)) this.queue.add(keyOf(h)); },
-      delete: (h) => { this.history.delete(keyOf(h)); },
+      delete: (h) => { this.history.delete(keyOf(h)); this.events.delete(keyOf(h)); this.selectors.delete(keyOf(h)); },
     });
   }
 
@@ -140,6 +145,9 @@ export class PodAutoscalerController {
     } else if (current < min) {
       desired = min; reason = 'Current number of replicas below Spec.MinReplicas';
       setCondition(status, 'ScalingLimited', 'True', 'TooFewReplicas', 'the desired replica count is less than the minimum replica count');
+    } else if (!(await this.validSelector(hpa, key, scale.status?.selector, status))) {
+      delete status.currentMetrics;
+      status.desiredReplicas ??= 0;
     } else {
       const metrics: any[] = spec.metrics ?? [];
       const results = await Promise.all(metrics.map((m) => this.metricReplicas(hpa, scale, m, current)));
@@ -162,13 +170,16 @@ export class PodAutoscalerController {
         setCondition(status, 'ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${best.name}`);
         const history = this.history.get(key) ?? [];
         this.history.set(key, history);
-        const n = normalize(current, proposal, min, max, behaviorOf(spec), history, Date.now());
+        const behavior = behaviorOf(spec);
+        const n = normalize(current, proposal, min, max, behavior, history, Date.now(), this.events.get(key));
         desired = n.replicas;
         if (n.limited) setCondition(status, 'ScalingLimited', 'True', n.limited.reason, n.limited.message);
         else setCondition(status, 'ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range');
         if (desired !== current) reason = desired > current ? `${best.name} above target` : 'All metrics below target';
         else if (n.stabilized) {
-          setCondition(status, 'AbleToScale', 'True', proposal < current ? 'ScaleDownStabilized' : 'ScaleUpStabilized', proposal < current
+          // without a behavior only the scale-down window applies
+          const down = proposal < current || !behavior;
+          setCondition(status, 'AbleToScale', 'True', down ? 'ScaleDownStabilized' : 'ScaleUpStabilized', down
             ? 'recent recommendations were higher than current one, applying the highest recent recommendation'
             : 'recent recommendations were lower than current one, applying the lowest recent recommendation');
         } else setCondition(status, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size');
@@ -188,6 +199,9 @@ export class PodAutoscalerController {
         await this.writeStatus(hpa, status);
         return { requeueAfter: this.period };
       }
+      const events = this.events.get(key) ?? { up: [], down: [] };
+      this.events.set(key, events);
+      recordScaleEvent(events, behaviorOf(spec), current, desired, Date.now());
       this.recorder.event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${reason}`);
       setCondition(status, 'AbleToScale', 'True', 'SucceededRescale', `the HPA controller was able to update the target scale to ${desired}`);
       status.desiredReplicas = desired;
@@ -196,6 +210,37 @@ export class PodAutoscalerController {
     }
     await this.writeStatus(hpa, status);
     return { requeueAfter: this.period };
+  }
+
+  /**
+   * the target's pod selector must be there, parse, and select pods no other HPA controls
+   * (upstream validateAndParseSelector); otherwise the HPA says why and does not scale
+   */
+  private async validSelector(hpa: KObject, key: string, selector: string | undefined, status: any): Promise<boolean> {
+    const fail = (event: string, reason: string, message: string, error = message): false => {
+      this.recorder.event(hpa, 'Warning', event, error);
+      setCondition(status, 'ScalingActive', 'False', reason, message);
+      this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', error);
+      return false;
+    };
+    if (!selector) return fail('SelectorRequired', 'InvalidSelector', "the HPA target's scale is missing a selector", 'selector is required');
+    let parsed: Selector;
+    try {
+      parsed = parseLabelSelector(selector);
+    } catch (e) {
+      const msg = `couldn't convert selector into a corresponding internal selector object: ${e instanceof Error ? e.message : e}`;
+      return fail('InvalidSelector', 'InvalidSelector', msg);
+    }
+    this.selectors.set(key, parsed);
+    const ns = hpa.metadata.namespace!;
+    const pods = (await this.opts.client.list(podsResource, { namespace: ns, labelSelector: selector })).items;
+    const controlling = [...this.selectors].filter(([k, sel]) => splitKey(k).namespace === ns && this.hpas.lister.get(ns, splitKey(k).name) && pods.some((p) => matches(sel, p.metadata.labels)))
+      .map(([k]) => k).sort();
+    if (controlling.length > 1) {
+      const msg = `pods by selector ${selector} are controlled by multiple HPAs: [${controlling.join(' ')}]`;
+      return fail('AmbiguousSelector', 'AmbiguousSelector', msg);
+    }
+    return true;
   }
 
   /** the replica count one metric asks for (upstream computeReplicasForMetric) */
@@ -216,8 +261,7 @@ export class PodAutoscalerController {
       ? (t.averageUtilization !== undefined ? { type: 'Utilization', averageUtilization: t.averageUtilization } : undefined)
       : (parseQuantity(t.averageValue) !== undefined ? { type: 'AverageValue', averageValue: parseQuantity(t.averageValue)! * (resource === 'cpu' ? 1000 : 1) } : undefined);
     if (!target) return { error: `invalid resource metric source: neither a utilization target nor a value target was set`, reason: 'FailedGetResourceMetric', kind };
-    const selector: string | undefined = scale.status?.selector;
-    if (!selector) return { error: 'selector is required', reason: 'SelectorRequired', kind };
+    const selector: string = scale.status.selector;
     const ns = hpa.metadata.namespace;
     let pods: KObject[], metrics: any[];
     try {

@@ -80,23 +80,34 @@ export interface Policy { type: 'Pods' | 'Percent'; value: number; periodSeconds
 export interface ScalingRules { stabilizationWindowSeconds: number; selectPolicy: 'Max' | 'Min' | 'Disabled'; policies: Policy[] }
 export interface Behavior { scaleUp: ScalingRules; scaleDown: ScalingRules }
 
-/** spec.behavior with upstream's defaults filled in */
-export function behaviorOf(spec: any): Behavior {
-  const up = spec?.behavior?.scaleUp ?? {};
-  const down = spec?.behavior?.scaleDown ?? {};
+/**
+ * spec.behavior with upstream's defaults filled in (the API server fills them when a behavior is
+ * set; an object stored before that may lack some), or undefined when none is set: such an HPA
+ * keeps the rules from before behaviors existed (see normalize)
+ */
+export function behaviorOf(spec: any): Behavior | undefined {
+  if (!spec?.behavior) return undefined;
+  const up = spec.behavior.scaleUp ?? {};
+  const down = spec.behavior.scaleDown ?? {};
   return {
     scaleUp: {
       stabilizationWindowSeconds: up.stabilizationWindowSeconds ?? 0, selectPolicy: up.selectPolicy ?? 'Max',
       policies: up.policies ?? [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }],
     },
     scaleDown: {
-      stabilizationWindowSeconds: down.stabilizationWindowSeconds ?? 300, selectPolicy: down.selectPolicy ?? 'Max',
+      stabilizationWindowSeconds: down.stabilizationWindowSeconds ?? downscaleStabilizationSeconds, selectPolicy: down.selectPolicy ?? 'Max',
       policies: down.policies ?? [{ type: 'Percent', value: 100, periodSeconds: 15 }],
     },
   };
 }
 
+/** upstream's --horizontal-pod-autoscaler-downscale-stabilization */
+export const downscaleStabilizationSeconds = 300;
+
 export interface Recommendation { at: number; replicas: number }
+/** a rescale the controller made: when, and by how many replicas */
+export interface ScaleEvent { at: number; change: number }
+export interface ScaleEvents { up: ScaleEvent[]; down: ScaleEvent[] }
 
 export interface Normalized {
   replicas: number;
@@ -106,12 +117,50 @@ export interface Normalized {
   limited?: { reason: string; message: string };
 }
 
+const limits = {
+  up: { reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' },
+  down: { reason: 'ScaleDownLimit', message: 'the desired replica count is decreasing faster than the maximum scale rate' },
+  max: { reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' },
+  min: { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' },
+};
+
+/** replicas added (or removed) by the events within the last `periodSeconds` */
+const changeWithin = (events: ScaleEvent[], periodSeconds: number, now: number) =>
+  events.reduce((n, e) => (e.at > now - periodSeconds * 1000 ? n + e.change : n), 0);
+
+/** the highest (scale up) or lowest (scale down) count the rules allow now (upstream calculateScale{Up,Down}Limit...) */
+function rateLimit(dir: 'up' | 'down', current: number, rules: ScalingRules, events: ScaleEvents, now: number): number {
+  if (rules.selectPolicy === 'Disabled') return current;
+  const proposals = rules.policies.map((p) => {
+    // the count at the start of the policy's period
+    const start = current - changeWithin(events.up, p.periodSeconds, now) + changeWithin(events.down, p.periodSeconds, now);
+    if (dir === 'up') return p.type === 'Pods' ? start + p.value : Math.ceil(start * (1 + p.value / 100));
+    return p.type === 'Pods' ? start - p.value : Math.floor(start * (1 - p.value / 100));
+  });
+  // Max picks the largest change: the highest count up, the lowest down
+  const largest = rules.selectPolicy !== 'Min';
+  return dir === 'up' === largest ? Math.max(...proposals) : Math.min(...proposals);
+}
+
 /**
- * the desired count after stabilization, rate policies and min/max (upstream
- * normalizeDesiredReplicasWithBehaviors). `history` holds earlier recommendations; the new one is
- * added and old ones dropped.
+ * The desired count after stabilization, rate limits and min/max (upstream
+ * normalizeDesiredReplicasWithBehaviors, or normalizeDesiredReplicas for an HPA without a
+ * behavior: a 5-minute scale-down window, up to max(2 × current, 4), no scale-down limit).
+ * `history` holds earlier recommendations (the new one is added, old ones dropped); `events` the
+ * rescales within the rate policies' periods.
  */
-export function normalize(current: number, desired: number, min: number, max: number, b: Behavior, history: Recommendation[], now: number): Normalized {
+export function normalize(current: number, desired: number, min: number, max: number, b: Behavior | undefined, history: Recommendation[], now: number, events: ScaleEvents = { up: [], down: [] }): Normalized {
+  if (!b) {
+    let stable = desired;
+    const from = now - downscaleStabilizationSeconds * 1000;
+    for (const r of history) if (r.at >= from) stable = Math.max(stable, r.replicas);
+    history.splice(0, history.length, ...history.filter((r) => r.at >= from), { at: now, replicas: desired });
+    const upLimit = Math.max(2 * current, 4);
+    const ceiling = max > upLimit ? { n: upLimit, why: limits.up } : { n: max, why: limits.max };
+    if (stable < min) return { replicas: min, stabilized: stable !== desired, limited: limits.min };
+    if (stable > ceiling.n) return { replicas: ceiling.n, stabilized: stable !== desired, limited: ceiling.why };
+    return { replicas: stable, stabilized: stable !== desired };
+  }
   let up = desired, down = desired;
   const upFrom = now - b.scaleUp.stabilizationWindowSeconds * 1000;
   const downFrom = now - b.scaleDown.stabilizationWindowSeconds * 1000;
@@ -127,20 +176,22 @@ export function normalize(current: number, desired: number, min: number, max: nu
   if (stable > down) stable = down;
   const stabilized = stable !== desired;
 
-  let replicas = stable;
-  let limited: Normalized['limited'];
   if (stable > current) {
-    const limits = b.scaleUp.policies.map((p) => (p.type === 'Pods' ? current + p.value : Math.ceil(current * (1 + p.value / 100))));
-    const rateLimit = b.scaleUp.selectPolicy === 'Disabled' ? current : b.scaleUp.selectPolicy === 'Min' ? Math.min(...limits) : Math.max(...limits);
-    if (replicas > rateLimit) { replicas = rateLimit; limited = { reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' }; }
-    if (replicas > max) { replicas = max; limited = { reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' }; }
+    const limit = Math.max(rateLimit('up', current, b.scaleUp, events, now), current);
+    const ceiling = max > limit ? { n: limit, why: limits.up } : { n: max, why: limits.max };
+    if (stable > ceiling.n) return { replicas: ceiling.n, stabilized, limited: ceiling.why };
   } else if (stable < current) {
-    const limits = b.scaleDown.policies.map((p) => (p.type === 'Pods' ? current - p.value : Math.floor(current * (1 - p.value / 100))));
-    const rateLimit = b.scaleDown.selectPolicy === 'Disabled' ? current : b.scaleDown.selectPolicy === 'Min' ? Math.max(...limits) : Math.min(...limits);
-    if (replicas < rateLimit) { replicas = rateLimit; limited = { reason: 'ScaleDownLimit', message: 'the desired replica count is decreasing faster than the maximum scale rate' }; }
-    if (replicas < min) { replicas = min; limited = { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' }; }
+    const limit = Math.min(rateLimit('down', current, b.scaleDown, events, now), current);
+    const floor = min < limit ? { n: limit, why: limits.down } : { n: min, why: limits.min };
+    if (stable < floor.n) return { replicas: floor.n, stabilized, limited: floor.why };
   }
-  if (replicas > max) { replicas = max; limited = { reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' }; }
-  if (replicas < min) { replicas = min; limited = { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' }; }
-  return { replicas, stabilized, limited };
+  return { replicas: stable, stabilized };
+}
+
+/** records a rescale, and forgets those older than the longest rate policy period (upstream storeScaleEvent) */
+export function recordScaleEvent(events: ScaleEvents, b: Behavior | undefined, from: number, to: number, now: number): void {
+  if (!b || from === to) return;
+  const longest = Math.max(0, ...b.scaleUp.policies.map((p) => p.periodSeconds), ...b.scaleDown.policies.map((p) => p.periodSeconds));
+  for (const dir of ['up', 'down'] as const) events[dir] = events[dir].filter((e) => e.at > now - longest * 1000);
+  (to > from ? events.up : events.down).push({ at: now, change: Math.abs(to - from) });
 }

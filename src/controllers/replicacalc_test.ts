@@ -1,7 +1,7 @@
 // The autoscaler's arithmetic against upstream's replica calculator and behavior rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { behaviorOf, CalculationError, normalize, resourceReplicas, type PodUsage, type Recommendation } from './replicacalc.js';
+import { behaviorOf, CalculationError, normalize, recordScaleEvent, resourceReplicas, type PodUsage, type Recommendation, type ScaleEvents } from './replicacalc.js';
 
 const pod = (name: string, usage: number | undefined, o: Partial<PodUsage> = {}): PodUsage => ({ name, request: 100, ready: true, ignored: false, usage, ...o });
 const cpu50 = { type: 'Utilization', averageUtilization: 50 } as const;
@@ -31,21 +31,44 @@ test('errors in upstream words', () => {
   assert.throws(() => resourceReplicas(1, cpu50, [], 'cpu'), /no pods returned by selector while calculating replica count/);
 });
 
-test('behavior: scale-down stabilization, the default scale-up rate, min and max', () => {
+test('without a behavior: the 5-minute scale-down window, up to max(2 × current, 4), min and max', () => {
   const now = 1_000_000;
-  const defaults = behaviorOf({});
+  assert.equal(behaviorOf({}), undefined);
   // a recommendation of 5 within the last 300 s holds a scale-down to 2
   const h: Recommendation[] = [{ at: now - 100_000, replicas: 5 }, { at: now - 400_000, replicas: 9 }];
-  assert.deepEqual(normalize(5, 2, 1, 10, defaults, h, now), { replicas: 5, stabilized: true, limited: undefined });
+  assert.deepEqual(normalize(5, 2, 1, 10, undefined, h, now), { replicas: 5, stabilized: true });
   assert.deepEqual(h.map((r) => r.replicas), [5, 2], 'old recommendations dropped, the new one kept');
-  // up: at most max(current + 4, 2 * current) per period
+  assert.deepEqual(normalize(1, 10, 1, 20, undefined, [], now), { replicas: 4, stabilized: false, limited: { reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' } });
+  assert.equal(normalize(3, 10, 1, 20, undefined, [], now).replicas, 6);
+  assert.equal(normalize(1, 10, 1, 3, undefined, [], now).limited?.reason, 'TooManyReplicas');
+  assert.deepEqual(normalize(3, 0, 2, 5, undefined, [], now), { replicas: 2, stabilized: false, limited: { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' } });
+});
+
+test('behavior: stabilization windows, rate policies over their periods, min and max', () => {
+  const now = 1_000_000;
+  const defaults = behaviorOf({ behavior: {} })!;
+  assert.equal(defaults.scaleDown.stabilizationWindowSeconds, 300);
+  const h: Recommendation[] = [{ at: now - 100_000, replicas: 5 }];
+  assert.deepEqual(normalize(5, 2, 1, 10, defaults, h, now), { replicas: 5, stabilized: true });
+  // up: at most max(start + 4, 2 × start) per 15 s, where start is the count 15 s ago
   assert.deepEqual(normalize(1, 10, 1, 20, defaults, [], now), { replicas: 5, stabilized: false, limited: { reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' } });
+  const events: ScaleEvents = { up: [], down: [] };
+  recordScaleEvent(events, defaults, 1, 5, now - 10_000);
+  assert.equal(normalize(5, 20, 1, 20, defaults, [], now, events).replicas, 5, 'the period began at 1: no more than 5 yet');
+  assert.equal(normalize(5, 20, 1, 20, defaults, [], now + 6_000, events).replicas, 10, 'a new period begins at 5');
   assert.equal(normalize(1, 10, 1, 3, defaults, [], now).limited?.reason, 'TooManyReplicas');
   // no window: straight down to the minimum
-  const fast = behaviorOf({ behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } });
+  const fast = behaviorOf({ behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } })!;
   assert.deepEqual(normalize(3, 0, 1, 5, fast, [{ at: now - 1000, replicas: 3 }], now), { replicas: 1, stabilized: false, limited: { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' } });
-  // a scale-down policy of 1 pod per period
-  const slow = behaviorOf({ behavior: { scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } } });
-  assert.equal(normalize(4, 1, 1, 5, slow, [], now).replicas, 3);
+  // a scale-down policy of 1 pod per 60 s: one step, then none until the period has passed
+  const slow = behaviorOf({ behavior: { scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } } })!;
+  assert.deepEqual(normalize(4, 1, 1, 5, slow, [], now), { replicas: 3, stabilized: false, limited: { reason: 'ScaleDownLimit', message: 'the desired replica count is decreasing faster than the maximum scale rate' } });
+  const down: ScaleEvents = { up: [], down: [] };
+  recordScaleEvent(down, slow, 4, 3, now);
+  assert.equal(normalize(3, 1, 1, 5, slow, [], now + 30_000, down).replicas, 3);
+  assert.equal(normalize(3, 1, 1, 5, slow, [], now + 61_000, down).replicas, 2);
   assert.equal(normalize(4, 8, 1, 5, behaviorOf({ behavior: { scaleUp: { selectPolicy: 'Disabled' } } }), [], now).replicas, 4);
+  // Min picks the smallest change
+  const minUp = behaviorOf({ behavior: { scaleUp: { selectPolicy: 'Min' } } });
+  assert.equal(normalize(10, 40, 1, 40, minUp, [], now).replicas, 14);
 });

@@ -97,6 +97,19 @@ describe('PodDisruptionBudget, PriorityClass and HorizontalPodAutoscaler', { tim
     assert.ok(st.lastScaleTime);
   });
 
+  it('two autoscalers of the same pods both refuse to act (AmbiguousSelector)', async () => {
+    k('create', 'deployment', 'twice', '--image=busybox');
+    for (const n of ['twice-a', 'twice-b']) k('autoscale', 'deployment', 'twice', `--name=${n}`, '--max=3', '--cpu-percent=50');
+    const want = 'pods by selector app=twice are controlled by multiple HPAs: [default/twice-a default/twice-b]';
+    for (const n of ['twice-a', 'twice-b']) {
+      const c = await until(`${n} AmbiguousSelector`, () => (json('hpa', n).status?.conditions ?? []).find((x: any) => x.type === 'ScalingActive' && x.reason === 'AmbiguousSelector'));
+      assert.deepEqual([c.status, c.message], ['False', want]);
+    }
+    assert.match(k('get', 'events', '--field-selector', 'involvedObject.name=twice-b,reason=AmbiguousSelector', '-o', 'jsonpath={.items[0].message}'), new RegExp(want.replace(/[[\]/]/g, '\\$&')));
+    k('delete', 'hpa', 'twice-b');
+    await until('twice-a active again', () => (json('hpa', 'twice-a').status?.conditions ?? []).find((x: any) => x.type === 'ScalingActive' && x.reason !== 'AmbiguousSelector'), 40_000);
+  });
+
   it('kubectl get cs: the components holding their Leases and the datastore, with the deprecation warning', async () => {
     const r = kubectl(srv.kubeconfig, ['get', 'cs']);
     assert.equal(r.code, 0, r.stderr);
