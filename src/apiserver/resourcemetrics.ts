@@ -6,8 +6,8 @@
 // answer are left out, as metrics-server leaves out what it could not scrape.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { matches, parseLabelSelector } from '../api/labels.js';
-import { StatusError } from '../api/status.js';
+import { matches, matchesFields, parseFieldSelector, parseLabelSelector } from '../api/labels.js';
+import { errors, StatusError } from '../api/status.js';
 import type { KObject, ResourceInfo } from '../api/types.js';
 import type { Registry } from './registry/registry.js';
 import { nodeEndpoint, type KubeletConnection } from './podlogs.js';
@@ -164,8 +164,16 @@ export class ResourceMetrics {
     if (plural === 'nodes' && ns) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     if (query.get('watch') === 'true' || query.get('watch') === '1') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const labelSelector = query.get('labelSelector') ?? undefined;
+    // metrics-server serves these types with the default field label conversion: name and namespace only
+    const fieldSelector = parseFieldSelector(query.get('fieldSelector') ?? undefined);
+    for (const f of fieldSelector) {
+      if (f.field !== 'metadata.name' && f.field !== 'metadata.namespace') throw errors.badRequest(`"${f.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+    }
     const nodes = plural === 'nodes';
-    const items = nodes ? await this.nodeMetrics(name, name ? undefined : labelSelector) : await this.podMetrics(ns, name, name ? undefined : labelSelector);
+    let items = nodes ? await this.nodeMetrics(name, name ? undefined : labelSelector) : await this.podMetrics(ns, name, name ? undefined : labelSelector);
+    if (!name && fieldSelector.length) {
+      items = items.filter((o) => matchesFields(fieldSelector, { 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '' }));
+    }
     if (name && !items.length) {
       const id = nodes ? name : `${ns}/${name}`;
       const kind = nodes ? 'nodemetrics' : 'podmetrics';

@@ -76,6 +76,8 @@ test('kubectl top and the autoscaler on real CPU usage', { skip, timeout: 300_00
     assert.deepEqual(pm.containers.map((c: any) => c.name), ['c']);
     assert.match(pm.containers[0].usage.cpu, /^\d+[num]?$/);
     assert.match(kc(kcfg, ['get', 'podmetrics', 'idle']), /^NAME\s+CPU\s+MEMORY\s+WINDOW\nidle\s+\d+[num]?\s+\d+(Ki|Mi)?\s+10s\n$/);
+    assert.deepEqual(kc(kcfg, ['get', 'podmetrics', '--field-selector', 'metadata.name=idle', '-o', 'name']).trim(), 'podmetrics.metrics.k8s.io/idle');
+    assert.match(kubectl(kcfg, ['get', 'podmetrics', '--field-selector', 'spec.nodeName=x']).stderr, /"spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"/);
 
     // 200m used of 100m requested is 200% against a 50% target: up to the maximum of 3
     kc(kcfg, ['autoscale', 'deployment', 'burn', '--cpu-percent=50', '--min=1', '--max=3']);
