@@ -221,6 +221,27 @@ describe('controllers against a real server with kubectl', { timeout: 180_000 },
     k(['delete', 'namespace', 'pvcp', '--wait=false']);
   });
 
+  it('kubectl get apiservices: every served group version is a local APIService, CRD versions come and go; one naming a Service is not available', async () => {
+    await eventually('v1beta1.metrics.k8s.io', () => exists(['apiservice', 'v1beta1.metrics.k8s.io']));
+    const table = k(['get', 'apiservices']);
+    for (const n of ['v1.', 'v1.apps', 'v2.autoscaling', 'v1.apiregistration.k8s.io', 'v1beta1.metrics.k8s.io']) assert.match(table, new RegExp(`^${n.replace(/\./g, '\\.')}\\s+Local\\s+True\\s+`, 'm'));
+    const apps = JSON.parse(k(['get', 'apiservice', 'v1.apps', '-o', 'json']));
+    assert.deepEqual(apps.spec, { group: 'apps', version: 'v1', groupPriorityMinimum: 17800, versionPriority: 15 });
+    assert.equal(apps.metadata.labels['kube-aggregator.kubernetes.io/automanaged'], 'onstart');
+    assert.deepEqual(apps.status.conditions.map((c: any) => [c.type, c.status, c.reason, c.message]), [['Available', 'True', 'Local', 'Local APIServices are always available']]);
+    k(['apply', '-f', '-'], crd.replace(/gadgets/g, 'doohickeys').replace(/gadget/g, 'doohickey').replace('Gadget', 'Doohickey').replaceAll('example.com', 'tools.example.com'));
+    await eventually('v1.tools.example.com', () => exists(['apiservice', 'v1.tools.example.com']));
+    assert.equal(k(['get', 'apiservice', 'v1.tools.example.com', '-o', 'jsonpath={.spec.groupPriorityMinimum}/{.spec.versionPriority}/{.metadata.labels.kube-aggregator\\.kubernetes\\.io/automanaged}']), '1000/100/true');
+    k(['delete', 'crd', 'doohickeys.tools.example.com']);
+    await eventually('v1.tools.example.com removed', () => !exists(['apiservice', 'v1.tools.example.com']));
+    k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1alpha1.custom.example.org' }, spec: { group: 'custom.example.org', version: 'v1alpha1', groupPriorityMinimum: 1000, versionPriority: 15, service: { namespace: 'default', name: 'custom-api' }, insecureSkipTLSVerify: true } }));
+    await eventually('ServiceNotFound', () => /^v1alpha1\.custom\.example\.org\s+default\/custom-api\s+False \(ServiceNotFound\)\s+/m.test(k(['get', 'apiservices'])));
+    assert.equal(k(['get', 'apiservice', 'v1alpha1.custom.example.org', '-o', 'jsonpath={.spec.service.port}']), '443');
+    const bad = kubectl(s.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'wrong' }, spec: { group: 'x.org', version: 'v1', groupPriorityMinimum: 30000, versionPriority: 10 } }) });
+    assert.match(bad.stderr, /metadata.name: Invalid value: "wrong": must be `spec.version\+"."\+spec.group`: "v1.x.org"/);
+    assert.match(bad.stderr, /spec.groupPriorityMinimum: Invalid value: 30000: must be positive and less than 20000/);
+  });
+
   it('holds the kube-controller-manager Lease in kube-system', () => {
     const lease = JSON.parse(k(['get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'json']));
     assert.ok(lease.spec.holderIdentity);

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { LeaderElector, loadKubeconfig, RestClient, SharedInformerFactory } from '../client/index.js';
 import { batchAndEndpointDescriptors } from './batchnet.js';
 import { ServerDiscovery } from './discovery.js';
+import { APIServiceController } from './apiservice.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation.js';
 import { CsrSigningController } from './csrsigning.js';
 import { ResourceQuotaController } from './resourcequota.js';
@@ -81,6 +82,8 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   ...setAndVolumeDescriptors,
   simple('disruption-controller', (o) => new DisruptionController(o), 5),
   simple('clusterrole-aggregation-controller', (o) => new ClusterRoleAggregationController(o), 1),
+  // in upstream the aggregator in kube-apiserver registers these
+  simple('apiservice-registration-controller', (o) => new APIServiceController(o), 1),
   {
     // signs with the cluster's CAs, which it reads from the data dir (upstream: --cluster-signing-cert-file)
     name: 'certificatesigningrequest-signing-controller',

@@ -28,7 +28,7 @@ const groupPackages: Record<string, string> = {
   'networking.k8s.io': 'networking', 'discovery.k8s.io': 'discovery', 'coordination.k8s.io': 'coordination',
   'events.k8s.io': 'events', 'rbac.authorization.k8s.io': 'rbac', 'storage.k8s.io': 'storage',
   'scheduling.k8s.io': 'scheduling', 'authentication.k8s.io': 'authentication',
-  'authorization.k8s.io': 'authorization', 'certificates.k8s.io': 'certificates',
+  'authorization.k8s.io': 'authorization', 'certificates.k8s.io': 'certificates', 'apiregistration.k8s.io': 'apiregistration',
 };
 /** meta/v1 kinds registered in every group version (e.g. typed-client DeleteOptions bodies) */
 const metaKinds = new Set(['DeleteOptions', 'Status']);

@@ -359,6 +359,13 @@ export const protoMessages: Readonly<Record<string, readonly FieldRow[]>> = {
   'k8s.io.api.rbac.v1.RoleBinding': [[1, 'metadata', 'k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta'], [2, 'subjects', 'k8s.io.api.rbac.v1.Subject[]'], [3, 'roleRef', 'k8s.io.api.rbac.v1.RoleRef']],
   'k8s.io.api.rbac.v1.RoleRef': [[1, 'apiGroup', 'string'], [2, 'kind', 'string'], [3, 'name', 'string']],
   'k8s.io.api.rbac.v1.Subject': [[1, 'kind', 'string'], [2, 'apiGroup', 'string'], [3, 'name', 'string'], [4, 'namespace', 'string']],
+  // k8s.io/kube-aggregator apiregistration/v1 (its own proto package upstream; named here as the others)
+  'k8s.io.api.apiregistration.v1.APIService': [[1, 'metadata', 'k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta'], [2, 'spec', 'k8s.io.api.apiregistration.v1.APIServiceSpec'], [3, 'status', 'k8s.io.api.apiregistration.v1.APIServiceStatus']],
+  'k8s.io.api.apiregistration.v1.APIServiceList': [[1, 'metadata', 'k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta'], [2, 'items', 'k8s.io.api.apiregistration.v1.APIService[]']],
+  'k8s.io.api.apiregistration.v1.APIServiceSpec': [[1, 'service', 'k8s.io.api.apiregistration.v1.ServiceReference'], [2, 'group', 'string'], [3, 'version', 'string'], [4, 'insecureSkipTLSVerify', 'bool'], [5, 'caBundle', 'bytes'], [7, 'groupPriorityMinimum', 'int32'], [8, 'versionPriority', 'int32']],
+  'k8s.io.api.apiregistration.v1.APIServiceStatus': [[1, 'conditions', 'k8s.io.api.apiregistration.v1.APIServiceCondition[]']],
+  'k8s.io.api.apiregistration.v1.APIServiceCondition': [[1, 'type', 'string'], [2, 'status', 'string'], [3, 'lastTransitionTime', 'k8s.io.apimachinery.pkg.apis.meta.v1.Time'], [4, 'reason', 'string'], [5, 'message', 'string']],
+  'k8s.io.api.apiregistration.v1.ServiceReference': [[1, 'namespace', 'string'], [2, 'name', 'string'], [3, 'port', 'int32?']],
   'k8s.io.api.scheduling.v1.PriorityClass': [[1, 'metadata', 'k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta'], [2, 'value', 'int32'], [3, 'globalDefault', 'bool'], [4, 'description', 'string'], [5, 'preemptionPolicy', 'string?']],
   'k8s.io.api.storage.v1.StorageClass': [[1, 'metadata', 'k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta'], [2, 'provisioner', 'string'], [3, 'parameters', 'map<string,string>'], [4, 'reclaimPolicy', 'string?'], [5, 'mountOptions', 'string[]'], [6, 'allowVolumeExpansion', 'bool?'], [7, 'volumeBindingMode', 'string?'], [8, 'allowedTopologies', 'k8s.io.api.core.v1.TopologySelectorTerm[]']],
   'k8s.io.apimachinery.pkg.api.resource.Quantity': [[1, 'string', 'string?']],

@@ -9,6 +9,7 @@ import {
   podTemplateStrategy, resourceQuotaStrategy, secretStrategy, serviceAccountStrategy,
 } from './core.js';
 import { crdStrategy } from './crd.js';
+import { apiServiceStrategy } from './apiregistration.js';
 import { customResourceStrategy, defaultStrategy, type DefaultOptions } from './default.js';
 import type { JSONSchemaProps } from './crschema.js';
 import { endpointSliceStrategy, ingressClassStrategy, ingressStrategy, leaseStrategy, networkPolicyStrategy } from './networking.js';
@@ -63,6 +64,7 @@ const table: Record<string, Strategy> = {
   'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingStrategy,
   'storage.k8s.io/storageclasses': storageClassStrategy,
   'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
+  'apiregistration.k8s.io/apiservices': apiServiceStrategy,
 };
 
 /**

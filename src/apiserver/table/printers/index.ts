@@ -8,7 +8,7 @@ import {
 } from './core.js';
 import { eventPrinter } from './event.js';
 import {
-  certificateSigningRequestPrinter, clusterRoleBindingPrinter, componentStatusPrinter, horizontalPodAutoscalerPrinter, leasePrinter, resourceMetricsPrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
+  apiServicePrinter, certificateSigningRequestPrinter, clusterRoleBindingPrinter, componentStatusPrinter, horizontalPodAutoscalerPrinter, leasePrinter, resourceMetricsPrinter, podDisruptionBudgetPrinter, priorityClassPrinter, roleBindingPrinter, storageClassPrinter,
 } from './misc.js';
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter } from './pod.js';
@@ -51,4 +51,5 @@ export const printers: Record<string, Printer> = {
   'storage.k8s.io/storageclasses': storageClassPrinter,
   'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
   'scheduling.k8s.io/priorityclasses': priorityClassPrinter,
+  'apiregistration.k8s.io/apiservices': apiServicePrinter,
 };

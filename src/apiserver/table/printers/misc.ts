@@ -165,3 +165,14 @@ function sumUsage(containers: any[]): { cpu: string; memory: string } {
   }
   return { cpu: cpuQuantity(nano), memory: memoryQuantity(bytes) };
 }
+
+/** kube-aggregator's APIService table: "Local" or the Service, and the Available condition ("False (ServiceNotFound)") */
+export const apiServicePrinter: Printer = {
+  columns: [nameCol(), col('Service', 'string', 'The reference to the service that hosts this API endpoint.'), col('Available', 'string', 'Whether this service is available.'), ageCol()],
+  print: (o, now) => {
+    const svc = o.spec?.service;
+    const c = (o.status?.conditions ?? []).find((x: any) => x.type === 'Available');
+    const available = !c ? 'Unknown' : c.status !== 'True' && c.reason ? `${c.status} (${c.reason})` : c.status;
+    return { cells: [o.metadata.name, svc ? `${svc.namespace}/${svc.name}` : 'Local', available, age(o, now)] };
+  },
+};
