@@ -36,7 +36,7 @@ export class ServiceAllocator {
     const { items } = await this.services().list(undefined);
     const others = items.filter((s) => !(s.metadata.namespace === svc.metadata.namespace && s.metadata.name === svc.metadata.name));
     const usedIPs = new Set(others.flatMap((s) => s.spec?.clusterIPs ?? (s.spec?.clusterIP ? [s.spec.clusterIP] : [])));
-    const usedPorts = new Set(others.flatMap((s) => (s.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean)));
+    const usedPorts = new Set(others.flatMap((s) => [...(s.spec?.ports ?? []).map((p: any) => p.nodePort), s.spec?.healthCheckNodePort].filter(Boolean)));
     const name = svc.metadata.name ?? '';
     const invalid = (errs: FieldError[]) => errors.invalid('', 'Service', name, errs);
     if (type === 'ExternalName') {
@@ -86,13 +86,35 @@ export class ServiceAllocator {
         }
         const prev = old?.spec?.ports?.find((q: any) => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && q.nodePort);
         if (prev) { p.nodePort = prev.nodePort; mine.add(p.nodePort); continue; }
-        for (let i = 0; i <= hi - lo; i++) {
-          const cand = lo + ((Math.floor(Math.random() * (hi - lo + 1)) + i) % (hi - lo + 1));
-          if (!usedPorts.has(cand) && !mine.has(cand)) { p.nodePort = cand; mine.add(cand); break; }
-        }
+        // a LoadBalancer may do without node ports (allocateLoadBalancerNodePorts: false)
+        if (type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === false) continue;
+        p.nodePort = this.freePort(usedPorts, mine);
       }
     } else {
       for (const p of spec.ports ?? []) delete p.nodePort;
     }
+    // kube-proxy answers health checks for externalTrafficPolicy: Local load balancers on this port
+    if (type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local') {
+      const hc = spec.healthCheckNodePort;
+      if (hc && hc !== old?.spec?.healthCheckNodePort) {
+        const [lo, hi] = this.opts.nodePortRange;
+        const field = 'spec.healthCheckNodePort';
+        if (usedPorts.has(hc) || (spec.ports ?? []).some((p: any) => p.nodePort === hc)) throw invalid([{ type: 'FieldValueInvalid', field, value: hc, detail: 'provided port is already allocated' }]);
+        if (hc < lo || hc > hi) throw invalid([{ type: 'FieldValueInvalid', field, value: hc, detail: `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}` }]);
+      } else if (!hc) {
+        spec.healthCheckNodePort = this.freePort(usedPorts, new Set((spec.ports ?? []).map((p: any) => p.nodePort).filter(Boolean)));
+      }
+    } else {
+      delete spec.healthCheckNodePort;
+    }
+  }
+
+  private freePort(used: Set<number>, mine: Set<number>): number | undefined {
+    const [lo, hi] = this.opts.nodePortRange;
+    for (let i = 0; i <= hi - lo; i++) {
+      const cand = lo + ((Math.floor(Math.random() * (hi - lo + 1)) + i) % (hi - lo + 1));
+      if (!used.has(cand) && !mine.has(cand)) { mine.add(cand); return cand; }
+    }
+    return undefined;
   }
 }

@@ -32,46 +32,73 @@ function defaultService(o: KObject): void {
     if (c.timeoutSeconds == null) c.timeoutSeconds = 10800;
   }
   if (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts == null) spec.allocateLoadBalancerNodePorts = true;
-  normalizeClusterIPs(spec);
   if (spec.type !== 'ExternalName') {
     if (!Array.isArray(spec.ipFamilies) || spec.ipFamilies.length === 0) {
-      const fams = arr(spec.clusterIPs).map((ip: string) => ipFamilyOf(ip)).filter((f) => f) as string[];
+      const ips = arr(spec.clusterIPs).length ? arr(spec.clusterIPs) : spec.clusterIP ? [spec.clusterIP] : [];
+      const fams = ips.map((ip: string) => ipFamilyOf(ip)).filter((f) => f) as string[];
       spec.ipFamilies = fams.length ? fams : ['IPv4'];
     }
     setDefault(spec, 'ipFamilyPolicy', spec.ipFamilies.length > 1 ? 'PreferDualStack' : 'SingleStack');
   }
 }
 
-/** keeps clusterIP and clusterIPs[0] in step (upstream registry normalizeClusterIPs, create side) */
-function normalizeClusterIPs(spec: any): void {
-  const ips = arr(spec.clusterIPs);
-  if (spec.clusterIP && ips.length === 0) spec.clusterIPs = [spec.clusterIP];
-  else if (!spec.clusterIP && ips.length > 0) spec.clusterIP = ips[0];
+const needsClusterIP = (s: any) => s?.type !== 'ExternalName';
+const needsNodePort = (s: any) => s?.type === 'NodePort' || s?.type === 'LoadBalancer';
+const needsHCNodePort = (s: any) => s?.type === 'LoadBalancer' && s?.externalTrafficPolicy === 'Local';
+const sameList = (a: unknown, b: unknown) => JSON.stringify(arr(a)) === JSON.stringify(arr(b));
+const nodePortsOf = (s: any) => new Set<number>(arr(s?.ports).map((p: any) => p?.nodePort).filter(Boolean));
+
+/** on create, a clusterIP alone gives clusterIPs (upstream registry normalizeClusterIPs, create side) */
+function prepareServiceCreate(o: KObject): void {
+  const spec = o.spec;
+  if (isObject(spec) && spec.clusterIP && arr(spec.clusterIPs).length === 0) spec.clusterIPs = [spec.clusterIP];
 }
 
-/** a PUT without the allocated values keeps them (upstream rest.go patchAllocatedValues + normalizeClusterIPs) */
-function carryAllocated(o: KObject, old: KObject): void {
+/**
+ * an update (upstream's service REST beginUpdate and PrepareForUpdate): allocated values the
+ * request left out are kept (patchAllocatedValues), clusterIP and clusterIPs are brought in step
+ * with whichever one the user changed (normalizeClusterIPs), and values a new type has no use
+ * for are dropped unless the user set them (dropTypeDependentFields)
+ */
+function prepareServiceUpdate(o: KObject, old: KObject): void {
   const spec = o.spec; const os = old.spec ?? {};
   if (!isObject(spec)) return;
-  const needsIP = (s: any) => s?.type !== 'ExternalName';
-  if (needsIP(os) && needsIP(spec)) {
-    if (!spec.clusterIP) spec.clusterIP = os.clusterIP;
-    if (arr(spec.clusterIPs).length === 0 || (spec.clusterIP === os.clusterIP && arr(spec.clusterIPs).length === 0)) {
-      if (spec.clusterIP === os.clusterIP) spec.clusterIPs = clone(os.clusterIPs);
-    }
+  if (needsClusterIP(os) && needsClusterIP(spec)) {
+    if (!spec.clusterIP && os.clusterIP) spec.clusterIP = os.clusterIP;
+    if (arr(spec.clusterIPs).length === 0 && arr(os.clusterIPs).length) spec.clusterIPs = clone(os.clusterIPs);
     if (arr(spec.ipFamilies).length === 0 && os.ipFamilies) spec.ipFamilies = clone(os.ipFamilies);
     if (!spec.ipFamilyPolicy && os.ipFamilyPolicy) spec.ipFamilyPolicy = os.ipFamilyPolicy;
   }
-  normalizeClusterIPs(spec);
-  const nodePorts = (s: any) => s?.type === 'NodePort' || s?.type === 'LoadBalancer';
-  if (nodePorts(os) && nodePorts(spec)) {
+  if (needsNodePort(os) && needsNodePort(spec)) {
+    // by port name; an old value another port of the new spec uses is not taken
+    const used = new Set([...nodePortsOf(os)].filter((n) => nodePortsOf(spec).has(n)));
+    const byName = new Map(arr(os.ports).map((p: any) => [p?.name ?? '', p?.nodePort]));
     for (const p of arr(spec.ports)) {
       if (!isObject(p) || p.nodePort) continue;
-      const match = arr(os.ports).find((q: any) => q?.port === p.port && (q?.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
-      if (match?.nodePort) p.nodePort = match.nodePort;
+      const was = byName.get(p.name ?? '');
+      if (was && !used.has(was)) p.nodePort = was;
     }
-    if (spec.externalTrafficPolicy === 'Local' && os.externalTrafficPolicy === 'Local' && !spec.healthCheckNodePort) spec.healthCheckNodePort = os.healthCheckNodePort;
   }
+  if (needsHCNodePort(os) && needsHCNodePort(spec) && !spec.healthCheckNodePort) spec.healthCheckNodePort = os.healthCheckNodePort;
+  // normalizeClusterIPs, update side
+  const sameIPs = sameList(os.clusterIPs, spec.clusterIPs);
+  if (os.clusterIP && !spec.clusterIP && sameIPs) delete spec.clusterIPs;
+  else if (os.clusterIP && os.clusterIP !== spec.clusterIP && sameIPs) spec.clusterIPs = [spec.clusterIP];
+  else if (arr(os.clusterIPs).length && arr(spec.clusterIPs).length === 0 && os.clusterIP === spec.clusterIP) delete spec.clusterIP;
+  else if (arr(os.clusterIPs).length && !sameIPs && os.clusterIP === spec.clusterIP) spec.clusterIP = spec.clusterIPs[0];
+  // dropTypeDependentFields
+  if (needsClusterIP(os) && !needsClusterIP(spec)) {
+    if (sameList(os.clusterIPs, spec.clusterIPs)) { delete spec.clusterIP; delete spec.clusterIPs; }
+    if (sameList(os.ipFamilies, spec.ipFamilies)) delete spec.ipFamilies;
+    if ((os.ipFamilyPolicy ?? '') === (spec.ipFamilyPolicy ?? '')) delete spec.ipFamilyPolicy;
+  }
+  if (needsNodePort(os) && !needsNodePort(spec) && [...nodePortsOf(spec)].every((n) => nodePortsOf(os).has(n))) {
+    for (const p of arr(spec.ports)) if (isObject(p)) delete p.nodePort;
+  }
+  if (needsHCNodePort(os) && !needsHCNodePort(spec) && (os.healthCheckNodePort ?? 0) === (spec.healthCheckNodePort ?? 0)) delete spec.healthCheckNodePort;
+  if (spec.type !== 'LoadBalancer') delete spec.allocateLoadBalancerNodePorts;
+  if (needsNodePort(os) && !needsNodePort(spec) && os.externalTrafficPolicy === spec.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  if (os.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') o.status = { ...(o.status ?? {}), loadBalancer: {} };
 }
 
 function validateService(o: KObject): Errs {
@@ -148,6 +175,9 @@ function validateService(o: KObject): Errs {
   } else if (external) {
     errs.push(fe.required('spec.externalTrafficPolicy'));
   }
+  if (spec.healthCheckNodePort && !needsHCNodePort(spec)) {
+    errs.push(fe.invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+  }
   if (spec.internalTrafficPolicy) errs.push(...enumOf('spec.internalTrafficPolicy', spec.internalTrafficPolicy, ['Cluster', 'Local']));
   if (spec.ipFamilyPolicy) errs.push(...enumOf('spec.ipFamilyPolicy', spec.ipFamilyPolicy, ['SingleStack', 'PreferDualStack', 'RequireDualStack']));
   arr(spec.ipFamilies).forEach((f: string, i: number) => errs.push(...enumOf(`spec.ipFamilies[${i}]`, f, ['IPv4', 'IPv6'])));
@@ -199,7 +229,8 @@ export const serviceStrategy = makeStrategy({
   initialStatus: () => ({ loadBalancer: {} }),
   statusUpdate: defaultIPMode,
   defaults: defaultService,
-  update: carryAllocated,
+  create: prepareServiceCreate,
+  update: prepareServiceUpdate,
   validate: validateService,
   validateUpdate: validateServiceUpdate,
   selectableFields: (o) => ({ 'spec.clusterIP': o.spec?.clusterIP ?? '', 'spec.type': o.spec?.type ?? '' }),

@@ -63,3 +63,33 @@ test('a new Service\'s status is {loadBalancer: {}}; a load-balancer ingress IP 
   services.prepareForStatusUpdate!(next, obj);
   assert.deepEqual(next.status.loadBalancer.ingress, [{ ip: '192.0.2.2', ipMode: 'VIP' }, { hostname: 'lb.example' }]);
 });
+
+test('changing the type drops what the new type has no use for, unless the user set it (upstream dropTypeDependentFields)', () => {
+  const allocated = { type: 'LoadBalancer', clusterIP: '10.43.0.20', clusterIPs: ['10.43.0.20'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', externalTrafficPolicy: 'Local', healthCheckNodePort: 31000, allocateLoadBalancerNodePorts: true, internalTrafficPolicy: 'Cluster', sessionAffinity: 'None', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 80, nodePort: 30080 }] };
+  const old = { ...svc(allocated), status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } } as any;
+  const toClusterIP = update(services, { ...old, spec: { ...allocated, type: 'ClusterIP' } }, old);
+  assert.deepEqual(toClusterIP.errors, []);
+  const s = toClusterIP.obj.spec;
+  assert.deepEqual([s.ports[0].nodePort, s.externalTrafficPolicy, s.healthCheckNodePort, s.allocateLoadBalancerNodePorts, s.clusterIP], [undefined, undefined, undefined, undefined, '10.43.0.20']);
+  assert.deepEqual(toClusterIP.obj.status, { loadBalancer: {} });
+  const toNodePort = update(services, { ...old, spec: { ...allocated, type: 'NodePort' } }, old).obj.spec;
+  assert.deepEqual([toNodePort.ports[0].nodePort, toNodePort.externalTrafficPolicy, toNodePort.healthCheckNodePort, toNodePort.allocateLoadBalancerNodePorts], [30080, 'Local', undefined, undefined]);
+  const toName = update(services, { ...old, spec: { ...allocated, type: 'ExternalName', externalName: 'db.example.com' } }, old);
+  assert.deepEqual(toName.errors, []);
+  assert.deepEqual([toName.obj.spec.clusterIP, toName.obj.spec.clusterIPs, toName.obj.spec.ipFamilies, toName.obj.spec.ipFamilyPolicy], [undefined, undefined, undefined, undefined]);
+  // a nodePort the user sets while asking for ClusterIP is theirs: validation says no
+  assert.deepEqual(update(services, { ...old, spec: { ...allocated, type: 'ClusterIP', ports: [{ ...allocated.ports[0], nodePort: 30099 }] } }, old).errors,
+    ["spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"]);
+});
+
+test('an update changing clusterIP alone moves clusterIPs with it, so immutability is what answers', () => {
+  const spec = { clusterIP: '10.43.0.20', clusterIPs: ['10.43.0.20'], ports: [{ port: 80 }] };
+  const old = create(services, svc(spec)).obj;
+  assert.deepEqual(update(services, { ...old, spec: { ...old.spec, clusterIP: 'None' } }, old).errors, ['spec.clusterIPs[0]: Invalid value: ["None"]: may not change once set']);
+  // a PUT without the allocated values keeps them
+  const { clusterIP: _a, clusterIPs: _b, ...rest } = old.spec;
+  const put = update(services, { ...old, spec: rest }, old);
+  assert.deepEqual([put.errors, put.obj.spec.clusterIPs], [[], ['10.43.0.20']]);
+  assert.deepEqual(update(services, svc({ ...spec, type: 'ClusterIP', healthCheckNodePort: 30000 }), old).errors,
+    ["spec.healthCheckNodePort: Invalid value: 30000: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"]);
+});
