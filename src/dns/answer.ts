@@ -98,6 +98,8 @@ export function answerQuestion(q: Question, view: ClusterView, opts: ZoneOptions
   const clusterIPs = (): string[] => (svc.spec?.clusterIPs ?? [svc.spec?.clusterIP]).filter((ip: string | undefined) => ip && ip !== 'None');
 
   if (n === 3) {
+    // a headless Service without a ready endpoint has no records at all (CoreDNS: errNoItems)
+    if (headless && !endpoints.length) return nxdomain();
     if (type === 'SRV') return reply(...srv(svc, undefined, undefined));
     return reply(addressRecords(q.name, headless ? endpoints.map((e) => e.ip) : clusterIPs()));
   }

@@ -90,14 +90,15 @@ test('headless Service: one A per ready endpoint; endpoint names by hostname or 
   assert.equal(ask(v, 'db-9.db.default.svc.cluster.local', 'A')!.rcode, 'NXDOMAIN');
 });
 
-test('a headless Service without ready endpoints is an empty answer, not NXDOMAIN', () => {
+test('a headless Service without ready endpoints has no name at all: NXDOMAIN (CoreDNS errNoItems)', () => {
   const services = new Store<KObject>();
   services.set(svc('empty', { clusterIP: 'None' }));
   const v = new ClusterView(new Lister(services), new Lister(new Store<KObject>()));
-  const r = ask(v, 'empty.default.svc.cluster.local', 'A')!;
-  assert.equal(r.rcode, 'NOERROR');
-  assert.equal(r.answers!.length, 0);
-  assert.equal(r.authorities![0].type, 'SOA');
+  for (const t of ['A', 'AAAA', 'SRV'] as const) {
+    const r = ask(v, 'empty.default.svc.cluster.local', t)!;
+    assert.equal(r.rcode, 'NXDOMAIN', t);
+    assert.equal(r.authorities![0].type, 'SOA');
+  }
 });
 
 test('ns.dns.<zone> resolves to the kube-dns Service', () => {
@@ -141,14 +142,14 @@ test('ExternalName Service answers a CNAME to the external name', () => {
   }
 });
 
-test('PTR for ClusterIPs and headless endpoints; unknown reverse names are not ours', () => {
+test('PTR for ClusterIPs and for the endpoints of Services; unknown reverse names are not ours', () => {
   const v = fixture();
   assert.deepEqual(data(ask(v, '5.5.43.10.in-addr.arpa', 'PTR')), ['web.default.svc.cluster.local']);
   assert.deepEqual(data(ask(v, reverseName('10.42.0.10'), 'PTR')), ['db-0.db.default.svc.cluster.local']);
   assert.deepEqual(data(ask(v, reverseName('10.42.0.12'), 'PTR')), ['10-42-0-12.db.default.svc.cluster.local']);
   assert.deepEqual(data(ask(v, reverseName('fd00:43::7'), 'PTR')), ['dual.other.svc.cluster.local']);
-  // endpoints of a ClusterIP Service do not get PTRs (the spec's PTRs are for headless endpoints)
-  assert.equal(ask(v, reverseName('10.42.0.50'), 'PTR'), undefined);
+  // an endpoint of a ClusterIP Service is named by its dashed IP (CoreDNS serviceRecordForIP)
+  assert.deepEqual(data(ask(v, reverseName('10.42.0.50'), 'PTR')), ['10-42-0-50.web.default.svc.cluster.local']);
   assert.equal(ask(v, '9.9.9.9.in-addr.arpa', 'PTR'), undefined);
 });
 

@@ -83,7 +83,7 @@ export class ClusterView {
     return [...seen.values()];
   }
 
-  /** names for a reverse lookup: Services by ClusterIP, endpoints of headless Services by address */
+  /** names for a reverse lookup: Services by ClusterIP, endpoints of Services by address */
   ptr(ip: string): string[] {
     this.rebuild();
     return this.ptrs.get(canonicalIP(ip)) ?? [];
@@ -111,12 +111,25 @@ export class ClusterView {
     for (const svc of this.services.list()) {
       const base = `${svc.metadata.name}.${svc.metadata.namespace}.svc.${this.zone}`;
       if (svc.spec?.type === 'ExternalName') continue;
-      if (isHeadless(svc)) {
-        for (const ep of this.endpoints(svc)) add(ep.ip, `${endpointLabel(ep)}.${base}`);
-      } else {
+      if (!isHeadless(svc)) {
         const ips: string[] = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
         for (const ip of ips) if (ip && ip !== 'None') add(ip, base);
       }
+    }
+    // an address that is no ClusterIP names the endpoints of every Service it backs (CoreDNS
+    // serviceRecordForIP): those with a hostname if there are any, else all by dashed IP
+    const named = new Map<string, string[]>(), dashed = new Map<string, string[]>();
+    for (const svc of this.services.list()) {
+      if (svc.spec?.type === 'ExternalName') continue;
+      const base = `${svc.metadata.name}.${svc.metadata.namespace}.svc.${this.zone}`;
+      for (const ep of this.endpoints(svc)) {
+        const into = ep.hostname ? named : dashed;
+        const k = canonicalIP(ep.ip);
+        into.set(k, [...(into.get(k) ?? []), `${endpointLabel(ep)}.${base}`]);
+      }
+    }
+    for (const ip of new Set([...named.keys(), ...dashed.keys()])) {
+      if (!ptrs.has(ip)) ptrs.set(ip, [...new Set(named.get(ip) ?? dashed.get(ip))]); // a ClusterIP answers first
     }
     this.ptrs = ptrs;
   }
