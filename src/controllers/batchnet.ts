@@ -1,9 +1,10 @@
-// Descriptor-table entries for the Job, CronJob, TTL-after-finished, Endpoints and EndpointSlice
-// controllers. Job and CronJob time is read from clockFromEnv() (K8TS_CLOCK_OFFSET / K8TS_CLOCK_RATE).
+// Descriptor-table entries for the Job, CronJob, TTL-after-finished, Endpoints, EndpointSlice and
+// EndpointSlice mirroring controllers. Job and CronJob time is read from clockFromEnv() (K8TS_CLOCK_OFFSET / K8TS_CLOCK_RATE).
 import { clockFromEnv } from '../util/clock.js';
 import { CronJobController } from './cronjob.js';
 import { EndpointsController } from './endpoints.js';
 import { EndpointSliceController } from './endpointslice.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring.js';
 import type { ControllerDescriptor } from './index.js';
 import { JobController } from './job.js';
 import { TTLAfterFinishedController } from './ttlafterfinished.js';
@@ -28,5 +29,9 @@ export const batchAndEndpointDescriptors: ControllerDescriptor[] = [
   {
     name: 'endpointslice-controller',
     start: (ctx, signal) => new EndpointSliceController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(5, signal),
+  },
+  {
+    name: 'endpointslice-mirroring-controller',
+    start: (ctx, signal) => new EndpointSliceMirroringController({ client: ctx.client, informers: ctx.informers, log: ctx.log }).run(5, signal),
   },
 ];

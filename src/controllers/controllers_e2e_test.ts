@@ -242,6 +242,29 @@ describe('controllers against a real server with kubectl', { timeout: 180_000 },
     assert.match(bad.stderr, /spec.groupPriorityMinimum: Invalid value: 30000: must be positive and less than 20000/);
   });
 
+  it('mirrors the Endpoints of a Service without a selector into EndpointSlices, and follows their changes', async () => {
+    k(['create', 'namespace', 'mirror']);
+    k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: 'mirror' }, spec: { ports: [{ name: 'pg', port: 5432 }] } },
+      { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'db', namespace: 'mirror', labels: { team: 'data' } }, subsets: [{ addresses: [{ ip: '10.42.9.1', hostname: 'db-0' }], notReadyAddresses: [{ ip: '10.42.9.2' }], ports: [{ name: 'pg', port: 5432 }] }] },
+    ] }));
+    const slices = () => JSON.parse(k(['get', 'endpointslices', '-n', 'mirror', '-l', 'kubernetes.io/service-name=db', '-o', 'json'])).items;
+    await eventually('a mirrored slice', () => slices().length === 1);
+    const [s0] = slices();
+    assert.equal(s0.metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslicemirroring-controller.k8s.io');
+    assert.equal(s0.metadata.labels.team, 'data');
+    assert.match(s0.metadata.name, /^db-[a-z0-9]{5}$/);
+    assert.deepEqual(s0.metadata.ownerReferences.map((o: any) => [o.kind, o.name, o.controller]), [['Endpoints', 'db', true]]);
+    assert.deepEqual(s0.ports, [{ name: 'pg', port: 5432, protocol: 'TCP' }]);
+    assert.deepEqual(s0.endpoints, [{ addresses: ['10.42.9.1'], conditions: { ready: true }, hostname: 'db-0' }, { addresses: ['10.42.9.2'], conditions: { ready: false } }]);
+    k(['patch', 'endpoints', 'db', '-n', 'mirror', '--type=merge', '-p', JSON.stringify({ subsets: [{ addresses: [{ ip: '10.42.9.3' }], ports: [{ name: 'pg', port: 5432 }] }] })]);
+    await eventually('the change mirrored', () => JSON.stringify(slices()[0]?.endpoints) === JSON.stringify([{ addresses: ['10.42.9.3'], conditions: { ready: true } }]));
+    // a Service that gets a selector is the EndpointSlice controller's: the mirrored slice goes
+    k(['patch', 'service', 'db', '-n', 'mirror', '--type=merge', '-p', '{"spec":{"selector":{"app":"db"}}}']);
+    await eventually('no mirrored slice', () => !slices().some((s: any) => s.metadata.labels['endpointslice.kubernetes.io/managed-by'] === 'endpointslicemirroring-controller.k8s.io'));
+    k(['delete', 'namespace', 'mirror', '--wait=false']);
+  });
+
   it('holds the kube-controller-manager Lease in kube-system', () => {
     const lease = JSON.parse(k(['get', 'lease', 'kube-controller-manager', '-n', 'kube-system', '-o', 'json']));
     assert.ok(lease.spec.holderIdentity);
