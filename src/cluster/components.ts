@@ -5,12 +5,15 @@ export interface ComponentOptions {
   containerRuntimeEndpoint?: string;
   /** for the service proxy (defaults 10.43.0.0/16, 10.42.0.0/16) */
   serviceCidr?: string; clusterCidr?: string;
+  /** the API server's port: no LoadBalancer may take it on the node (nor the kubelet's) */
+  apiPort?: number;
 }
 
 export async function startControllers(opts: ComponentOptions): Promise<() => Promise<void>> {
   const stops: (() => Promise<void> | void)[] = [];
   /** what the node serves on its own address (the ingress's ports): the proxy's ServiceLB leaves them alone */
   const nodePorts: { protocol: string; port: number }[] = [];
+  for (const port of [opts.apiPort, Number(process.env.K8TS_KUBELET_PORT ?? 10250)]) if (port) nodePorts.push({ protocol: 'TCP', port });
   if (!opts.disable.includes('controllers')) {
     const { runControllers } = await import('../controllers/index.js');
     stops.push(await runControllers({ kubeconfigPath: opts.kubeconfigPath, dataDir: opts.dataDir, log: opts.log }));

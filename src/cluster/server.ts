@@ -72,7 +72,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   stops.push(() => clearInterval(reconcile));
   const { startControllers } = await import('./components.js');
   stops.push(await startControllers({ kubeconfigPath, dataDir: cfg.dataDir, disable: cfg.disable, log: cfg.log, simulatedNodes: cfg.simulatedNodes, containerRuntimeEndpoint: cfg.containerRuntimeEndpoint,
-    serviceCidr: cfg.serviceCidr, clusterCidr: cfg.clusterCidr }));
+    serviceCidr: cfg.serviceCidr, clusterCidr: cfg.clusterCidr, apiPort: api.port }));
   return {
     api, backend, kubeconfigPath, url,
     async stop() {

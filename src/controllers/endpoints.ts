@@ -156,7 +156,7 @@ export class EndpointsController {
     else delete annotations[lastChangeTriggerTimeAnnotation];
     const ep: KObject = {
       apiVersion: 'v1', kind: 'Endpoints',
-      metadata: { name, namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+      metadata: { name, namespace, ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) },
       subsets,
     };
     try {

@@ -18,6 +18,8 @@ export interface ServicePortInfo {
   nodePort?: number;
   /** LoadBalancer ingress IPs and externalIPs: reached through the external chain */
   externalIPs: string[];
+  /** the LoadBalancer ingress IPs among them */
+  loadBalancerIPs: string[];
   /** externalTrafficPolicy Local: external traffic keeps its source and goes to this node's endpoints only */
   externalLocal: boolean;
   /** sessionAffinity ClientIP timeout in seconds */
@@ -69,7 +71,7 @@ export function servicePorts(svc: KObject, slices: KObject[], nodeName?: string)
     out.push({
       key: `${service}/${protocol}/${name}`, service, protocol, clusterIP: spec.clusterIP, port: p.port,
       nodePort: (spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort ? p.nodePort : undefined,
-      externalIPs: ext, affinityTimeout: affinity,
+      externalIPs: ext, loadBalancerIPs: lb, affinityTimeout: affinity,
       externalLocal: spec.externalTrafficPolicy === 'Local' && (ext.length > 0 || !!p.nodePort),
       endpoints: [...eps.values()].sort((a, b) => ipNum(a.ip) - ipNum(b.ip) || a.port - b.port),
     });

@@ -110,6 +110,16 @@ export function baseRuleset(c: RulesConfig): string {
   return l.join('\n') + '\n';
 }
 
+/**
+ * the addresses external traffic to a port arrives at: its externalIPs and load-balancer IPs, and
+ * the node's loopback addresses when a load-balancer IP is the node's own (as k3s's ServiceLB,
+ * whose hostPorts also answer on localhost)
+ */
+function externalAddresses(c: RulesConfig, sp: ServicePortInfo): string[] {
+  const onNode = (sp.loadBalancerIPs ?? []).some((ip) => c.nodePortIPs.includes(ip));
+  return onNode ? [...new Set([...sp.externalIPs, ...c.nodePortIPs.filter((ip) => ip.startsWith('127.'))])] : sp.externalIPs;
+}
+
 /** the chains, sets and elements of one Service (all its ports) */
 export function serviceProgram(c: RulesConfig, ports: ServicePortInfo[]): Program {
   const p = emptyProgram();
@@ -118,7 +128,7 @@ export function serviceProgram(c: RulesConfig, ports: ServicePortInfo[]): Progra
     const proto = sp.protocol;
     if (!sp.endpoints.length) {
       p.elements.set(`no-endpoint-services|${sp.clusterIP} . ${proto} . ${sp.port}`, 'goto reject-chain');
-      for (const ip of sp.externalIPs) p.elements.set(`no-endpoint-services|${ip} . ${proto} . ${sp.port}`, 'goto reject-chain');
+      for (const ip of externalAddresses(c, sp)) p.elements.set(`no-endpoint-services|${ip} . ${proto} . ${sp.port}`, 'goto reject-chain');
       if (sp.nodePort) p.elements.set(`no-endpoint-nodeports|${proto} . ${sp.nodePort}`, 'goto reject-chain');
       continue;
     }
@@ -164,7 +174,7 @@ export function serviceProgram(c: RulesConfig, ports: ServicePortInfo[]): Progra
         } else rules.push('drop');
         p.chains.set(ext, rules);
       }
-      for (const ip of sp.externalIPs) p.elements.set(`service-ips|${ip} . ${proto} . ${sp.port}`, `goto ${q(ext)}`);
+      for (const ip of externalAddresses(c, sp)) p.elements.set(`service-ips|${ip} . ${proto} . ${sp.port}`, `goto ${q(ext)}`);
       if (sp.nodePort) p.elements.set(`service-nodeports|${proto} . ${sp.nodePort}`, `goto ${q(ext)}`);
     }
   }

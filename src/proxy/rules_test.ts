@@ -70,6 +70,7 @@ test('without ready endpoints: reject elements for the ClusterIP, NodePort and L
     ['cluster-ips|10.43.0.21', ''],
     ['no-endpoint-services|10.43.0.21 . tcp . 8443', 'goto reject-chain'],
     ['no-endpoint-services|192.168.1.5 . tcp . 8443', 'goto reject-chain'],
+    ['no-endpoint-services|127.0.0.1 . tcp . 8443', 'goto reject-chain'],
     ['no-endpoint-nodeports|tcp . 30123', 'goto reject-chain'],
   ]);
 });
@@ -80,7 +81,12 @@ test('NodePort and LoadBalancer traffic goes through an external chain that masq
   const ext = [...p.chains.keys()].find((c) => c.startsWith('external-'))!;
   assert.deepEqual(p.chains.get(ext), ['meta mark set meta mark or 0x4000', `goto ${serviceChain('ns1/lb/tcp/https')}`]);
   assert.equal(p.elements.get('service-ips|192.168.1.5 . tcp . 8443'), `goto ${ext}`);
+  // the load-balancer IP is the node's own (ServiceLB): its port answers on localhost too
+  assert.equal(p.elements.get('service-ips|127.0.0.1 . tcp . 8443'), `goto ${ext}`);
   assert.equal(p.elements.get('service-nodeports|tcp . 30123'), `goto ${ext}`);
+  // an externalIP is not the node's load balancer: no localhost
+  const e = serviceProgram(cfg, servicePorts(svc('ext', { clusterIP: '10.43.0.22', externalIPs: ['192.168.1.5'] }), [slice('ext', [{ ip: '10.42.0.5' }])]));
+  assert.equal(e.elements.get('service-ips|127.0.0.1 . tcp . 80'), undefined);
   assert.ok(p.chains.get(endpointChain('ns1/lb/tcp/https', '10.42.0.5', 443))!.includes('meta l4proto tcp dnat ip to 10.42.0.5:443'));
 });
 
