@@ -75,8 +75,11 @@ export function claimOwnerRefs(claim: KObject | undefined, set: KObject, pod: KO
   const policy = set.spec?.persistentVolumeClaimRetentionPolicy ?? {};
   const mine = new Set([set.metadata.uid, pod?.metadata.uid]);
   const refs = (claim?.metadata.ownerReferences ?? []).filter((r) => !mine.has(r.uid) && r.kind !== 'StatefulSet');
-  if (policy.whenDeleted === 'Delete') refs.push(plainRef(set));
-  if (policy.whenScaled === 'Delete' && condemned && pod?.metadata.uid) refs.push(plainRef(pod));
+  // a claim whose pod is scaled away goes with the pod (the set lets go of it, as upstream's
+  // updateClaimOwnerRefForSetAndPod), any other one with the set if it says so
+  const withPod = policy.whenScaled === 'Delete' && condemned && !!pod?.metadata.uid;
+  if (policy.whenDeleted === 'Delete' && !withPod) refs.push(plainRef(set));
+  if (withPod) refs.push(plainRef(pod!));
   return refs;
 }
 

@@ -86,7 +86,8 @@ test('Parallel creates all pods at once; whenScaled=Delete makes condemned pods 
   update(f, (s) => { s.spec.replicas = 2; });
   await eventually('db-2 deleted', () => !f.get(coll.pods, 'default', 'db-2'));
   const c2 = f.get(coll.pvcs, 'default', 'data-db-2')!;
-  assert.ok(c2.metadata.ownerReferences!.some((r) => r.kind === 'Pod' && r.uid === uid2), 'the condemned pod owns its claim (the garbage collector removes it)');
+  // the condemned pod alone owns its claim, so the garbage collector removes it with the pod
+  assert.deepEqual(c2.metadata.ownerReferences!.map((r) => [r.kind, r.uid]), [['Pod', uid2]]);
 });
 
 test('RollingUpdate with partition updates from the highest ordinal down to the partition', async (t) => {
