@@ -5,10 +5,10 @@
 // (upstream's syncFrequency). Sandboxes of pods no longer in the API are torn down.
 import type { KObject } from '../api/types.js';
 import {
-  EventRecorder, isAlreadyExists, isConflict, isNotFound, ItemExponentialFailureRateLimiter, leases, microTime, SharedInformer,
+  EventRecorder, isAlreadyExists, isConflict, isNotFound, ItemExponentialFailureRateLimiter, leases, microTime, rfc3339, SharedInformer,
   WorkQueue, type RestClient,
 } from '../client/index.js';
-import { type CriClient } from './cri/client.js';
+import { criMessage, type CriClient } from './cri/client.js';
 import { maxPods, memoryKi, nodeObject, type NodeFacts } from './node.js';
 import { currentNodeStatus } from './nodestatus.js';
 import {
@@ -347,6 +347,12 @@ export class Kubelet {
       // finished: release the network, keep the exited containers for their logs
       this.prober.removePod(uid);
       for (const sb of sandboxes) if (sb.state === 'SANDBOX_READY') await cri.call('StopPodSandbox', { podSandboxId: sb.id });
+      // with the sandbox gone, the pod is no longer ready to start containers (upstream reports False)
+      const conds: any[] = pod.status?.conditions ?? [];
+      if (conds.some((c) => c.type === 'PodReadyToStartContainers' && c.status === 'True')) {
+        const conditions = conds.map((c) => (c.type === 'PodReadyToStartContainers' ? { ...c, status: 'False', lastTransitionTime: rfc3339() } : c));
+        await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status: { conditions } } });
+      }
       return;
     }
     // pod admission (upstream's sysctl allowlist): a new pod asking for an unsafe sysctl is refused
@@ -566,7 +572,7 @@ export class Kubelet {
     try {
       ({ containerId } = await cri.call('CreateContainer', { podSandboxId: s.sandboxId, config, sandboxConfig: s.sandboxConfig }));
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = criMessage(e);
       this.repeatingEvent(pod, c, 'Warning', 'Failed', `Error: ${message}`);
       wake(10_000);
       return { status: latest, previous: latest, waiting: { reason: 'CreateContainerError', message } };
@@ -575,7 +581,7 @@ export class Kubelet {
     try {
       await cri.call('StartContainer', { containerId });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = criMessage(e);
       this.repeatingEvent(pod, c, 'Warning', 'Failed', `Error: ${message}`);
       wake(10_000);
       return { status: latest, previous: latest, waiting: { reason: 'RunContainerError', message } };

@@ -237,6 +237,8 @@ test('kubelet lifecycle: init containers, probes, hooks and graceful termination
       assert.equal(proxy.restartCount, 0);
       assert.ok(Date.parse(proxy.state.terminated.finishedAt) >= Date.parse(p.status.containerStatuses[0].state.terminated.finishedAt));
       assert.ok(events('side-done').some((e) => e.reason === 'Killing' && e.involvedObject.fieldPath === 'spec.initContainers{proxy}'));
+      // a finished pod's sandbox is stopped: not ready to start containers any more
+      await until('PodReadyToStartContainers False', () => getPod('side-done').status.conditions.find((c: any) => c.type === 'PodReadyToStartContainers' && c.status === 'False'), 30_000);
       kc(kcfg, ['delete', 'pod', 'side-done', '--grace-period=0']);
     });
 

@@ -7,10 +7,22 @@ import { criDescriptor, type ImageMethod, type RuntimeMethod } from './proto.js'
 const packageDefinition = protoLoader.fromJSON(criDescriptor as Parameters<typeof protoLoader.fromJSON>[0], { keepCase: false, longs: Number, enums: String, defaults: true, arrays: true, objects: true });
 const pkg = grpc.loadPackageDefinition(packageDefinition) as any;
 
+/** a gRPC code as Go's codes.Code prints it (NOT_FOUND -> NotFound, CANCELLED -> Canceled) */
+function goCode(code: grpc.status): string {
+  if (code === grpc.status.CANCELLED) return 'Canceled';
+  return String(grpc.status[code] ?? code).toLowerCase().replace(/(^|_)([a-z])/g, (_m, _u, ch: string) => ch.toUpperCase());
+}
+
+/** a runtime's error, worded as the kubelet sees one from grpc-go: "rpc error: code = NotFound desc = ..." */
 export class CriError extends Error {
   constructor(readonly method: string, readonly code: grpc.status, readonly details: string) {
-    super(`CRI ${method}: ${details || grpc.status[code]}`);
+    super(`rpc error: code = ${goCode(code)} desc = ${details}`);
   }
+}
+
+/** what upstream's kubelet shows of a runtime error in events and container statuses (the status message alone) */
+export function criMessage(e: unknown): string {
+  return e instanceof CriError ? e.details : e instanceof Error ? e.message : String(e);
 }
 
 export function isCriNotFound(e: unknown): boolean { return e instanceof CriError && e.code === grpc.status.NOT_FOUND; }
