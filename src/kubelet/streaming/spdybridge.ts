@@ -68,6 +68,17 @@ function withoutWindowUpdates(sock: net.Socket): void {
 /** how long after the runtime took the streams its attach is taken to be live, and how long live output may lag the log, ms */
 const attachSettleMs = 100;
 
+/** whether an error-channel Status says the attach itself failed (not an exit code) */
+function attachRefused(raw: Buffer): boolean {
+  if (!raw.length) return false;
+  try {
+    const st = JSON.parse(raw.toString('utf8'));
+    return st?.status === 'Failure' && st?.reason !== 'NonZeroExitCode';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * bridges `client` to the runtime's session over `sock` (from dialSpdy). Resolves when both are closed.
  * The error channel gets the runtime's Status as one message, after stdout and stderr have drained.
@@ -129,6 +140,8 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
     }, 10);
   };
   for (const [s, ch] of outputs) s.on('data', onOutput(ch));
+  const status: Buffer[] = [];
+  error.on('data', (d: Buffer) => status.push(d));
   let replayed: Promise<void> = Promise.resolve();
   if (replay && outputs.length) {
     held = new Map(outputs.map(([, ch]) => [ch, []]));
@@ -138,10 +151,14 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
         await settle();
         const h = held!;
         held = undefined;
+        // an attach the runtime refused (the container exited meanwhile: a Failure status, not the
+        // Success of an attach that ran to the end) replays nothing: the client falls back to the
+        // logs, which would print the same output again
+        const refused = attachRefused(Buffer.concat(status));
         for (const [, ch] of outputs) {
           const live = Buffer.concat(h.get(ch)!);
           const before = ch === channel.stdout ? logged.stdout : logged.stderr;
-          const cut = replayCut(before, live);
+          const cut = refused ? 0 : replayCut(before, live);
           if (cut) send(frame(ch, before.subarray(0, cut)));
           if (live.length) send(frame(ch, live));
         }
@@ -153,8 +170,6 @@ export function bridgeSpdy(client: WebSocket, sock: net.Socket, opts: StreamOpti
         for (const [, ch] of outputs) for (const d of h?.get(ch) ?? []) send(frame(ch, d));
       });
   }
-  const status: Buffer[] = [];
-  error.on('data', (d: Buffer) => status.push(d));
 
   return new Promise<void>((resolve) => {
     let finished = false;

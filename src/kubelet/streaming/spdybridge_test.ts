@@ -166,3 +166,49 @@ test('output the client has not read yet when the runtime closes the connection 
   assert.equal(code, 1000);
   assert.equal(received, payload.length);
 });
+
+/** a runtime whose attach answers at once with `status` on the error stream, then closes */
+function answeringRuntime(status: object): http.Server {
+  const server = http.createServer((_req, res) => { res.writeHead(400); res.end(); });
+  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+    const session = new SpdySession(socket, { server: true });
+    const streams = new Map<string, SpdyStream>();
+    session.on('stream', (s: SpdyStream) => {
+      s.reply();
+      streams.set(headerValue(s.headers, 'streamtype') ?? '', s);
+      if (streams.size < 3) return;
+      streams.get('stdout')!.end();
+      streams.get('stderr')!.end();
+      streams.get('error')!.end(JSON.stringify(status));
+      setTimeout(() => session.close(), 50);
+    });
+  });
+  return server;
+}
+
+test('the first attach replays what the container wrote, unless the runtime refused the attach (kubectl then reads the logs)', async () => {
+  const cases: [object, string][] = [
+    [{ metadata: {}, status: 'Success' }, 'hi\n'],
+    [{ metadata: {}, status: 'Failure', reason: 'InternalError', message: 'error attaching to container: container is in CONTAINER_EXITED state' }, ''],
+  ];
+  for (const [status, want] of cases) {
+    const server = answeringRuntime(status);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }));
+    const target = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/attach/tok`);
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (p) => pickProtocol(p) ?? false });
+    closers.push(() => new Promise((r) => wss.close(() => r())));
+    const opts = { stdin: false, stdout: true, stderr: true, tty: false };
+    const bridged = new Promise<void>((resolve) => wss.on('connection', (client) => {
+      void dialSpdy(target).then((sock) => bridgeSpdy(client, sock, opts, undefined, async () => ({ stdout: Buffer.from('hi\n'), stderr: Buffer.alloc(0) }))).then(resolve);
+    }));
+    await new Promise<void>((r) => wss.once('listening', r));
+    const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, [protocolV5]);
+    const out: string[] = [];
+    ws.on('message', (d: Buffer) => { const f = parseFrame(d)!; if (f.ch === channel.stdout) out.push(f.data.toString()); });
+    await new Promise<void>((r) => ws.once('close', () => r()));
+    await bridged;
+    assert.equal(out.join(''), want, JSON.stringify(status));
+  }
+});
