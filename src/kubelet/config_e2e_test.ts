@@ -181,6 +181,10 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       const p = getPod('badhost');
       assert.equal(p.status.phase, 'Pending');
       assert.equal(p.status.containerStatuses?.[0]?.state?.waiting?.reason ?? 'ContainerCreating', 'ContainerCreating');
+      // no image work for a pod whose volumes are not set up
+      const imageEvents = (JSON.parse(kc(kcfg, ['get', 'events', '-n', ns, '-o', 'json'])).items as any[])
+        .filter((e) => e.involvedObject?.name === 'badhost' && ['Pulling', 'Pulled', 'Created'].includes(e.reason));
+      assert.deepEqual(imageEvents, []);
     });
     await t.test('a persistentVolumeClaim: the local-path volume is mounted', async () => {
       apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });

@@ -538,6 +538,7 @@ export class Kubelet {
       return this.probed(s, c, (await cri.call('ContainerStatus', { containerId: latest.id })).status, previous);
     }
     if (attempt === undefined) return this.probed(s, c, latest, previous);
+    if (!this.podConfig.volumesReady(pod)) { wake(2000); return { status: latest, previous: latest, waiting: { reason: 'ContainerCreating' } }; }
 
     const err = await this.images.ensure(pod, c, s.sandboxConfig, (type, reason, message) => {
       if (type === 'Warning' || reason === 'BackOff') this.repeatingEvent(pod, c, type, reason, message);

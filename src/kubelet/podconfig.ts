@@ -86,6 +86,11 @@ export class PodConfig {
     st.failed = failed;
   }
 
+  /** whether every volume of the pod is set up (until then, as upstream, no image is pulled and no container made) */
+  volumesReady(pod: KObject): boolean {
+    return !this.pods.get(pod.metadata.uid!)?.failed.length;
+  }
+
   /** the CRI ContainerConfig for one container attempt; throws ContainerConfigError when it cannot be built */
   async containerConfig(pod: KObject, c: any, attempt: number, podIP: string): Promise<any> {
     const uid = pod.metadata.uid!;
