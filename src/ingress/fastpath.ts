@@ -39,6 +39,7 @@ export interface FastPathOptions {
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+const LF2 = Buffer.from('\n\n');
 /** node's default limit for a request head (--max-http-header-size) */
 const maxRequestHead = 16 * 1024;
 const maxResponseHead = 64 * 1024;
@@ -344,18 +345,27 @@ class Exchange {
     this.answered = true;
     if (this.mode === 'head') {
       const b = this.rbuf ? Buffer.concat([this.rbuf, d]) : d;
-      const end = b.indexOf(CRLF2);
+      let end = b.indexOf(CRLF2), sep = 4;
+      let head = end < 0 ? undefined : this.responseHead(b.toString('latin1', 0, end));
+      if (head === undefined) {
+        // a head whose lines end in a bare LF (a hand-written CGI script, say): accepted, as nginx
+        // and Go's HTTP client do, and passed on with CRLFs
+        const lf = b.indexOf(LF2);
+        if (lf >= 0 && (end < 0 || lf < end)) {
+          end = lf; sep = 2;
+          head = this.responseHead(b.toString('latin1', 0, lf).replace(/\r?\n/g, '\r\n').replace(/\r$/, ''));
+        }
+      }
       if (end < 0) {
         if (b.length > maxResponseHead) { this.fail(502, 'invalid response from the backend'); return; }
         this.rbuf = b === d ? Buffer.from(d) : b;
         return;
       }
       this.rbuf = undefined;
-      const head = this.responseHead(b.toString('latin1', 0, end));
       if (head === undefined) { this.fail(502, 'invalid response from the backend'); return; }
-      if (head === '') { if (b.length > end + 4) this.upData(b.subarray(end + 4)); return; } // 1xx: another head follows
+      if (head === '') { if (b.length > end + sep) this.upData(b.subarray(end + sep)); return; } // 1xx: another head follows
       this.headSent = true;
-      const rest = b.subarray(end + 4);
+      const rest = b.subarray(end + sep);
       const mode = this.mode as Exchange['mode']; // responseHead chose it
       if (mode === 'length' && rest.length >= this.left) {
         // the whole (small) answer arrived: head and body in one write

@@ -392,3 +392,17 @@ test('a request head that trickles in is cut off after the idle timeout (slowlor
   assert.ok(Date.now() - t0 < 2000, 'closed within a few idle periods');
   assert.equal(b.seen.length, 0);
 });
+
+test('a backend answering with bare LF line endings (a CGI script) is passed on with CRLFs, as nginx does', async () => {
+  const raw = await listen(net.createServer((s) => {
+    // the head in two writes: the end of the head arrives with the body
+    s.on('data', () => { s.write('HTTP/1.1 200 OK\ncontent-type: text/plain\n'); setTimeout(() => s.write('content-length: 5\n\nhello\r\n\r\n'), 20); });
+  }));
+  const p = await fastTo({ target: { host: '127.0.0.1', port: raw } });
+  const c = new Raw(p).send('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+  await c.until((d) => d.endsWith('hello'), 'the response');
+  assert.match(c.data, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(c.data, /\r\ncontent-type: text\/plain\r\n/i);
+  assert.match(c.data, /\r\n\r\nhello$/);
+  c.end();
+});
