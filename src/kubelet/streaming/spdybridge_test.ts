@@ -37,32 +37,42 @@ test('streamOptions and runningContainerId follow upstream kubelet rules', () =>
   assert.throws(() => runningContainerId(pod, 'b'), /container not found \("b"\)/);
 });
 
-/** a runtime stream server: uppercases stdin to stdout until stdin's FIN, then exit code 7 */
-function fakeRuntime(): { server: http.Server; seen: string[] } {
-  const seen: string[] = [];
+/**
+ * a runtime stream server: answers the SPDY upgrade, and once `count` streams are open hands them
+ * (by stream type) to `ready`
+ */
+function spdyRuntime(count: number, ready: (streams: Map<string, SpdyStream>, session: SpdySession, socket: Duplex) => void, onUpgrade?: (req: http.IncomingMessage) => void): http.Server {
   const server = http.createServer((_req, res) => { res.writeHead(400); res.end('Upgrade request required'); });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    seen.push(`${req.method} ${req.url} ${req.headers.upgrade} ${req.headers['x-stream-protocol-version']}`);
+    onUpgrade?.(req);
     socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
     if (head.length) socket.unshift(head);
     const session = new SpdySession(socket, { server: true });
     const streams = new Map<string, SpdyStream>();
-    session.on('stream', (s: SpdyStream) => {
-      s.reply();
-      streams.set(headerValue(s.headers, 'streamtype') ?? '', s);
-      if (streams.size < 4) return;
-      const [stdin, stdout, stderr, error] = ['stdin', 'stdout', 'stderr', 'error'].map((k) => streams.get(k)!);
-      seen.push([...streams.keys()].sort().join(','));
-      stdin.on('data', (d: Buffer) => stdout.write(d.toString().toUpperCase()));
-      stdin.on('end', () => {
-        stderr.write('eof');
-        stdout.end();
-        stderr.end();
-        error.end(JSON.stringify({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } }));
-        session.close();
-      });
+    session.on('stream', (st: SpdyStream) => {
+      st.reply();
+      streams.set(headerValue(st.headers, 'streamtype') ?? '', st);
+      if (streams.size === count) ready(streams, session, socket);
     });
   });
+  return server;
+}
+
+/** a runtime stream server: uppercases stdin to stdout until stdin's FIN, then exit code 7 */
+function fakeRuntime(): { server: http.Server; seen: string[] } {
+  const seen: string[] = [];
+  const server = spdyRuntime(4, (streams, session) => {
+    const [stdin, stdout, stderr, error] = ['stdin', 'stdout', 'stderr', 'error'].map((k) => streams.get(k)!);
+    seen.push([...streams.keys()].sort().join(','));
+    stdin.on('data', (d: Buffer) => stdout.write(d.toString().toUpperCase()));
+    stdin.on('end', () => {
+      stderr.write('eof');
+      stdout.end();
+      stderr.end();
+      error.end(JSON.stringify({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } }));
+      session.close();
+    });
+  }, (req) => seen.push(`${req.method} ${req.url} ${req.headers.upgrade} ${req.headers['x-stream-protocol-version']}`));
   return { server, seen };
 }
 
@@ -135,21 +145,12 @@ test('output the client has not read yet when the runtime closes the connection 
   // containerd's stream server writes everything, then closes the connection: a slow client must
   // still get all of it (a `kubectl cp` from a pod lost its tail this way)
   const payload = Buffer.alloc(12 << 20, 'x');
-  const server = http.createServer();
-  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
-    const session = new SpdySession(socket, { server: true });
-    const streams = new Map<string, SpdyStream>();
-    session.on('stream', (s: SpdyStream) => {
-      s.reply();
-      streams.set(headerValue(s.headers, 'streamtype') ?? '', s);
-      if (streams.size < 2) return;
-      const out = streams.get('stdout')!.id;
-      for (let i = 0; i < payload.length; i += 32 * 1024) socket.write(dataFrame(out, payload.subarray(i, i + 32 * 1024)));
-      socket.write(dataFrame(out, Buffer.alloc(0), true));
-      socket.write(dataFrame(streams.get('error')!.id, Buffer.alloc(0), true));
-      socket.end(() => socket.destroy());
-    });
+  const server = spdyRuntime(2, (streams, _session, socket) => {
+    const out = streams.get('stdout')!.id;
+    for (let i = 0; i < payload.length; i += 32 * 1024) socket.write(dataFrame(out, payload.subarray(i, i + 32 * 1024)));
+    socket.write(dataFrame(out, Buffer.alloc(0), true));
+    socket.write(dataFrame(streams.get('error')!.id, Buffer.alloc(0), true));
+    socket.end(() => socket.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }));
@@ -169,22 +170,12 @@ test('output the client has not read yet when the runtime closes the connection 
 
 /** a runtime whose attach answers at once with `status` on the error stream, then closes */
 function answeringRuntime(status: object): http.Server {
-  const server = http.createServer((_req, res) => { res.writeHead(400); res.end(); });
-  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
-    const session = new SpdySession(socket, { server: true });
-    const streams = new Map<string, SpdyStream>();
-    session.on('stream', (s: SpdyStream) => {
-      s.reply();
-      streams.set(headerValue(s.headers, 'streamtype') ?? '', s);
-      if (streams.size < 3) return;
-      streams.get('stdout')!.end();
-      streams.get('stderr')!.end();
-      streams.get('error')!.end(JSON.stringify(status));
-      setTimeout(() => session.close(), 50);
-    });
+  return spdyRuntime(3, (streams, session) => {
+    streams.get('stdout')!.end();
+    streams.get('stderr')!.end();
+    streams.get('error')!.end(JSON.stringify(status));
+    setTimeout(() => session.close(), 50);
   });
-  return server;
 }
 
 test('the first attach replays what the container wrote, unless the runtime refused the attach (kubectl then reads the logs)', async () => {
