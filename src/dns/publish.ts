@@ -1,12 +1,15 @@
 // Publishes the DNS server in the API the way clusters publish CoreDNS: Service kube-system/kube-dns
-// with the cluster DNS ClusterIP (ports dns/53/UDP and dns-tcp/53/TCP, no selector) and an
-// EndpointSlice this component manages, pointing at the address and port it really listens on.
+// with the cluster DNS ClusterIP (ports dns/53/UDP and dns-tcp/53/TCP, no selector), and an
+// EndpointSlice and an Endpoints this component manages, pointing at the address and port it really
+// listens on (`kubectl get endpoints kube-dns -n kube-system`, as DNS debugging guides ask; the
+// Endpoints is labelled skip-mirror, its slice being written here).
 import { isIPv6 } from 'node:net';
 import type { KObject } from '../api/types.js';
 import { isNotFound, type RestClient } from '../client/index.js';
 
 export const servicesResource = { group: '', version: 'v1', plural: 'services', namespaced: true, kind: 'Service' };
 export const endpointSlicesResource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true, kind: 'EndpointSlice' };
+export const endpointsResource = { group: '', version: 'v1', plural: 'endpoints', namespaced: true, kind: 'Endpoints' };
 
 export const dnsNamespace = 'kube-system';
 export const dnsServiceName = 'kube-dns';
@@ -65,6 +68,17 @@ export function desiredSlice(o: PublishOptions, svc: KObject): KObject {
   };
 }
 
+export function desiredEndpoints(o: PublishOptions): KObject {
+  return {
+    apiVersion: 'v1', kind: 'Endpoints',
+    metadata: { name: dnsServiceName, namespace: dnsNamespace, labels: { 'k8s-app': 'kube-dns', 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{
+      addresses: [{ ip: o.address, ...(o.nodeName ? { nodeName: o.nodeName } : {}) }],
+      ports: [{ name: 'dns', port: o.port, protocol: 'UDP' }, { name: 'dns-tcp', port: o.port, protocol: 'TCP' }],
+    }],
+  };
+}
+
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const portsView = (ports: any[] = []) => ports.map((p) => [p.name, p.port, p.protocol, p.targetPort]);
 
@@ -101,6 +115,15 @@ export async function publishKubeDns(client: RestClient, o: PublishOptions): Pro
       await client.update(endpointSlicesResource, next, { namespace: dnsNamespace, fieldManager: managedBy, signal: o.signal });
       done.push(`updated EndpointSlice ${dnsNamespace}/${dnsServiceName} (${o.address}:${o.port})`);
     }
+  }
+  const wantEp = desiredEndpoints(o);
+  const ep = await client.get(endpointsResource, dnsServiceName, { namespace: dnsNamespace, signal: o.signal }).catch((e) => { if (isNotFound(e)) return undefined; throw e; });
+  if (!ep) {
+    await client.create(endpointsResource, wantEp, { namespace: dnsNamespace, fieldManager: managedBy, signal: o.signal });
+    done.push(`created Endpoints ${dnsNamespace}/${dnsServiceName}`);
+  } else if (!same([ep.subsets, ep.metadata.labels], [wantEp.subsets, wantEp.metadata.labels])) {
+    await client.update(endpointsResource, { ...wantEp, metadata: { ...ep.metadata, labels: wantEp.metadata.labels } }, { namespace: dnsNamespace, fieldManager: managedBy, signal: o.signal });
+    done.push(`updated Endpoints ${dnsNamespace}/${dnsServiceName}`);
   }
   return done;
 }

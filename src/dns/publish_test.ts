@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RestClient } from '../client/index.js';
 import { FakeApiServer } from '../client/testing/fakeapi.js';
-import { clusterDnsIP, endpointSlicesResource, publishKubeDns, servicesResource } from './publish.js';
+import { clusterDnsIP, endpointSlicesResource, endpointsResource, publishKubeDns, servicesResource } from './publish.js';
 import { startDns } from './index.js';
 import { query } from './client.js';
 
@@ -25,8 +25,8 @@ test('publishKubeDns creates the Service and EndpointSlice once, then writes onl
   await withFake(async (srv, client) => {
     const o = { clusterIP: '10.43.0.10', address: '10.0.0.5', port: 5353, nodeName: 'node-a' };
     const lines = await publishKubeDns(client, o);
-    assert.equal(lines.length, 2);
-    assert.deepEqual(writes(srv), ['POST /api/v1/namespaces/kube-system/services', 'POST /apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices']);
+    assert.equal(lines.length, 3);
+    assert.deepEqual(writes(srv), ['POST /api/v1/namespaces/kube-system/services', 'POST /apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices', 'POST /api/v1/namespaces/kube-system/endpoints']);
     const svc = await client.get<any>(servicesResource, 'kube-dns', { namespace: 'kube-system' });
     assert.equal(svc.spec.clusterIP, '10.43.0.10');
     assert.equal(svc.spec.selector, undefined);
@@ -36,6 +36,10 @@ test('publishKubeDns creates the Service and EndpointSlice once, then writes onl
     assert.equal(slice.metadata.labels['endpointslice.kubernetes.io/managed-by'], 'k8ts-dns');
     assert.equal(slice.metadata.ownerReferences[0].uid, svc.metadata.uid);
     assert.deepEqual(slice.endpoints, [{ addresses: ['10.0.0.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' }]);
+    // the Endpoints as `kubectl get endpoints kube-dns -n kube-system` shows it (not mirrored: the slice is ours)
+    const ep = await client.get<any>(endpointsResource, 'kube-dns', { namespace: 'kube-system' });
+    assert.equal(ep.metadata.labels['endpointslice.kubernetes.io/skip-mirror'], 'true');
+    assert.deepEqual(ep.subsets, [{ addresses: [{ ip: '10.0.0.5', nodeName: 'node-a' }], ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }, { name: 'dns-tcp', port: 5353, protocol: 'TCP' }] }]);
 
     srv.requests.length = 0;
     assert.deepEqual(await publishKubeDns(client, o), []);
@@ -44,7 +48,7 @@ test('publishKubeDns creates the Service and EndpointSlice once, then writes onl
     // a restart on another port updates both; a leftover selector goes
     srv.put(servicesResource, { ...svc, spec: { ...svc.spec, selector: { 'k8s-app': 'kube-dns' } } });
     await publishKubeDns(client, { ...o, port: 5454 });
-    assert.deepEqual(writes(srv), ['PUT /api/v1/namespaces/kube-system/services/kube-dns', 'PUT /apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/kube-dns']);
+    assert.deepEqual(writes(srv), ['PUT /api/v1/namespaces/kube-system/services/kube-dns', 'PUT /apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/kube-dns', 'PUT /api/v1/namespaces/kube-system/endpoints/kube-dns']);
     const svc2 = await client.get<any>(servicesResource, 'kube-dns', { namespace: 'kube-system' });
     assert.equal(svc2.spec.selector, undefined);
     assert.deepEqual(svc2.spec.ports.map((p: any) => p.targetPort), [5454, 5454]);
