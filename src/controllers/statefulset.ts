@@ -252,7 +252,7 @@ export class StatefulSetController {
       status.currentRevision = updateRevision;
     }
     for (const k of ['readyReplicas', 'currentReplicas', 'updatedReplicas']) if (!status[k]) delete status[k];
-    if (collisionCount) status.collisionCount = collisionCount;
+    status.collisionCount = collisionCount; // upstream always writes it (0 without a hash collision)
     if (canonicalJSON(status) !== canonicalJSON(set.status ?? {})) {
       const next = clone(set);
       next.status = status;
