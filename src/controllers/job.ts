@@ -311,8 +311,10 @@ export class JobController {
         }
       }
     }
-    const needsUpdate = startChanged || suspendChanged || active !== st.active || ctx.ready !== st.ready || ctx.terminating !== st.terminating;
-    st.active = active; st.ready = ctx.ready; st.terminating = ctx.terminating;
+    const needsUpdate = startChanged || suspendChanged || active !== (st.active ?? 0) || ctx.ready !== st.ready || ctx.terminating !== st.terminating;
+    // active is omitempty upstream; ready and terminating are pointers, written as 0
+    if (active) st.active = active; else delete st.active;
+    st.ready = ctx.ready; st.terminating = ctx.terminating;
     await this.trackStatus(ctx, needsUpdate);
     if (manageErr) throw manageErr;
   }
