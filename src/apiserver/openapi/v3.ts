@@ -137,14 +137,14 @@ function build(gvPath: string, rs: ResourceInfo[]): Schema {
     if (cls) {
       const kind = b.addClass(cls, gvk(r.kind));
       const listCls = modelClassFor(group, version, listKind);
-      const list = listCls ? b.addClass(listCls, gvk(listKind)) : genericList(schemas, kind, group, version, listKind);
+      const list = listCls ? b.addClass(listCls, gvk(listKind)) : genericList(schemas, kind, group, version, listKind, r.plural);
       defs = { kind, list };
     } else {
       const kind = customDefName(group, version, r.kind);
       schemas[kind] = customKindSchema(custom ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, group, version, r.kind);
       b.addClass('V1ObjectMeta');
       b.addClass('V1ListMeta');
-      defs = { kind, list: genericList(schemas, kind, group, version, listKind) };
+      defs = { kind, list: genericList(schemas, kind, group, version, listKind, r.plural) };
     }
     addResourcePaths(paths, r, defs, scaleDef);
   }
@@ -162,7 +162,8 @@ function build(gvPath: string, rs: ResourceInfo[]): Schema {
 const apiVersionDesc = 'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
 const kindDesc = 'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
 
-function genericList(schemas: Schemas, itemDef: string, group: string, version: string, listKind: string): string {
+/** a list kind client-node has no model of (custom resources): items described as upstream's apiextensions does */
+function genericList(schemas: Schemas, itemDef: string, group: string, version: string, listKind: string, plural: string): string {
   const name = `${itemDef}List`;
   const kind = itemDef.split('.').pop() ?? itemDef;
   schemas[name] = {
@@ -171,7 +172,7 @@ function genericList(schemas: Schemas, itemDef: string, group: string, version: 
     required: ['items'],
     properties: {
       apiVersion: { description: apiVersionDesc, type: 'string' },
-      items: { description: `List of ${kind.toLowerCase()}s.`, type: 'array', items: ref(itemDef) },
+      items: { description: `List of ${plural}. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md`, type: 'array', items: ref(itemDef) },
       kind: { description: kindDesc, type: 'string' },
       metadata: { allOf: [ref(`${META}.ListMeta`)], default: {}, description: 'Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata' },
     },
