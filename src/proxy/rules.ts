@@ -102,8 +102,12 @@ export function baseRuleset(c: RulesConfig): string {
     `add rule ${t} masquerading masquerade fully-random`,
     `add rule ${t} service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services`,
     `add rule ${t} nodeport-endpoints-check ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports`,
+    // TCP is refused with a reset: the ICMP error a bare reject sends reaches a pod's connect only
+    // with its first SYN retransmission, a second later
+    `add rule ${t} cluster-ips-check ip daddr @cluster-ips meta l4proto tcp reject with tcp reset comment "Reject traffic to invalid ports of ClusterIPs"`,
     `add rule ${t} cluster-ips-check ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`,
     `add rule ${t} cluster-ips-check ip daddr ${c.serviceCIDR} counter drop comment "Drop traffic to unallocated ClusterIPs"`,
+    `add rule ${t} reject-chain meta l4proto tcp reject with tcp reset`,
     `add rule ${t} reject-chain reject`,
   ];
   if (c.nodePortIPs.length) l.push(`add element ${t} nodeport-ips { ${c.nodePortIPs.join(', ')} }`);

@@ -32,7 +32,8 @@ test('the base table: verdict-map lookups, masquerade mark, reject without endpo
   assert.match(b, /masquerading mark and 0x4000 == 0 return\n.*mark set mark xor 0x4000\n.*masquerade fully-random/);
   assert.match(b, /filter-output ct state new jump service-endpoints-check\n.*filter-output ct state new jump cluster-ips-check/);
   assert.match(b, /filter-forward ct state new jump cluster-ips-check/);
-  assert.match(b, /cluster-ips-check ip daddr @cluster-ips reject/);
+  assert.match(b, /cluster-ips-check ip daddr @cluster-ips meta l4proto tcp reject with tcp reset/);
+  assert.match(b, /reject-chain meta l4proto tcp reject with tcp reset\n.*reject-chain reject\n/);
   assert.match(b, /cluster-ips-check ip daddr 10\.43\.0\.0\/16 counter drop/);
   assert.match(b, /add element inet k8ts-test00 nodeport-ips \{ 192\.168\.1\.5, 127\.0\.0\.1 \}/);
 });
