@@ -283,6 +283,12 @@ function suite(label: string, opts: { version?: string; etcd?: boolean }) {
       assert.notEqual(smp.code, 0);
       assert.match(smp.stderr, /UnsupportedMediaType|unknown format/);
       assert.equal(k(['get', 'widget', 'w1', '-n', 'shop', '-o', 'jsonpath={.spec.size}']), '5');
+      // so kubectl apply of a changed custom resource sends a merge patch (the OpenAPI says no strategic one)
+      const w2 = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w2\n  namespace: shop\nspec:\n  size: 1\n';
+      assert.match(k(['apply', '-f', '-'], { input: w2 }), /widget.example.com\/w2 created/);
+      assert.match(k(['apply', '-f', '-'], { input: w2.replace('size: 1', 'size: 2') }), /widget.example.com\/w2 configured/);
+      assert.equal(k(['get', 'widget', 'w2', '-n', 'shop', '-o', 'jsonpath={.spec.size}']), '2');
+      k(['delete', 'widget', 'w2', '-n', 'shop']);
     });
 
     it('delete waits for deletion; --cascade=orphan leaves dependents', () => {

@@ -53,9 +53,11 @@ const unauthorized = { '401': { description: 'Unauthorized' } };
 function body(schemaName: string): Schema {
   return { content: { '*/*': { schema: ref(schemaName) } }, required: true };
 }
-function patchBody(): Schema {
+/** the patch types a PATCH takes: custom resources have no strategic merge patch (kubectl apply then sends a merge patch) */
+function patchBody(custom: boolean): Schema {
   const content: Schema = {};
-  for (const m of ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']) content[m] = { schema: ref(`${META}.Patch`) };
+  const types = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', ...(custom ? [] : ['application/strategic-merge-patch+json'])];
+  for (const m of types) content[m] = { schema: ref(`${META}.Patch`) };
   return { content, required: true };
 }
 
@@ -69,7 +71,7 @@ export function tagOf(group: string, version: string): string {
 }
 
 /** Adds the paths of one resource to `paths`. */
-export function addResourcePaths(paths: Record<string, Schema>, r: ResourceInfo, defs: ResourceDefs, scaleDef?: string): void {
+export function addResourcePaths(paths: Record<string, Schema>, r: ResourceInfo, defs: ResourceDefs, scaleDef?: string, custom = false): void {
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   const gvk = { group: r.group, version: r.version, kind: r.kind };
   const id = `${pascalGroup(r.group)}${r.version.charAt(0).toUpperCase()}${r.version.slice(1)}`;
@@ -98,7 +100,7 @@ export function addResourcePaths(paths: Record<string, Schema>, r: ResourceInfo,
   const itemOps: Schema = { parameters: itemParams };
   if (verbs.has('get')) itemOps.get = op(`read${id}${ns}${r.kind}`, 'get', { description: `read the specified ${r.kind}`, responses: { ...ok(defs.kind), ...unauthorized } });
   if (verbs.has('update')) itemOps.put = op(`replace${id}${ns}${r.kind}`, 'put', { description: `replace the specified ${r.kind}`, parameters: [P.dryRun, P.fieldManager, P.fieldValidation], requestBody: body(defs.kind), responses: { ...ok(defs.kind), ...ok(defs.kind, '201'), ...unauthorized } });
-  if (verbs.has('patch')) itemOps.patch = op(`patch${id}${ns}${r.kind}`, 'patch', { description: `partially update the specified ${r.kind}`, parameters: [P.dryRun, P.fieldManager, P.fieldValidation, P.force], requestBody: patchBody(), responses: { ...ok(defs.kind), ...ok(defs.kind, '201'), ...unauthorized } });
+  if (verbs.has('patch')) itemOps.patch = op(`patch${id}${ns}${r.kind}`, 'patch', { description: `partially update the specified ${r.kind}`, parameters: [P.dryRun, P.fieldManager, P.fieldValidation, P.force], requestBody: patchBody(custom), responses: { ...ok(defs.kind), ...ok(defs.kind, '201'), ...unauthorized } });
   if (verbs.has('delete')) itemOps.delete = op(`delete${id}${ns}${r.kind}`, 'delete', { description: `delete ${article(r.kind)}`, parameters: [P.dryRun, P.gracePeriodSeconds, P.propagationPolicy], requestBody: { content: { '*/*': { schema: ref(`${META}.DeleteOptions`) } } }, responses: { ...ok(defs.kind), ...ok(defs.kind, '202'), ...unauthorized } });
   paths[item] = itemOps;
 
@@ -112,7 +114,7 @@ export function addResourcePaths(paths: Record<string, Schema>, r: ResourceInfo,
       parameters: [pathParam('name', `name of the ${sub === 'scale' ? 'Scale' : r.kind}`), ...(r.namespaced ? [namespaceParam] : []), P.pretty],
       get: op(`read${id}${ns}${r.kind}${S}`, 'get', { description: `read ${what}`, responses: { ...ok(target), ...unauthorized } }, k),
       put: op(`replace${id}${ns}${r.kind}${S}`, 'put', { description: `replace ${what}`, parameters: [P.dryRun, P.fieldManager, P.fieldValidation], requestBody: body(target), responses: { ...ok(target), ...ok(target, '201'), ...unauthorized } }, k),
-      patch: op(`patch${id}${ns}${r.kind}${S}`, 'patch', { description: `partially update ${what}`, parameters: [P.dryRun, P.fieldManager, P.fieldValidation, P.force], requestBody: patchBody(), responses: { ...ok(target), ...ok(target, '201'), ...unauthorized } }, k),
+      patch: op(`patch${id}${ns}${r.kind}${S}`, 'patch', { description: `partially update ${what}`, parameters: [P.dryRun, P.fieldManager, P.fieldValidation, P.force], requestBody: patchBody(custom), responses: { ...ok(target), ...ok(target, '201'), ...unauthorized } }, k),
     };
   }
 }

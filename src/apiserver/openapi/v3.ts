@@ -146,7 +146,7 @@ function build(gvPath: string, rs: ResourceInfo[]): Schema {
       b.addClass('V1ListMeta');
       defs = { kind, list: genericList(schemas, kind, group, version, listKind, r.plural) };
     }
-    addResourcePaths(paths, r, defs, scaleDef);
+    addResourcePaths(paths, r, defs, scaleDef, !cls);
   }
   const sorted: Schemas = {};
   for (const k of Object.keys(schemas).sort()) sorted[k] = schemas[k];
