@@ -18,6 +18,8 @@ export interface FieldSchema {
   listMapKeys?: string[];
   /** SSA: 'atomic' | 'granular' (structs/maps) */
   mapType?: 'atomic' | 'granular';
+  /** an object that also keeps fields it does not declare (a CRD's x-kubernetes-preserve-unknown-fields) */
+  preserveUnknownFields?: boolean;
   description?: string;
 }
 

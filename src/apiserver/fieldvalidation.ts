@@ -15,7 +15,7 @@ export function unknownFields(schema: FieldSchema | undefined, value: unknown, p
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const p = path ? `${path}.${k}` : k;
       const f = fields[k];
-      if (!f) { out.push(p); continue; }
+      if (!f) { if (!schema.preserveUnknownFields) out.push(p); continue; }
       unknownFields(f, v, p, out);
     }
   } else if (schema.type === 'array') {

@@ -59,6 +59,7 @@ function convert(p: Props): FieldSchema {
         s = { type: 'any' };
     }
   }
+  if (s.type === 'object' && p['x-kubernetes-preserve-unknown-fields'] === true) s.preserveUnknownFields = true;
   const lt = p['x-kubernetes-list-type'];
   if (lt === 'atomic' || lt === 'set' || lt === 'map') s.listType = lt;
   if (Array.isArray(p['x-kubernetes-list-map-keys'])) s.listMapKeys = p['x-kubernetes-list-map-keys'] as string[];
