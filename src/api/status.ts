@@ -52,7 +52,8 @@ function renderValue(v: unknown): string {
 /** "spec.replicas: Invalid value: -1: must be greater than or equal to 0" */
 export function fieldErrorMessage(e: FieldError): string {
   let s = `${e.field}: ${fieldPhrase[e.type]}`;
-  if (e.type === 'FieldValueRequired' || e.type === 'FieldValueForbidden' || e.type === 'FieldValueTooMany') {
+  // as upstream's ErrorBody: no value for Required, Forbidden and Too long (Too many shows the count)
+  if (e.type === 'FieldValueRequired' || e.type === 'FieldValueForbidden' || e.type === 'FieldValueTooLong') {
     return e.detail ? `${s}: ${e.detail}` : s;
   }
   if (e.value !== undefined) s += `: ${renderValue(e.value)}`;

@@ -50,6 +50,6 @@ describe('custom resources against their structural schema', () => {
     assert.deepEqual(messages({ spec: { color: 'red', name: 'A1' } }), ['spec.name: Invalid value: "A1": spec.name in body should match \'^[a-z]+$\'']);
     assert.deepEqual(messages({ spec: { color: 'red', port: true } }), ['spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"']);
     assert.deepEqual(messages({ spec: { color: 'red', labels: { a: 1 } } }), ['spec.labels.a: Invalid value: "integer": spec.labels.a in body must be of type string: "integer"']);
-    assert.equal(messages({ spec: { color: 'red', tags: ['a', 'b', 'c'] } })[0], 'spec.tags: Too many: must have at most 2 items');
+    assert.equal(messages({ spec: { color: 'red', tags: ['a', 'b', 'c'] } })[0], 'spec.tags: Too many: 3: must have at most 2 items');
   });
 });
