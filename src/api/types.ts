@@ -56,6 +56,8 @@ export interface CustomResourceInfo {
   schema?: any;
   deprecated?: boolean;
   deprecationWarning?: string;
+  /** the CRD is being deleted: its resources can be read and deleted, not created */
+  terminating?: boolean;
 }
 
 export const defaultVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -251,6 +251,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     case 'POST': {
       if (name) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+      if (rsc.custom?.terminating) throw errors.methodNotAllowed('create not allowed while custom resource definition is terminating');
       const body = decodeBody(await readBody(req), req.headers['content-type']);
       checkKind(r, body);
       checkTypes(store.apiVersion, rsc.kind, body);

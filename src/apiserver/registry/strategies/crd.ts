@@ -51,6 +51,9 @@ function validateCRD(o: KObject): Errs {
   if (o.metadata.name !== `${names.plural}.${spec.group}`) {
     errs.push(fe.invalid('metadata.name', o.metadata.name ?? '', 'must be spec.names.plural+"."+spec.group'));
   }
+  if (spec.preserveUnknownFields === true) {
+    errs.push(fe.invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'));
+  }
   if (!spec.group) errs.push(fe.required('spec.group'));
   else {
     const m = isDNS1123Subdomain(spec.group);
