@@ -1,9 +1,11 @@
 // A custom resource against its CRD's structural schema (openAPIV3Schema), as upstream's
 // apiextensions-apiserver does on every write: unknown fields are pruned (unless
 // x-kubernetes-preserve-unknown-fields), `default`s fill absent fields, and the result is validated
-// (type, nullable, enum, required, minimum/maximum, lengths, pattern, item and property counts) with
+// (type, nullable, enum, required, minimum/maximum, lengths, pattern, the common string formats, item
+// and property counts, an embedded resource's apiVersion and kind) with
 // the messages of kube-openapi's validator turned into field errors. CEL rules
 // (x-kubernetes-validations) are not evaluated.
+import { isIP } from 'node:net';
 import type { FieldError } from '../../../api/status.js';
 import type { KObject } from '../../../api/types.js';
 import { clone, deepEqual } from '../../../util/deep.js';
@@ -74,6 +76,17 @@ function typeOk(s: JSONSchemaProps, v: unknown): boolean {
 
 const jsonText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** the string formats upstream's schema validation checks (kube-openapi's strfmt), the common ones */
+const formats: Record<string, (v: string) => boolean> = {
+  'date-time': (v) => /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v.replace(' ', 'T'))),
+  date: (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
+  uuid: (v) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v),
+  ipv4: (v) => ipv4.test(v),
+  ipv6: (v) => v.includes(':') && /^[0-9a-fA-F:.]+$/.test(v) && isIP(v) === 6,
+  byte: (v) => /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(v),
+};
+
 /** the field errors of `v` (at `path`) against the schema */
 export function validateValue(s: JSONSchemaProps | undefined, v: unknown, path: string, out: FieldError[]): void {
   if (!s || v === undefined) return;
@@ -102,6 +115,8 @@ export function validateValue(s: JSONSchemaProps | undefined, v: unknown, path: 
     }
   }
   if (typeof v === 'string') {
+    const check = s.format ? formats[s.format] : undefined;
+    if (check && !check(v)) out.push({ type: 'FieldValueInvalid', field: path, value: v, detail: `${where} must be of type ${s.format}: ${JSON.stringify(v)}` });
     const len = [...v].length;
     if (s.maxLength !== undefined && len > s.maxLength) out.push({ type: 'FieldValueTooLong', field: path, value: v, detail: `may not be longer than ${s.maxLength}` });
     if (s.minLength !== undefined && len < s.minLength) out.push({ type: 'FieldValueInvalid', field: path, value: v, detail: `${where} should be at least ${s.minLength} chars long` });
@@ -118,6 +133,14 @@ export function validateValue(s: JSONSchemaProps | undefined, v: unknown, path: 
     v.forEach((x, i) => validateValue(s.items, x, `${path}[${i}]`, out));
   }
   if (isObject(v)) {
+    // an embedded object names its own apiVersion and kind (upstream validateEmbeddedResource)
+    if (s['x-kubernetes-embedded-resource'] === true) {
+      for (const k of ['apiVersion', 'kind']) {
+        if (v[k] === undefined) out.push({ type: 'FieldValueRequired', field: `${path}.${k}`, detail: 'must not be empty' });
+        else if (typeof v[k] !== 'string') out.push({ type: 'FieldValueInvalid', field: `${path}.${k}`, value: v[k], detail: 'must be a string' });
+        else if (!v[k]) out.push({ type: 'FieldValueInvalid', field: `${path}.${k}`, value: v[k], detail: 'must not be empty' });
+      }
+    }
     const n = Object.keys(v).length;
     if (s.maxProperties !== undefined && n > s.maxProperties) out.push({ type: 'FieldValueTooMany', field: path, value: n, detail: `must have at most ${s.maxProperties} items` });
     if (s.minProperties !== undefined && n < s.minProperties) out.push({ type: 'FieldValueInvalid', field: path, value: n, detail: `${where} should have at least ${s.minProperties} properties` });

@@ -52,4 +52,18 @@ describe('custom resources against their structural schema', () => {
     assert.deepEqual(messages({ spec: { color: 'red', labels: { a: 1 } } }), ['spec.labels.a: Invalid value: "integer": spec.labels.a in body must be of type string: "integer"']);
     assert.equal(messages({ spec: { color: 'red', tags: ['a', 'b', 'c'] } })[0], 'spec.tags: Too many: 3: must have at most 2 items');
   });
+
+  it('checks string formats and that an embedded resource names its apiVersion and kind', () => {
+    const s: JSONSchemaProps = { type: 'object', properties: { spec: { type: 'object', properties: {
+      when: { type: 'string', format: 'date-time' }, id: { type: 'string', format: 'uuid' },
+      tmpl: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
+    } } } };
+    const m = (o: any) => validateCustomResource(s, o).map(fieldErrorMessage);
+    assert.deepEqual(m({ spec: { when: '2026-11-27T10:00:00Z', id: '123e4567-e89b-12d3-a456-426614174000', tmpl: { apiVersion: 'v1', kind: 'Pod' } } }), []);
+    assert.deepEqual(m({ spec: { when: 'yesterday', tmpl: { foo: 1 } } }), [
+      'spec.when: Invalid value: "yesterday": spec.when in body must be of type date-time: "yesterday"',
+      'spec.tmpl.apiVersion: Required value: must not be empty',
+      'spec.tmpl.kind: Required value: must not be empty',
+    ]);
+  });
 });
