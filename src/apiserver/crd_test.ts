@@ -68,3 +68,20 @@ test('spec.preserveUnknownFields: true is refused on apiextensions.k8s.io/v1', a
   assert.equal(r.status, 422);
   assert.match(r.json.message, /spec.preserveUnknownFields: Invalid value: true: cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions\[\*\].schema instead/);
 });
+
+test('a custom resource read through a version whose schema has defaults gets them, whatever wrote it', async () => {
+  const schema = (defaults: boolean) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { cronSpec: { type: 'string' }, replicas: { type: 'integer', ...(defaults ? { default: 1 } : {}) } } } } } });
+  const body = {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'timers.names.test' },
+    spec: {
+      group: 'names.test', scope: 'Namespaced', names: { plural: 'timers', singular: 'timer', kind: 'Timer' },
+      versions: [{ name: 'v1beta1', served: true, storage: false, schema: schema(false) }, { name: 'v1', served: true, storage: true, schema: schema(true) }],
+    },
+  };
+  assert.equal((await req('POST', crds, body)).status, 201);
+  await until('timers served', async () => (await req('GET', '/apis/names.test/v1beta1/namespaces/default/timers')).status === 200);
+  assert.equal((await req('POST', '/apis/names.test/v1beta1/namespaces/default/timers', { apiVersion: 'names.test/v1beta1', kind: 'Timer', metadata: { name: 'beta' }, spec: { cronSpec: 'x' } })).status, 201);
+  assert.deepEqual((await req('GET', '/apis/names.test/v1beta1/namespaces/default/timers/beta')).json.spec, { cronSpec: 'x' });
+  assert.deepEqual((await req('GET', '/apis/names.test/v1/namespaces/default/timers/beta')).json.spec, { cronSpec: 'x', replicas: 1 });
+  assert.deepEqual((await req('GET', '/apis/names.test/v1/namespaces/default/timers')).json.items[0].spec, { cronSpec: 'x', replicas: 1 });
+});

@@ -114,6 +114,7 @@ export class Store {
   decode(kv: KeyValue, rev = kv.modRevision): KObject {
     const parsed = JSON.parse(kv.value) as KObject;
     const o = this.strategy.conversion ? this.strategy.conversion.toServed(parsed) : parsed;
+    this.strategy.readDefaults?.(o);
     o.metadata.resourceVersion = String(rev);
     // all versions of a resource share storage; objects read through a version carry it
     o.apiVersion = this.apiVersion;

@@ -38,6 +38,8 @@ export interface Strategy {
    * the object as stored -> as served, and back
    */
   conversion?: { toServed(obj: KObject): KObject; toStored(obj: KObject): KObject };
+  /** defaults applied to every object read from storage (a custom resource's schema defaults, as upstream applies them on read) */
+  readDefaults?(obj: KObject): void;
   /** where the objects are stored when another resource holds them (events.k8s.io events are core events) */
   storage?: { group: string; plural: string };
   /**

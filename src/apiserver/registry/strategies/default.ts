@@ -23,7 +23,8 @@ export function defaultStrategy(opts: DefaultOptions = {}): Strategy {
 
 /**
  * A custom resource with its CRD's schema: on every write (create, update, patch, status) unknown
- * fields are pruned and defaults applied, then the object is validated against the schema.
+ * fields are pruned and defaults applied, then the object is validated against the schema; defaults
+ * are applied on every read too.
  */
 export function customResourceStrategy(opts: DefaultOptions, schema: JSONSchemaProps): Strategy {
   const s = defaultStrategy(opts);
@@ -33,5 +34,7 @@ export function customResourceStrategy(opts: DefaultOptions, schema: JSONSchemaP
   s.prepareForStatusUpdate = (obj, old) => { prepareForStatusUpdate?.(obj, old); structural(obj); };
   s.validate = (obj) => [...(validate?.(obj) ?? []), ...validateCustomResource(schema, obj)];
   s.validateStatusUpdate = (obj, old) => [...(validateStatusUpdate?.(obj, old) ?? []), ...validateCustomResource(schema, obj)];
+  // objects written before a default was added (or through a version without it) get it when read
+  if (JSON.stringify(schema).includes('"default"')) s.readDefaults = (obj) => applyDefaults(schema, obj);
   return s;
 }
