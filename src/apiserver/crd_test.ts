@@ -85,3 +85,19 @@ test('a custom resource read through a version whose schema has defaults gets th
   assert.deepEqual((await req('GET', '/apis/names.test/v1/namespaces/default/timers/beta')).json.spec, { cronSpec: 'x', replicas: 1 });
   assert.deepEqual((await req('GET', '/apis/names.test/v1/namespaces/default/timers')).json.items[0].spec, { cronSpec: 'x', replicas: 1 });
 });
+
+test('a Scale leaves out what autoscaling/v1 omits when empty: spec.replicas at 0, status.selector without labelSelectorPath', async () => {
+  const body = {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'pools.names.test' },
+    spec: {
+      group: 'names.test', scope: 'Namespaced', names: { plural: 'pools', singular: 'pool', kind: 'Pool' },
+      versions: [{ name: 'v1', served: true, storage: true, subresources: { scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size' } }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+  assert.equal((await req('POST', crds, body)).status, 201);
+  const path = '/apis/names.test/v1/namespaces/default/pools';
+  await until('pools served', async () => (await req('GET', path)).status === 200);
+  assert.equal((await req('POST', path, { apiVersion: 'names.test/v1', kind: 'Pool', metadata: { name: 'p' }, spec: { size: 0 } })).status, 201);
+  const scale = (await req('GET', `${path}/p/scale`)).json;
+  assert.deepEqual([scale.spec, scale.status], [{}, { replicas: 0 }]);
+});

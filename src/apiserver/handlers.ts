@@ -185,25 +185,25 @@ function setPath(o: any, p: string[], value: unknown): void {
 function scaleView(rsc: ResourceInfo): (o: KObject) => object {
   const paths = scalePaths(rsc);
   if (!isCustom(rsc)) return toScale;
-  // a custom resource's selector is the string at labelSelectorPath (upstream: '' without one)
-  return (o) => ({
+  // a custom resource's selector is the string at labelSelectorPath (none without one)
+  return (o) => scaleObject(o, Number(getPath(o, paths.spec) ?? 0), Number(getPath(o, paths.status) ?? 0), paths.selector ? String(getPath(o, paths.selector) ?? '') : '');
+}
+
+/** an autoscaling/v1 Scale: spec.replicas and status.selector are omitempty, status.replicas is not */
+function scaleObject(o: KObject, spec: number, status: number, selector: string): object {
+  return {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
-    spec: { replicas: getPath(o, paths.spec) ?? 0 },
-    status: { replicas: getPath(o, paths.status) ?? 0, selector: paths.selector ? String(getPath(o, paths.selector) ?? '') : '' },
-  });
+    spec: spec ? { replicas: spec } : {},
+    status: { replicas: status, ...(selector ? { selector } : {}) },
+  };
 }
 
 /** autoscaling/v1 Scale view of a built-in object */
 function toScale(o: KObject): object {
   const sel = o.spec?.selector;
   const selector = sel === undefined ? '' : (sel.matchLabels || sel.matchExpressions) ? formatLabelSelector(sel) : Object.entries(sel as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
-  return {
-    kind: 'Scale', apiVersion: 'autoscaling/v1',
-    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
-    spec: { replicas: o.spec?.replicas ?? 0 },
-    status: { replicas: o.status?.replicas ?? 0, selector },
-  };
+  return scaleObject(o, o.spec?.replicas ?? 0, o.status?.replicas ?? 0, selector);
 }
 
 function checkKind(r: ResourceRequest, obj: any): void {
