@@ -25,7 +25,8 @@ function subresourceInfo(r: ResourceInfo, sub: string): SubInfo {
 }
 
 function storageVersionHash(r: ResourceInfo): string {
-  return createHash('sha256').update(`${r.group}/${r.version}/${r.kind}`).digest('base64').slice(0, 11) + '=';
+  // upstream discovery.StorageVersionHash: the first 8 bytes of sha256("group/version/kind"), base64
+  return createHash('sha256').update(`${r.group}/${r.version}/${r.kind}`).digest().subarray(0, 8).toString('base64');
 }
 
 export function groupVersions(resources: ResourceInfo[]): { group: string; versions: string[] }[] {
