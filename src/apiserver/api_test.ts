@@ -350,6 +350,10 @@ describe('writes', () => {
     const r = await req('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned' }, foo: 1 });
     assert.equal(r.status, 201);
     assert.equal(r.headers.get('warning'), '299 - "unknown field \\"foo\\""');
+    // under Strict, a create fails as upstream's decoder words it
+    const strict = await req('POST', '/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'strict' }, spec: { foo: 1 } });
+    assert.equal(strict.status, 400);
+    assert.equal(strict.json.message, 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.foo"');
   });
 
   it('a body of another kind, and a subresource the kind does not have, get upstream\'s errors', async () => {

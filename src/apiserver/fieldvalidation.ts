@@ -29,8 +29,12 @@ export function unknownFields(schema: FieldSchema | undefined, value: unknown, p
   }
 }
 
-/** Throws 400 under Strict; returns warnings under Warn (the default); [] under Ignore. */
-export function checkUnknownFields(q: URLSearchParams, apiVersion: string, kind: string, obj: unknown): string[] {
+/**
+ * Throws 400 under Strict; returns warnings under Warn (the default); [] under Ignore. A decoded
+ * body (create, update) fails as upstream's decoder words it: `Kind in version "v1" cannot be
+ * handled as a Kind: strict decoding error: ...`.
+ */
+export function checkUnknownFields(q: URLSearchParams, apiVersion: string, kind: string, obj: unknown, decoded = false): string[] {
   const mode = q.get('fieldValidation') ?? 'Warn';
   if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw errors.badRequest(`fieldValidation parameter unsupported: ${mode}`);
@@ -40,6 +44,7 @@ export function checkUnknownFields(q: URLSearchParams, apiVersion: string, kind:
   unknownFields(schemaFor(apiVersion, kind), obj, '', found);
   const msgs = found.filter((f) => !f.startsWith('metadata.managedFields')).map((f) => `unknown field "${f}"`);
   if (!msgs.length) return [];
-  if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${msgs.join(', ')}`);
+  const prefix = decoded ? `${kind} in version "${apiVersion.slice(apiVersion.indexOf('/') + 1)}" cannot be handled as a ${kind}: ` : '';
+  if (mode === 'Strict') throw errors.badRequest(`${prefix}strict decoding error: ${msgs.join(', ')}`);
   return msgs;
 }

@@ -255,7 +255,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const body = decodeBody(await readBody(req), req.headers['content-type']);
       checkKind(r, body);
       checkTypes(store.apiVersion, rsc.kind, body);
-      const strict = checkUnknownFields(q, store.apiVersion, rsc.kind, body);
+      const strict = checkUnknownFields(q, store.apiVersion, rsc.kind, body, true);
       const obj = await store.create(ns, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'create'), owned: isJsonBody(req.headers['content-type']), user: r.user });
       if (strict.length) addWarnings(res, strict);
       return sendObject(req, res, r, 201, obj);
@@ -265,7 +265,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const body = decodeBody(await readBody(req), req.headers['content-type']);
       checkKind(r, body);
       checkTypes(store.apiVersion, rsc.kind, body);
-      checkUnknownFields(q, store.apiVersion, rsc.kind, body);
+      checkUnknownFields(q, store.apiVersion, rsc.kind, body, true);
       const { obj, created } = await store.update(ns, name, body, { dryRun: dryRun(q), fieldManager: fieldManager(req, q, 'update'), subresource, allowCreate: allowCreateOnUpdate(rsc.group, rsc.plural), user: r.user });
       return sendObject(req, res, r, created ? 201 : 200, obj);
     }
