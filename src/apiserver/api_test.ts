@@ -354,6 +354,11 @@ describe('writes', () => {
     const strict = await req('POST', '/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'strict' }, spec: { foo: 1 } });
     assert.equal(strict.status, 400);
     assert.equal(strict.json.message, 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.foo"');
+    // a strategic merge patch that does not decode: the value shown is the patch, as Go prints it
+    await req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'typed' } });
+    const smp = await req('PATCH', '/api/v1/namespaces/default/configmaps/typed', { data: { a: 1 }, metadata: { labels: { x: 'y' } } }, { 'Content-Type': 'application/strategic-merge-patch+json' });
+    assert.equal(smp.status, 422);
+    assert.match(smp.json.message, /patch: Invalid value: "map\[data:map\[a:1\] metadata:map\[labels:map\[x:y\]\]\]": json: cannot unmarshal number into Go struct field ConfigMap.data of type string/);
   });
 
   it('a body of another kind, and a subresource the kind does not have, get upstream\'s errors', async () => {

@@ -285,7 +285,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         const curRv = cur?.metadata.resourceVersion;
         const patched = applyPatch(ct, base, body, schema, { fieldManager: manager, force, subresource, isCreate: !cur, noStrategic: isCustom(rsc), decodeConfig: (c) => decodeApplyConfig(store.apiVersion, rsc.kind, c) }) as KObject;
         checkKind(r, patched);
-        checkPatchedTypes(store.apiVersion, rsc.kind, patched);
+        checkPatchedTypes(store.apiVersion, rsc.kind, patched, ct === 'application/strategic-merge-patch+json' ? body : undefined);
         warnings = checkUnknownFields(q, store.apiVersion, rsc.kind, patched);
         if (cur && patched.metadata && patched.metadata.resourceVersion && patched.metadata.resourceVersion !== curRv) {
           throw errors.conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -345,11 +345,25 @@ function decodeApplyConfig(apiVersion: string, kind: string, config: object): vo
   if (cls) typeError(cls, config);
 }
 
-/** a patched built-in object must decode too: upstream answers 422 on the field "patch" */
-function checkPatchedTypes(apiVersion: string, kind: string, patched: unknown): void {
+/**
+ * a patched built-in object must decode too: upstream answers 422 on the field "patch", whose value
+ * is the patched object's JSON, or for a strategic merge patch the patch as Go prints a map
+ */
+function checkPatchedTypes(apiVersion: string, kind: string, patched: unknown, strategicPatch?: Buffer): void {
   const cls = modelClassForApiVersion(apiVersion, kind);
   const err = cls && typeError(cls, patched);
-  if (err) throw errors.invalid('', '', '', [{ type: 'FieldValueInvalid', field: 'patch', value: JSON.stringify(patched), detail: err }]);
+  if (!err) return;
+  let value = JSON.stringify(patched);
+  if (strategicPatch) { try { value = goFormat(JSON.parse(strategicPatch.toString('utf8'))); } catch { /* the patched JSON then */ } }
+  throw errors.invalid('', '', '', [{ type: 'FieldValueInvalid', field: 'patch', value, detail: err }]);
+}
+
+/** a decoded JSON value as Go's fmt %+v prints it (map[a:1 b:[x y]]) */
+function goFormat(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goFormat).join(' ')}]`;
+  if (typeof v === 'object') return `map[${Object.keys(v as object).sort().map((k) => `${k}:${goFormat((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  return String(v);
 }
 
 const builtinClasses = new Map(builtinResources.map((b) => [`${apiVersionOf(b)}/${b.kind}`, modelClassFor(b.group, b.version, b.kind)]));
