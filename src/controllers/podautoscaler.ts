@@ -137,6 +137,7 @@ export class PodAutoscalerController {
 
     let desired = current;
     let reason = '';
+    let pods: KObject[] | undefined;
     if (current === 0 && min !== 0) {
       setCondition(status, 'ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero');
     } else if (current > max) {
@@ -145,12 +146,13 @@ export class PodAutoscalerController {
     } else if (current < min) {
       desired = min; reason = 'Current number of replicas below Spec.MinReplicas';
       setCondition(status, 'ScalingLimited', 'True', 'TooFewReplicas', 'the desired replica count is less than the minimum replica count');
-    } else if (!(await this.validSelector(hpa, key, scale.status?.selector, status))) {
+    } else if (!(pods = await this.selectedPods(hpa, key, scale.status?.selector, status))) {
       delete status.currentMetrics;
       status.desiredReplicas ??= 0;
     } else {
       const metrics: any[] = spec.metrics ?? [];
-      const results = await Promise.all(metrics.map((m) => this.metricReplicas(hpa, scale, m, current)));
+      const selected = pods;
+      const results = await Promise.all(metrics.map((m) => this.metricReplicas(hpa, scale.status.selector, selected, m, current)));
       const valid = results.filter((r): r is Extract<MetricResult, { replicas: number }> => 'replicas' in r);
       const failed = results.filter((r): r is Extract<MetricResult, { error: string }> => 'error' in r);
       for (const f of failed) this.recorder.event(hpa, 'Warning', f.reason, f.error);
@@ -213,15 +215,15 @@ export class PodAutoscalerController {
   }
 
   /**
-   * the target's pod selector must be there, parse, and select pods no other HPA controls
-   * (upstream validateAndParseSelector); otherwise the HPA says why and does not scale
+   * the target's pods: its pod selector must be there, parse, and select pods no other HPA controls
+   * (upstream validateAndParseSelector); otherwise the HPA says why, does not scale, and gets undefined
    */
-  private async validSelector(hpa: KObject, key: string, selector: string | undefined, status: any): Promise<boolean> {
-    const fail = (event: string, reason: string, message: string, error = message): false => {
+  private async selectedPods(hpa: KObject, key: string, selector: string | undefined, status: any): Promise<KObject[] | undefined> {
+    const fail = (event: string, reason: string, message: string, error = message): undefined => {
       this.recorder.event(hpa, 'Warning', event, error);
       setCondition(status, 'ScalingActive', 'False', reason, message);
       this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', error);
-      return false;
+      return undefined;
     };
     if (!selector) return fail('SelectorRequired', 'InvalidSelector', "the HPA target's scale is missing a selector", 'selector is required');
     let parsed: Selector;
@@ -240,11 +242,11 @@ export class PodAutoscalerController {
       const msg = `pods by selector ${selector} are controlled by multiple HPAs: [${controlling.join(' ')}]`;
       return fail('AmbiguousSelector', 'AmbiguousSelector', msg);
     }
-    return true;
+    return pods;
   }
 
-  /** the replica count one metric asks for (upstream computeReplicasForMetric) */
-  private async metricReplicas(hpa: KObject, scale: any, m: any, current: number): Promise<MetricResult> {
+  /** the replica count one metric asks for (upstream computeReplicasForMetric); `pods` are those the selector selects */
+  private async metricReplicas(hpa: KObject, selector: string, pods: KObject[], m: any, current: number): Promise<MetricResult> {
     if (m?.type !== 'Resource' && m?.type !== 'ContainerResource') {
       const u = unservedMetric(m);
       return { error: u.message, reason: u.reason, kind: `${String(m?.type ?? '').toLowerCase()} metric` };
@@ -261,14 +263,10 @@ export class PodAutoscalerController {
       ? (t.averageUtilization !== undefined ? { type: 'Utilization', averageUtilization: t.averageUtilization } : undefined)
       : (parseQuantity(t.averageValue) !== undefined ? { type: 'AverageValue', averageValue: parseQuantity(t.averageValue)! * (resource === 'cpu' ? 1000 : 1) } : undefined);
     if (!target) return { error: `invalid resource metric source: neither a utilization target nor a value target was set`, reason: 'FailedGetResourceMetric', kind };
-    const selector: string = scale.status.selector;
     const ns = hpa.metadata.namespace;
-    let pods: KObject[], metrics: any[];
+    let metrics: any[];
     try {
-      [pods, metrics] = await Promise.all([
-        this.opts.client.list(podsResource, { namespace: ns, labelSelector: selector }).then((l) => l.items),
-        this.opts.client.request('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(ns!)}/pods?labelSelector=${encodeURIComponent(selector)}`).then((l: any) => l.items ?? []),
-      ]);
+      metrics = (await this.opts.client.request('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(ns!)}/pods?labelSelector=${encodeURIComponent(selector)}`)).items ?? [];
     } catch (e) {
       return fail(`unable to get metrics for resource ${resource}: unable to fetch metrics from resource metrics API: ${e instanceof Error ? e.message : e}`);
     }

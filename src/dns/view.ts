@@ -108,20 +108,16 @@ export class ClusterView {
       const list = ptrs.get(k);
       if (!list) ptrs.set(k, [name]); else if (!list.includes(name)) list.push(name);
     };
-    for (const svc of this.services.list()) {
-      const base = `${svc.metadata.name}.${svc.metadata.namespace}.svc.${this.zone}`;
-      if (svc.spec?.type === 'ExternalName') continue;
-      if (!isHeadless(svc)) {
-        const ips: string[] = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
-        for (const ip of ips) if (ip && ip !== 'None') add(ip, base);
-      }
-    }
-    // an address that is no ClusterIP names the endpoints of every Service it backs (CoreDNS
-    // serviceRecordForIP): those with a hostname if there are any, else all by dashed IP
+    // a ClusterIP names its Service; an address that is no ClusterIP names the endpoints of every
+    // Service it backs (CoreDNS serviceRecordForIP): those with a hostname if any, else all by dashed IP
     const named = new Map<string, string[]>(), dashed = new Map<string, string[]>();
     for (const svc of this.services.list()) {
       if (svc.spec?.type === 'ExternalName') continue;
       const base = `${svc.metadata.name}.${svc.metadata.namespace}.svc.${this.zone}`;
+      if (!isHeadless(svc)) {
+        const ips: string[] = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
+        for (const ip of ips) if (ip && ip !== 'None') add(ip, base);
+      }
       for (const ep of this.endpoints(svc)) {
         const into = ep.hostname ? named : dashed;
         const k = canonicalIP(ep.ip);

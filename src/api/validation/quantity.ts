@@ -48,10 +48,11 @@ export function memoryQuantity(bytes: number): string {
   return String(b);
 }
 
+/** the power of ten of each decimal suffix, and of 1024 of each binary one (index) */
 const decimalExp: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-const binaryExp: Record<string, number> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
-const decimalSuffix: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P', 18: 'E' };
 const binarySuffix = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+const binaryExp: Record<string, number> = Object.fromEntries(binarySuffix.slice(1).map((s, i) => [s, i + 1]));
+const decimalSuffix: Record<number, string> = Object.fromEntries(Object.entries(decimalExp).map(([s, e]) => [e, s]));
 
 /** mantissa·10^exp with the trailing zeros moved into exp, then exp lowered to a multiple of 3 */
 function decimalParts(nano: bigint): [bigint, number] {

@@ -5,8 +5,8 @@
 // and property counts, an embedded resource's apiVersion and kind) with
 // the messages of kube-openapi's validator turned into field errors. CEL rules
 // (x-kubernetes-validations) are not evaluated.
-import { isIP } from 'node:net';
 import type { FieldError } from '../../../api/status.js';
+import { ipFamilyOf } from '../../../api/validation/index.js';
 import type { KObject } from '../../../api/types.js';
 import { clone, deepEqual } from '../../../util/deep.js';
 
@@ -76,14 +76,13 @@ function typeOk(s: JSONSchemaProps, v: unknown): boolean {
 
 const jsonText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** the string formats upstream's schema validation checks (kube-openapi's strfmt), the common ones */
 const formats: Record<string, (v: string) => boolean> = {
   'date-time': (v) => /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v.replace(' ', 'T'))),
   date: (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
   uuid: (v) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v),
-  ipv4: (v) => ipv4.test(v),
-  ipv6: (v) => v.includes(':') && /^[0-9a-fA-F:.]+$/.test(v) && isIP(v) === 6,
+  ipv4: (v) => ipFamilyOf(v) === 'IPv4',
+  ipv6: (v) => ipFamilyOf(v) === 'IPv6',
   byte: (v) => /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(v),
 };
 

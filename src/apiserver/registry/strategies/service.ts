@@ -3,7 +3,7 @@
 import type { KObject } from '../../../api/types.js';
 import { ipFamilyOf, isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortName, isValidPortNum, isValidCIDR, nameIsDNS1035Label } from '../../../api/validation/index.js';
 import { makeStrategy } from './base.js';
-import { arr, each, enumOf, fe, isObject, obj, setDefault, clone, type Errs } from './field.js';
+import { arr, clone, deepEqual, each, enumOf, fe, isObject, obj, setDefault, type Errs } from './field.js';
 import { validateLabels } from './meta.js';
 
 const serviceTypes = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
@@ -45,7 +45,6 @@ function defaultService(o: KObject): void {
 const needsClusterIP = (s: any) => s?.type !== 'ExternalName';
 const needsNodePort = (s: any) => s?.type === 'NodePort' || s?.type === 'LoadBalancer';
 const needsHCNodePort = (s: any) => s?.type === 'LoadBalancer' && s?.externalTrafficPolicy === 'Local';
-const sameList = (a: unknown, b: unknown) => JSON.stringify(arr(a)) === JSON.stringify(arr(b));
 const nodePortsOf = (s: any) => new Set<number>(arr(s?.ports).map((p: any) => p?.nodePort).filter(Boolean));
 
 /** on create, a clusterIP alone gives clusterIPs (upstream registry normalizeClusterIPs, create side) */
@@ -81,15 +80,15 @@ function prepareServiceUpdate(o: KObject, old: KObject): void {
   }
   if (needsHCNodePort(os) && needsHCNodePort(spec) && !spec.healthCheckNodePort) spec.healthCheckNodePort = os.healthCheckNodePort;
   // normalizeClusterIPs, update side
-  const sameIPs = sameList(os.clusterIPs, spec.clusterIPs);
+  const sameIPs = deepEqual(os.clusterIPs, spec.clusterIPs);
   if (os.clusterIP && !spec.clusterIP && sameIPs) delete spec.clusterIPs;
   else if (os.clusterIP && os.clusterIP !== spec.clusterIP && sameIPs) spec.clusterIPs = [spec.clusterIP];
   else if (arr(os.clusterIPs).length && arr(spec.clusterIPs).length === 0 && os.clusterIP === spec.clusterIP) delete spec.clusterIP;
   else if (arr(os.clusterIPs).length && !sameIPs && os.clusterIP === spec.clusterIP) spec.clusterIP = spec.clusterIPs[0];
   // dropTypeDependentFields
   if (needsClusterIP(os) && !needsClusterIP(spec)) {
-    if (sameList(os.clusterIPs, spec.clusterIPs)) { delete spec.clusterIP; delete spec.clusterIPs; }
-    if (sameList(os.ipFamilies, spec.ipFamilies)) delete spec.ipFamilies;
+    if (deepEqual(os.clusterIPs, spec.clusterIPs)) { delete spec.clusterIP; delete spec.clusterIPs; }
+    if (deepEqual(os.ipFamilies, spec.ipFamilies)) delete spec.ipFamilies;
     if ((os.ipFamilyPolicy ?? '') === (spec.ipFamilyPolicy ?? '')) delete spec.ipFamilyPolicy;
   }
   if (needsNodePort(os) && !needsNodePort(spec) && [...nodePortsOf(spec)].every((n) => nodePortsOf(os).has(n))) {
