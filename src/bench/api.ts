@@ -36,6 +36,12 @@ export interface ApiBenchResult {
   /** the same without the watch phase's writes */
   mutatingUnwatched: Latencies;
   watch: { watchers: number; writes: number; expected: number; received: number; lag: Latencies; writeLatency: Latencies; achievedRate: number; writeLatencies: number[]; serverCpuPercent?: number };
+  /**
+   * the cheapest authenticated request there is (GET /version: TLS, HTTP, authentication,
+   * authorization, a constant JSON answer; no storage), with 1 and N clients: what this client and
+   * this server's HTTP stack cost before a request does any work, so the best any create could do
+   */
+  noop: { lat: Latencies; perSec1: number; perSecN: number };
 }
 
 const lat = (xs: number[]): Latencies => ({ p50: percentile(xs, 50), p99: percentile(xs, 99), max: xs.length ? Math.max(...xs) : NaN, n: xs.length });
@@ -153,6 +159,8 @@ export async function benchApi(api: ApiConn, opts: ApiBenchOptions = {}): Promis
   // warm up connections and code paths
   await timed(50, o.concurrency, (i) => must(api, 'POST', base, configMap(`warm-${i}`), 201));
 
+  const noop1 = await timed(o.sequential, 1, () => must(api, 'GET', '/version', undefined, 200));
+  const noopN = await timed(o.concurrentCreates, o.concurrency, () => must(api, 'GET', '/version', undefined, 200));
   const seq = await timed(o.sequential, 1, (i) => must(api, 'POST', base, configMap(`seq-${i}`), 201));
   const get = await timed(o.sequential, 1, (i) => must(api, 'GET', `${base}/seq-${i}`, undefined, 200));
   const many = await timed(o.concurrentCreates, o.concurrency, (i) => must(api, 'POST', base, configMap(`many-${i}`), 201));
@@ -167,5 +175,6 @@ export async function benchApi(api: ApiConn, opts: ApiBenchOptions = {}): Promis
     mutating: lat([...seq.lat, ...many.lat, ...patch.lat, ...watch.writeLatencies]),
     mutatingUnwatched: lat([...seq.lat, ...many.lat, ...patch.lat]),
     watch,
+    noop: { lat: lat(noop1.lat), perSec1: noop1.perSec, perSecN: noopN.perSec },
   };
 }

@@ -67,6 +67,8 @@ function report(s: Section): string {
       ['raw backend (other)', `updates/s(32) ${perSec(raw.updatesPerSec32)}  gets/s(32) ${perSec(raw.getsPerSec)}  list ${ms(raw.listAllMs)}  watched writes/s ${perSec(raw.writesPerSecWatched)}${raw.watchersComplete ? '' : ' (INCOMPLETE)'}`],
       ['API ÷ raw, 1 client', `${r1.toFixed(2)}  goal ≥ ${GOALS.ratio}  ${verdict(r1 >= GOALS.ratio)}`],
       ['API ÷ raw, 32 clients', `${r32.toFixed(2)}  goal ≥ ${GOALS.ratio}  ${verdict(r32 >= GOALS.ratio)}`],
+      ['no-op request (GET /version), 1 client', `p50 ${ms(api.noop.lat.p50)}  ${perSec(api.noop.perSec1)};  32 clients ${perSec(api.noop.perSecN)}`],
+      ['  its rate ÷ raw: the most any create could score', `1 client ${(api.noop.perSec1 / raw.writesPerSec1).toFixed(2)}, 32 clients ${(api.noop.perSecN / raw.writesPerSec32).toFixed(2)}  (a create is a no-op request plus its work)`],
       [`watch: ${w.watchers} watchers, ${w.writes} writes`, `at ${perSec(w.achievedRate)}  write p50 ${ms(w.writeLatency.p50)}  p99 ${ms(w.writeLatency.p99)}  server CPU ${w.serverCpuPercent?.toFixed(0) ?? '?'}% of one core`],
       ['watch events received / expected', `${w.received} / ${w.expected}  goal: all  ${verdict(allDelivered)}`],
       ['watch delivery lag after 2xx', `p50 ${ms(w.lag.p50)}  p99 ${ms(w.lag.p99)}  max ${ms(w.lag.max)}`],
@@ -76,33 +78,52 @@ function report(s: Section): string {
   ].join('\n');
 }
 
+const SECTIONS = ['api', 'scheduler', 'podstartup', 'dns', 'ingress', 'clusterip', 'nft'] as const;
+
 async function main(): Promise<void> {
+  // `npm run bench -- api ingress` runs only those sections (default: all)
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (unknown.length) throw new Error(`unknown bench section ${unknown.join(', ')} (sections: ${SECTIONS.join(', ')})`);
+  const want = (s: (typeof SECTIONS)[number]) => !asked.length || asked.includes(s);
   const t0 = Date.now();
   const load0 = loadavg()[0];
-  const sections: Section[] = [];
-  sections.push(await runDatastore('SQLite (default datastore)'));
-  if (etcdBinary()) {
-    const etcd = await startEtcd();
-    try { sections.push(await runDatastore('etcd', etcd)); } finally { await etcd.stop(); }
-  } else {
-    process.stdout.write('etcd not installed: skipping the etcd section (apt-get install etcd-server)\n');
+  if (want('api')) {
+    const sections: Section[] = [];
+    sections.push(await runDatastore('SQLite (default datastore)'));
+    if (etcdBinary()) {
+      const etcd = await startEtcd();
+      try { sections.push(await runDatastore('etcd', etcd)); } finally { await etcd.stop(); }
+    } else {
+      process.stdout.write('etcd not installed: skipping the etcd section (apt-get install etcd-server)\n');
+    }
+    process.stdout.write(`\nk8ts API server benchmark (node ${process.version}; server is a child process; client and server share the machine:\n ${cpus().length} CPUs, load average ${load0.toFixed(1)} at start)\n\n`);
+    for (const s of sections) process.stdout.write(`${report(s)}\n\n`);
   }
-  process.stdout.write(`\nk8ts API server benchmark (node ${process.version}; server is a child process; client and server share the machine:\n ${cpus().length} CPUs, load average ${load0.toFixed(1)} at start)\n\n`);
-  for (const s of sections) process.stdout.write(`${report(s)}\n\n`);
-  await runSchedulerBench();
-  const startup = await runPodStartupBench();
-  if (startup) process.stdout.write(`\n${reportPodStartup(startup)}\n\n`);
-  process.stdout.write('== cluster DNS ==\n');
-  await runDnsBench();
-  process.stdout.write('\n== ingress ==\n');
-  await runIngressBench();
-  process.stdout.write('\n== service proxy: ClusterIP vs direct (wrk, real pod) ==\n');
-  const cip = await runClusterIPBench();
-  if (cip) process.stdout.write(`${reportClusterIP(cip)}\n`);
-  process.stdout.write('\n== service proxy: nftables rule programming ==\n');
-  if (process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0) {
-    spawnSync(process.execPath, [fileURLToPath(new URL('../proxy/bench.js', import.meta.url))], { stdio: 'inherit' });
-  } else process.stdout.write('skipped: needs root and nft (apt-get install nftables)\n');
+  if (want('scheduler')) await runSchedulerBench();
+  if (want('podstartup')) {
+    const startup = await runPodStartupBench();
+    if (startup) process.stdout.write(`\n${reportPodStartup(startup)}\n\n`);
+  }
+  if (want('dns')) {
+    process.stdout.write('== cluster DNS ==\n');
+    await runDnsBench();
+  }
+  if (want('ingress')) {
+    process.stdout.write('\n== ingress ==\n');
+    await runIngressBench();
+  }
+  if (want('clusterip')) {
+    process.stdout.write('\n== service proxy: ClusterIP vs direct (wrk, real pod) ==\n');
+    const cip = await runClusterIPBench();
+    if (cip) process.stdout.write(`${reportClusterIP(cip)}\n`);
+  }
+  if (want('nft')) {
+    process.stdout.write('\n== service proxy: nftables rule programming ==\n');
+    if (process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0) {
+      spawnSync(process.execPath, [fileURLToPath(new URL('../proxy/bench.js', import.meta.url))], { stdio: 'inherit' });
+    } else process.stdout.write('skipped: needs root and nft (apt-get install nftables)\n');
+  }
   process.stdout.write(`total bench time ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 

@@ -13,6 +13,24 @@ export interface SchedulerBenchOptions { nodes?: number; pods?: number; rawPods?
 export interface SchedulerBenchResult {
   nodes: number; pods: number; rawCreatesPerSec: number; createsPerSec: number; boundPerSec: number; ratio: number;
   rssMiB: number; secondsToAllBound: number;
+  /** API writes served per bound pod while scheduling (by verb and resource; from the server's /metrics), against 1 per raw create */
+  writesPerPod: Record<string, number>;
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** apiserver_request_total of writes, summed by "VERB resource" */
+async function writeCounts(conn: ApiConn): Promise<Map<string, number>> {
+  const r = await conn.request('GET', '/metrics');
+  const text = typeof r.body === 'string' ? r.body : '';
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\d+(?:\.\d+)?(?:e\+\d+)?)$/gm)) {
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (!MUTATING.has(labels.verb)) continue;
+    const k = `${labels.verb} ${labels.resource}`;
+    out.set(k, (out.get(k) ?? 0) + Number(m[2]));
+  }
+  return out;
 }
 
 function rssMiB(pid: number): number {
@@ -72,20 +90,26 @@ export async function benchScheduler(opts: SchedulerBenchOptions = {}): Promise<
     await conn.watch('/api/v1/namespaces/bench/pods?watch=true&allowWatchBookmarks=false', (ev) => {
       if (ev.object?.spec?.nodeName && !bound.has(ev.object.metadata.name)) { bound.add(ev.object.metadata.name); lastBound = ev.at; }
     }, ac.signal);
+    const w0 = await writeCounts(conn);
     const t0 = performance.now();
     const createsPerSec = await createPods(conn, 'bench', pods, concurrency, 'pod');
     log(`created ${pods} pods at ${perSec(createsPerSec)}; waiting for bindings`);
     await waitFor('all pods bound', async () => bound.size >= pods, 600_000);
     ac.abort();
+    const w1 = await writeCounts(conn);
+    const writesPerPod: Record<string, number> = {};
+    for (const [k, v] of w1) if (v - (w0.get(k) ?? 0) > 0) writesPerPod[k] = (v - (w0.get(k) ?? 0)) / pods;
     const secs = (lastBound - t0) / 1000;
     const rss = rssMiB(srv.proc.pid!);
     const boundPerSec = pods / secs;
-    return { nodes, pods, rawCreatesPerSec, createsPerSec, boundPerSec, ratio: boundPerSec / rawCreatesPerSec, rssMiB: rss, secondsToAllBound: secs };
+    return { nodes, pods, rawCreatesPerSec, createsPerSec, boundPerSec, ratio: boundPerSec / rawCreatesPerSec, rssMiB: rss, secondsToAllBound: secs, writesPerPod };
   } finally {
     conn.close();
     await srv.stop();
   }
 }
+
+const total = (w: Record<string, number>) => Object.values(w).reduce((a, b) => a + b, 0);
 
 export function schedulerReport(r: SchedulerBenchResult): string {
   return [
@@ -96,6 +120,8 @@ export function schedulerReport(r: SchedulerBenchResult): string {
       ['pods bound/s (first create to last bound)', `${perSec(r.boundPerSec)}  (${r.secondsToAllBound.toFixed(1)} s)  goal ≥ ${SCHEDULER_GOALS.podsPerSec}/s  ${verdict(r.boundPerSec >= SCHEDULER_GOALS.podsPerSec)}`],
       ['bind rate ÷ raw create rate', `${r.ratio.toFixed(2)}  goal ≥ ${SCHEDULER_GOALS.ratio}  ${verdict(r.ratio >= SCHEDULER_GOALS.ratio)}`],
       ['bind rate ÷ create rate of the same pods', `${(r.boundPerSec / r.createsPerSec).toFixed(2)}  (does scheduling keep up with creation)`],
+      ['API writes per bound pod (raw create: 1)', `${total(r.writesPerPod).toFixed(2)}: ${Object.entries(r.writesPerPod).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`],
+      ['  so the ratio if each write cost a raw create', `${(1 / total(r.writesPerPod)).toFixed(2)}  (the scheduler, simulated kubelets and API server share one thread)`],
       [`control-plane RSS at ${r.pods} pods`, `${r.rssMiB.toFixed(0)} MiB`],
     ]),
   ].join('\n');
