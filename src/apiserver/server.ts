@@ -31,7 +31,7 @@ import { CustomResources } from './crd.js';
 import type { KubeletConnection } from './podlogs.js';
 import { setUpgrade, upgradeTaken } from './podstream.js';
 import type { KeyObject } from 'node:crypto';
-import { DEFAULT_API_AUDIENCES, ServiceAccountTokens, type ObjectGetter } from './auth/satoken.js';
+import { DEFAULT_API_AUDIENCES, LEGACY_LAST_USED_LABEL, ServiceAccountTokens, type ObjectGetter } from './auth/satoken.js';
 import { authenticationResources, handleSelfSubjectReview, handleTokenRequest, handleTokenReview, selfSubjectReviewPath, tokenReviewPath } from './tokenrequest.js';
 import { withAuthenticatedGroup } from './auth/authn.js';
 import { admitServiceAccount } from './admission/serviceaccount.js';
@@ -156,8 +156,14 @@ export class ApiServer {
     if (opts.serviceAccountKey) {
       this.serviceAccountTokens = new ServiceAccountTokens({
         key: opts.serviceAccountKey, issuer: opts.serviceAccountIssuer, audiences: opts.apiAudiences ?? DEFAULT_API_AUDIENCES, get: this.getObject,
+        markLegacyUsed: async (ns, name, day) => {
+          await this.registry.find('', 'secrets')!.guaranteedUpdate(ns, name, (cur) => {
+            if (!cur || cur.metadata.labels?.[LEGACY_LAST_USED_LABEL] === day) return undefined;
+            cur.metadata.labels = { ...cur.metadata.labels, [LEGACY_LAST_USED_LABEL]: day };
+            return cur;
+          }, { fieldManager: 'kube-apiserver' });
+        },
       });
-      // k8ts has no authorization (RBAC) yet: a service account token authenticates a user that may do everything
       this.saAuthenticator = (t) => this.serviceAccountTokens!.authenticate(t);
       opts.authn?.tokenAuthenticators.push(this.saAuthenticator);
     }

@@ -40,7 +40,9 @@ export interface RunningServer {
 export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await mkdir(cfg.dataDir, { recursive: true });
   const backend = await openBackend(cfg.datastoreEndpoint, cfg.dataDir);
-  const pki = await ensurePki(join(cfg.dataDir, 'tls'), { hosts: [cfg.bindAddress].filter((h) => h !== '0.0.0.0') });
+  // in-cluster clients (client-go, the Python and JS clients) connect to KUBERNETES_SERVICE_HOST,
+  // the `kubernetes` Service's IP: the first of the service CIDR
+  const pki = await ensurePki(join(cfg.dataDir, 'tls'), { hosts: [cfg.bindAddress, nthAddress(cfg.serviceCidr, 1)].filter((h) => h !== '0.0.0.0') });
   // the kubelet's serving certificate and the API server's client certificate for kubelets
   const kubeletTls = await issueKubeletTls(pki, cfg.dataDir);
   // the service account token signing key (DIR/tls/service.key, as k3s)

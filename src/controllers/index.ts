@@ -22,6 +22,7 @@ import { startReplicaSetController, startReplicationController } from './replica
 import { startDeploymentController } from './deployment/controller.js';
 import { RootCAPublisher } from './rootca.js';
 import { ServiceAccountsController } from './serviceaccount.js';
+import { loadServiceAccountKey, TokensController } from './tokens.js';
 import { setAndVolumeDescriptors } from './setsandvolumes.js';
 
 export interface ControllersOptions {
@@ -71,6 +72,16 @@ export const controllerDescriptors: ControllerDescriptor[] = [
   },
   simple('node-lifecycle-controller', (o) => new NodeLifecycleController(o), 4),
   simple('serviceaccount-controller', (o) => new ServiceAccountsController(o), 5),
+  {
+    // signs legacy tokens with the service account key, which it reads from the data dir
+    // (upstream: --service-account-private-key-file)
+    name: 'serviceaccount-token-controller',
+    start: async (ctx, signal) => {
+      const key = ctx.dataDir ? await loadServiceAccountKey(ctx.dataDir) : undefined;
+      if (!key) return;
+      await new TokensController({ client: ctx.client, informers: ctx.informers, key, rootCA: ctx.rootCA, log: ctx.log }).run(5, signal);
+    },
+  },
   {
     name: 'root-ca-certificate-publisher-controller',
     start: (ctx, signal) => new RootCAPublisher({ client: ctx.client, informers: ctx.informers, rootCA: ctx.rootCA, log: ctx.log }).run(5, signal),

@@ -7,11 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
+import { connect as tlsConnect, checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { parse, stringify } from 'yaml';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startK8ts, kubectl, kc, kubectlPath, type ServerHandle } from './harness.js';
-import { decodeJwt, signJwt } from '../apiserver/auth/jwt.js';
+import { decodeJwt, signJwt } from '../util/jwt.js';
 import { requirePrereq } from '../util/prereq.js';
+import { eventually } from './poll.js';
 
 const NS = 'sa-e2e';
 
@@ -37,7 +39,8 @@ describe('service account tokens', () => {
   }
 
   before(async () => {
-    srv = await startK8ts();
+    // a service CIDR other than the default: in-cluster clients connect to its first address
+    srv = await startK8ts({ args: ['--service-cidr', '10.44.0.0/24'] });
     caData = parse(readFileSync(srv.kubeconfig, 'utf8')).clusters[0].cluster['certificate-authority-data'];
     kc(srv.kubeconfig, ['create', 'namespace', NS]);
     // the serviceaccount controller creates `default`
@@ -237,5 +240,59 @@ print(v1.read_namespaced_service_account('default', '${NS}').metadata.name)
     const r = spawnSync(python, ['-c', script], { encoding: 'utf8', env: { ...process.env, TOKEN_KUBECONFIG: tokenKubeconfig(createToken()) }, timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'default');
+  });
+
+  it('the serving certificate names the kubernetes Service IP of the service CIDR', async () => {
+    const ip = kc(srv.kubeconfig, ['get', 'svc', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}']);
+    assert.equal(ip, '10.44.0.1');
+    const port = Number(new URL(srv.url).port);
+    const cert = await new Promise<PeerCertificate>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, ca: Buffer.from(caData, 'base64'), checkServerIdentity: () => undefined }, () => { resolve(s.getPeerCertificate()); s.end(); });
+      s.on('error', reject);
+    });
+    // as client-go, the Python and JS clients check it when they connect to KUBERNETES_SERVICE_HOST
+    assert.equal(checkServerIdentity('10.44.0.1', cert), undefined);
+    assert.ok(checkServerIdentity('10.43.0.1', cert), 'the default CIDR\'s address is not claimed');
+  });
+
+  it('a Secret of type service-account-token gets a legacy token that authenticates while it exists', async () => {
+    kc(srv.kubeconfig, ['-n', NS, 'create', 'sa', 'legacy']);
+    const uid = kc(srv.kubeconfig, ['-n', NS, 'get', 'sa', 'legacy', '-o', 'jsonpath={.metadata.uid}']);
+    const secret = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, annotations: { 'kubernetes.io/service-account.name': 'legacy' } }, type: 'kubernetes.io/service-account-token' });
+    kc(srv.kubeconfig, ['-n', NS, 'apply', '-f', '-'], { input: secret('legacy-token') });
+    const filled = await eventually('the token in the Secret', () => {
+      const s = JSON.parse(kc(srv.kubeconfig, ['-n', NS, 'get', 'secret', 'legacy-token', '-o', 'json']));
+      return s.data?.token ? s : undefined;
+    });
+    assert.equal(filled.metadata.annotations['kubernetes.io/service-account.uid'], uid);
+    assert.equal(Buffer.from(filled.data.namespace, 'base64').toString(), NS);
+    assert.equal(Buffer.from(filled.data['ca.crt'], 'base64').toString().trim(), Buffer.from(caData, 'base64').toString().trim());
+    const token = Buffer.from(filled.data.token, 'base64').toString();
+    const c = decodeJwt(token)!.claims as any;
+    assert.equal(c.iss, 'kubernetes/serviceaccount');
+    assert.equal(c.sub, `system:serviceaccount:${NS}:legacy`);
+    assert.equal(c['kubernetes.io/serviceaccount/secret.name'], 'legacy-token');
+    assert.equal(c['kubernetes.io/serviceaccount/service-account.uid'], uid);
+    assert.equal(c.exp, undefined);
+
+    const cfg = tokenKubeconfig(token);
+    const who = JSON.parse(kc(cfg, ['auth', 'whoami', '-o', 'json']));
+    assert.equal(who.status.userInfo.username, `system:serviceaccount:${NS}:legacy`);
+    assert.deepEqual(who.status.userInfo.groups, ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated']);
+    // each day of use is recorded on the Secret
+    const day = new Date().toISOString().slice(0, 10);
+    await eventually('the last-used label', () => (kc(srv.kubeconfig, ['-n', NS, 'get', 'secret', 'legacy-token', '-o', 'jsonpath={.metadata.labels.kubernetes\\.io/legacy-token-last-used}']) === day ? true : undefined));
+
+    // the Secret goes: so does the token
+    kc(srv.kubeconfig, ['-n', NS, 'delete', 'secret', 'legacy-token']);
+    assert.match(kubectl(cfg, ['auth', 'whoami']).stderr, /You must be logged in to the server|Unauthorized/);
+
+    // the account goes: its token Secrets are deleted; a Secret naming no existing account is deleted too
+    kc(srv.kubeconfig, ['-n', NS, 'apply', '-f', '-'], { input: secret('legacy-token2') });
+    await eventually('the second token', () => (kc(srv.kubeconfig, ['-n', NS, 'get', 'secret', 'legacy-token2', '-o', 'jsonpath={.data.token}']) ? true : undefined));
+    kc(srv.kubeconfig, ['-n', NS, 'delete', 'sa', 'legacy']);
+    await eventually('the token Secret deleted with its account', () => (kubectl(srv.kubeconfig, ['-n', NS, 'get', 'secret', 'legacy-token2']).code !== 0 ? true : undefined));
+    kc(srv.kubeconfig, ['-n', NS, 'apply', '-f', '-'], { input: secret('orphan-token') });
+    await eventually('the orphan token Secret deleted', () => (kubectl(srv.kubeconfig, ['-n', NS, 'get', 'secret', 'orphan-token']).code !== 0 ? true : undefined));
   });
 });

@@ -3,7 +3,8 @@
 //   ensurePki(dir, {hosts}) -> Pki
 //     First run: creates a server CA (`k8ts-server-ca@<unix time>`, 10 years), a separate client CA
 //     (`k8ts-client-ca@<unix time>`), the API server's serving certificate (signed by the server CA,
-//     SANs: localhost, 127.0.0.1, kubernetes[.default[.svc[.cluster.local]]], 10.43.0.1 + hosts),
+//     SANs: localhost, 127.0.0.1, kubernetes[.default[.svc[.cluster.local]]] + hosts, which name
+//     the `kubernetes` Service's IP, the first of the service CIDR, as upstream's apiserver adds it),
 //     an admin client certificate (CN=system:admin, O=system:masters, signed by the client CA)
 //     and a token `K10<sha256 of server-ca.crt>::server:<random hex>` (the hash follows the CA on disk).
 //     Later runs reuse the files; the serving and admin certificates are re-issued when they lack
@@ -35,13 +36,13 @@ export interface Pki {
 }
 
 export interface EnsurePkiOptions {
-  /** extra DNS names and IP addresses for the serving certificate */
+  /** extra DNS names and IP addresses for the serving certificate (the `kubernetes` Service's IP among them) */
   hosts: string[];
 }
 
 export const DEFAULT_SERVING_HOSTS: readonly string[] = [
   'localhost', '127.0.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
-  'kubernetes.default.svc.cluster.local', '10.43.0.1',
+  'kubernetes.default.svc.cluster.local',
 ];
 
 const crypto = webcrypto as unknown as Crypto;

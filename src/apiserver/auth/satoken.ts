@@ -11,10 +11,15 @@
 //       node when bound to a node) must still exist with the same uid (deleting: for up to a minute past its deletionTimestamp).
 //       The user is system:serviceaccount:<ns>:<name> (uid: the service account's) in the groups
 //       system:serviceaccounts and system:serviceaccounts:<ns>, with upstream's extra keys.
-//   k8ts has no authorization yet: an authenticated service account may do everything.
+//     Legacy tokens (issuer `kubernetes/serviceaccount`, no expiry, no audience: they count for the
+//     API audiences), which the tokens controller writes into Secrets of type
+//     kubernetes.io/service-account-token, are valid while that Secret holds the same token (and is
+//     not marked kubernetes.io/legacy-token-invalid-since) and the account exists with the same uid.
+//     Each day a legacy token is used, its Secret gets the label kubernetes.io/legacy-token-last-used
+//     (YYYY-MM-DD), as upstream's LegacyServiceAccountTokenTracking.
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { KObject } from '../../api/types.js';
-import { decodeJwt, verifyJwt, signJwt, type JwtClaims } from './jwt.js';
+import { decodeJwt, verifyJwt, signJwt, type JwtClaims } from '../../util/jwt.js';
 import type { UserInfo } from './authn.js';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -22,6 +27,10 @@ export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export const DEFAULT_API_AUDIENCES: readonly string[] = [DEFAULT_ISSUER, 'k3s'];
 export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
 export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
+/** the issuer of legacy (Secret-based) tokens */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+export const LEGACY_LAST_USED_LABEL = 'kubernetes.io/legacy-token-last-used';
+export const LEGACY_INVALID_SINCE_LABEL = 'kubernetes.io/legacy-token-invalid-since';
 const LEEWAY_SECONDS = 60;
 
 export type ObjectGetter = (resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes', ns: string | undefined, name: string) => Promise<KObject | undefined>;
@@ -36,6 +45,8 @@ export interface ServiceAccountTokensOptions {
   get: ObjectGetter;
   /** milliseconds since the epoch (tests) */
   now?: () => number;
+  /** records that a legacy token Secret was used today (sets LEGACY_LAST_USED_LABEL); errors are ignored */
+  markLegacyUsed?: (ns: string, name: string, day: string) => Promise<void>;
 }
 
 export interface IssueRequest {
@@ -95,6 +106,7 @@ export class ServiceAccountTokens {
   /** as authenticate, for a token that must name one of `audiences`; also gives the audiences it names (TokenReview) */
   async review(token: string, audiences: readonly string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
     const d = decodeJwt(token);
+    if (d?.claims.iss === LEGACY_ISSUER) return this.reviewLegacy(token, audiences);
     if (!d || d.claims.iss !== this.issuer) return undefined; // not a token of ours
     const c = verifyJwt(token, [this.publicKey]);
     if (!c) return undefined;
@@ -128,6 +140,26 @@ export class ServiceAccountTokens {
       ...(Object.keys(extra).length ? { extra } : {}),
     };
     return { user, audiences: matched };
+  }
+
+  /** upstream pkg/serviceaccount/legacy.go: validator.Validate, with the lookups on */
+  private async reviewLegacy(token: string, audiences: readonly string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
+    const c = verifyJwt(token, [this.publicKey]);
+    if (!c) return undefined;
+    // a legacy token names no audience: it is good for the API server's own
+    const matched = audiences.filter((a) => this.audiences.includes(a));
+    if (!matched.length) return undefined;
+    const claim = (k: string) => { const v = c[`kubernetes.io/serviceaccount/${k}`]; return typeof v === 'string' ? v : ''; };
+    const ns = claim('namespace'), secretName = claim('secret.name'), saName = claim('service-account.name'), saUid = claim('service-account.uid');
+    if (!ns || !secretName || !saName || !saUid || c.sub !== serviceAccountUsername(ns, saName)) return undefined;
+    const secret = await this.opts.get('secrets', ns, secretName);
+    if (!secret || secret.metadata.deletionTimestamp || secret.metadata.labels?.[LEGACY_INVALID_SINCE_LABEL] !== undefined) return undefined;
+    if (Buffer.from(String(secret.data?.token ?? ''), 'base64').toString() !== token) return undefined;
+    const sa = await this.opts.get('serviceaccounts', ns, saName);
+    if (!sa || sa.metadata.deletionTimestamp || sa.metadata.uid !== saUid) return undefined;
+    const day = new Date(this.now()).toISOString().slice(0, 10);
+    if (this.opts.markLegacyUsed && secret.metadata.labels?.[LEGACY_LAST_USED_LABEL] !== day) this.opts.markLegacyUsed(ns, secretName, day).catch(() => {});
+    return { user: { name: serviceAccountUsername(ns, saName), uid: saUid, groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${ns}`] }, audiences: matched };
   }
 }
 

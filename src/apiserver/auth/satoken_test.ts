@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from '../../api/types.js';
-import { decodeJwt, keyId, signJwt, verifyJwt } from './jwt.js';
+import { decodeJwt, keyId, signJwt, verifyJwt } from '../../util/jwt.js';
 import { ServiceAccountTokens, DEFAULT_ISSUER, type ObjectGetter } from './satoken.js';
 import { ensureServiceAccountKey } from './sakey.js';
 
