@@ -282,7 +282,16 @@ describe('writes', () => {
     assert.deepEqual(disc.resources.map((r: any) => r.name).sort(), ['localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'subjectaccessreviews']);
     const who = await req('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { 'Impersonate-User': 'system:serviceaccount:team:bot', 'Impersonate-Group': 'devs' });
     assert.equal(who.json.status.userInfo.username, 'system:serviceaccount:team:bot');
-    assert.deepEqual(who.json.status.userInfo.groups, ['devs', 'system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated']);
+    // a service account impersonated with groups gets those groups, not its own (upstream's WithImpersonation)
+    assert.deepEqual(who.json.status.userInfo.groups, ['devs', 'system:authenticated']);
+    const whoAs = async (h: Record<string, string>) => (await req('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, h)).json;
+    assert.deepEqual((await whoAs({ 'Impersonate-User': 'system:serviceaccount:team:bot' })).status.userInfo.groups, ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated']);
+    // system:unauthenticated asked for (or system:anonymous): no system:authenticated, so not even a self review
+    assert.match((await whoAs({ 'Impersonate-User': 'bob', 'Impersonate-Group': 'system:unauthenticated' })).message, /User "bob" cannot create resource "selfsubjectreviews"/);
+    assert.match((await whoAs({ 'Impersonate-User': 'system:anonymous' })).message, /User "system:anonymous" cannot create resource "selfsubjectreviews"/);
+    const noUser = await whoAs({ 'Impersonate-Group': 'devs' });
+    assert.equal(noUser.code, 500);
+    assert.match(noUser.message, /^Internal error occurred: requested \[\{Group {2}devs {4}\}\] without impersonating a user$/);
 
     // alice has no role: denied, in a review and in fact (acting as her by impersonation)
     const sar = (user: string) => req('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { spec: { user, groups: ['system:authenticated'], resourceAttributes: { namespace: 'default', verb: 'list', resource: 'pods' } } });
@@ -321,6 +330,20 @@ describe('writes', () => {
     const nodes = await req('POST', rolePath, role('node-reader', ['nodes']), asAlice);
     assert.equal(nodes.status, 403);
     assert.match(nodes.json.message, /\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["get"\]\}\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["list"\]\}$/);
+    // a Role limited to one object by resourceNames allows list and watch of just that object by
+    // fieldSelector=metadata.name (kubectl get -w NAME, kubectl wait), as upstream's RequestInfo
+    assert.equal((await req('POST', rolePath, { metadata: { name: 'one-cm' }, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['only'], verbs: ['get', 'list', 'watch'] }] })).status, 201);
+    assert.equal((await req('POST', rbPath, { metadata: { name: 'erin-one' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-cm' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'erin' }] })).status, 201);
+    assert.equal((await req('POST', '/api/v1/namespaces/default/configmaps', cm('only'))).status, 201);
+    const asErin = { 'Impersonate-User': 'erin' };
+    const cms = '/api/v1/namespaces/default/configmaps';
+    assert.equal((await req('GET', `${cms}/only`, undefined, asErin)).status, 200);
+    const one = await req('GET', `${cms}?fieldSelector=metadata.name%3Donly`, undefined, asErin);
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.json.items.map((i: any) => i.metadata.name), ['only']);
+    assert.equal((await req('GET', `${cms}?fieldSelector=metadata.name%3Dother`, undefined, asErin)).status, 403);
+    assert.equal((await req('GET', cms, undefined, asErin)).status, 403);
+    assert.equal((await req('GET', `${cms}?watch=true&fieldSelector=metadata.name%3Donly&timeoutSeconds=1`, undefined, asErin)).status, 200);
   });
 
   it('LimitRanger: container defaults from the namespace\'s LimitRange, and max/min/ratio refused with upstream\'s messages', async () => {

@@ -1,6 +1,7 @@
 // What a request asks to do, for authorization (upstream's RequestInfoFactory): a resource request
 // (/api/v1/..., /apis/GROUP/VERSION/...) names its verb, API group, resource, subresource,
 // namespace and name; anything else is a non-resource request for a path.
+import { parseFieldSelector } from '../../api/labels.js';
 import { parseApiPath } from '../router.js';
 
 /** the request's authorization attributes, without the user */
@@ -44,6 +45,21 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
   const info: RequestInfo = { resourceRequest: true, verb, path, apiGroup, apiVersion, resource };
   if (namespace !== undefined) info.namespace = namespace;
   if (name !== undefined) info.name = name;
+  else if (verb === 'list' || verb === 'watch') {
+    // a list or watch of one object by `fieldSelector=metadata.name=X` is a request for X, so Roles
+    // limited to resourceNames allow it (kubectl get -w NAME, kubectl wait), as upstream
+    const one = selectedName(query.get('fieldSelector'));
+    if (one !== undefined) info.name = one;
+  }
   if (subresource !== undefined) info.subresource = subresource;
   return info;
+}
+
+/** the name a field selector requires (metadata.name=X or ==X), if it is a valid path segment */
+function selectedName(selector: string | null): string | undefined {
+  let reqs;
+  try { reqs = parseFieldSelector(selector ?? undefined); } catch { return undefined; }
+  const r = reqs.find((q) => q.field === 'metadata.name' && q.op === '=');
+  if (!r || r.value === '' || r.value === '.' || r.value === '..' || /[/%]/.test(r.value)) return undefined;
+  return r.value;
 }
