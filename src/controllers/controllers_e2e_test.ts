@@ -242,6 +242,21 @@ describe('controllers against a real server with kubectl', { timeout: 180_000 },
     assert.match(bad.stderr, /spec.groupPriorityMinimum: Invalid value: 30000: must be positive and less than 20000/);
   });
 
+  it('an aggregated ClusterRole follows the roles its selector matches, and loses their rules when none is left', async () => {
+    const rules = () => k(['get', 'clusterrole', 'agg-e2e', '-o', 'jsonpath={.rules}']);
+    k(['create', 'clusterrole', 'agg-e2e', '--aggregation-rule=e2e.example.com/agg=true']);
+    k(['create', 'clusterrole', 'agg-e2e-pods', '--verb=get', '--resource=pods']);
+    k(['label', 'clusterrole', 'agg-e2e-pods', 'e2e.example.com/agg=true']);
+    await eventually('the pods rule aggregated', () => /"pods"/.test(rules()));
+    k(['label', 'clusterrole', 'agg-e2e-pods', 'e2e.example.com/agg-']);
+    await eventually('the pods rule gone once nothing matches', () => !/"pods"/.test(rules()));
+    k(['label', 'clusterrole', 'agg-e2e-pods', 'e2e.example.com/agg=true']);
+    await eventually('aggregated again', () => /"pods"/.test(rules()));
+    k(['delete', 'clusterrole', 'agg-e2e-pods']);
+    await eventually('the rules gone with the role', () => !/"pods"/.test(rules()));
+    k(['delete', 'clusterrole', 'agg-e2e']);
+  });
+
   it('mirrors the Endpoints of a Service without a selector into EndpointSlices, and follows their changes', async () => {
     k(['create', 'namespace', 'mirror']);
     k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [

@@ -85,10 +85,8 @@ export const clusterRoleStrategy = makeStrategy({
     }
     return errs;
   },
-  update(o, old) {
-    // an aggregated role's rules belong to the aggregation controller unless the selectors changed
-    if (o.aggregationRule != null && deepEqual(o.aggregationRule, old.aggregationRule) && arr(o.rules).length === 0) o.rules = old.rules;
-  },
+  // as upstream, an update writes the rules it carries, even of an aggregated role: the aggregation
+  // controller puts back what its selectors match (and clears what they no longer match)
 });
 
 export const roleBindingStrategy = makeStrategy({
