@@ -34,6 +34,7 @@ import type { KeyObject } from 'node:crypto';
 import { DEFAULT_API_AUDIENCES, LEGACY_LAST_USED_LABEL, ServiceAccountTokens, type ObjectGetter } from './auth/satoken.js';
 import { authenticationResources, handleSelfSubjectReview, handleTokenRequest, handleTokenReview, selfSubjectReviewPath, tokenReviewPath } from './tokenrequest.js';
 import { withAuthenticatedGroup } from './auth/authn.js';
+import { admitCertificateSubject } from './admission/certsubject.js';
 import { admitServiceAccount } from './admission/serviceaccount.js';
 
 export interface ApiServerOptions {
@@ -111,6 +112,7 @@ export class ApiServer {
           obj.spec = { ...(obj.spec ?? {}), username: u.name, groups: u.groups };
           if ((u as UserInfo).uid) obj.spec.uid = (u as UserInfo).uid; else delete obj.spec.uid;
           if ((u as UserInfo).extra) obj.spec.extra = (u as UserInfo).extra; else delete obj.spec.extra;
+          admitCertificateSubject(obj);
         }
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj);
         if (r.group === '' && r.plural === 'persistentvolumeclaims') await this.defaultStorageClass(obj);

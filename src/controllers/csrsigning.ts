@@ -8,14 +8,36 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { isNotFound, rfc3339, WorkQueue, type ResourceRef, type RestClient, type SharedInformer, type SharedInformerFactory } from '../client/index.js';
-import { parseCsrPem, signCsr, verifyCsr } from '../util/csr.js';
+import { parseCsrPem, signCsr, verifyCsr, type ParsedCsr } from '../util/csr.js';
 
 export const csrsResource: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', plural: 'certificatesigningrequests', namespaced: false, kind: 'CertificateSigningRequest' };
 
 /** upstream's --cluster-signing-duration default */
 const maxSeconds = 365 * 24 * 3600;
 const clientUsages = ['digital signature', 'key encipherment', 'client auth'];
-const servingUsages = ['digital signature', 'key encipherment', 'server auth'];
+
+const sameSet = (a: string[], b: string[]) => new Set(a).size === b.length && b.every((u) => a.includes(u));
+
+/**
+ * why a kubelet's request (kube-apiserver-client-kubelet or kubelet-serving) is not one, as
+ * upstream's ValidateKubeletClientCSR / ValidateKubeletServingCSR
+ */
+function kubeletRequestError(csr: ParsedCsr, usages: string[], serving: boolean): string | undefined {
+  if (csr.organizations.length !== 1 || csr.organizations[0] !== 'system:nodes') return 'subject organization is not system:nodes';
+  if (serving) {
+    if (!csr.dnsNames.length && !csr.ipAddresses.length) return 'DNS or IP subjectAltName is required';
+  } else {
+    if (csr.dnsNames.length) return 'DNS subjectAltNames are not allowed';
+  }
+  if (csr.emailAddresses.length) return 'Email subjectAltNames are not allowed';
+  if (!serving && csr.ipAddresses.length) return 'IP subjectAltNames are not allowed';
+  if (csr.uris.length) return 'URI subjectAltNames are not allowed';
+  const need = serving ? ['key encipherment', 'digital signature', 'server auth'] : ['key encipherment', 'digital signature', 'client auth'];
+  const cn = () => (csr.commonName.startsWith('system:node:') ? undefined : 'subject common name does not begin with system:node:');
+  if (!serving && cn()) return cn();
+  if (!sameSet(usages, need) && !sameSet(usages, need.slice(1))) return `usages did not match [${[...need].sort().join(' ')}]`;
+  return serving ? cn() : undefined;
+}
 
 export interface CsrSigningOptions { client: RestClient; informers: SharedInformerFactory; dataDir: string; log?: (msg: string) => void }
 
@@ -51,11 +73,13 @@ export class CsrSigningController {
     const usages: string[] = csr.spec?.usages ?? [];
     const pem = Buffer.from(String(csr.spec?.request ?? ''), 'base64').toString('utf8');
     let why: string | undefined;
-    const allowed = client ? clientUsages : servingUsages;
-    const bad = usages.filter((u) => !allowed.includes(u));
-    if (bad.length) why = `invalid usage for ${client ? 'client' : 'serving'} certificate: ${bad.join(',')}`;
-    else if (!usages.includes(client ? 'client auth' : 'server auth')) why = `missing required usage for ${client ? 'client' : 'serving'} certificate: ${client ? 'client auth' : 'server auth'}`;
-    else if ('error' in parseCsrPem(pem) || !(await verifyCsr(pem))) why = 'unable to parse csr: invalid signature or request';
+    const parsed = parseCsrPem(pem);
+    if ('error' in parsed || !(await verifyCsr(pem))) why = 'unable to parse csr: invalid signature or request';
+    else if (signer === 'kubernetes.io/kube-apiserver-client') {
+      const bad = usages.filter((u) => !clientUsages.includes(u));
+      if (bad.length) why = `invalid usage for client certificate: ${bad[0]}`;
+      else if (!usages.includes('client auth')) why = 'missing required usage for client certificate: client auth';
+    } else why = kubeletRequestError(parsed, usages, signer === 'kubernetes.io/kubelet-serving');
     const status: any = { ...(csr.status ?? {}) };
     if (why) {
       const now = rfc3339();

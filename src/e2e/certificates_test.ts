@@ -15,11 +15,11 @@ let srv: ServerHandle;
 let dir: string;
 const k = (...args: string[]) => kc(srv.kubeconfig, args);
 
-/** an RSA key and a PKCS#10 request for CN=user, O=group */
-function keyAndRequest(user: string, group: string): { key: string; request: string } {
-  const keyFile = join(dir, `${user}.key`);
+/** an RSA key and a PKCS#10 request for CN=user, O=group (and the subjectAltNames in `san`, openssl's syntax) */
+function keyAndRequest(user: string, group: string, san?: string): { key: string; request: string } {
+  const keyFile = join(dir, `${user.replace(/:/g, '_')}.key`);
   execFileSync('openssl', ['genrsa', '-out', keyFile, '2048'], { stdio: 'ignore' });
-  const request = execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${user}/O=${group}`], { encoding: 'utf8' });
+  const request = execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${user}/O=${group}`, ...(san ? ['-addext', `subjectAltName=${san}`] : [])], { encoding: 'utf8' });
   return { key: readFileSync(keyFile, 'utf8'), request };
 }
 
@@ -76,5 +76,31 @@ describe('CertificateSigningRequests: a user certificate signed by the cluster',
     const bad = kubectl(srv.kubeconfig, ['apply', '-f', '-'], { input: csr('bad', 'not a request', { expirationSeconds: 60 }) });
     assert.match(bad.stderr, /spec.request: Invalid value: .*PEM block type must be CERTIFICATE REQUEST/);
     assert.match(bad.stderr, /spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds \(10 minutes\)/);
+  });
+
+  it('admission and signers check the subject: no system:masters, kubelet signers only for system:nodes', async () => {
+    const masters = kubectl(srv.kubeconfig, ['apply', '-f', '-'], { input: csr('evil', keyAndRequest('evil', 'system:masters').request) });
+    assert.match(masters.stderr, /certificatesigningrequests.certificates.k8s.io "evil" is forbidden: use of kubernetes.io\/kube-apiserver-client signer with system:masters group is not allowed/);
+    const legacy = kubectl(srv.kubeconfig, ['apply', '-f', '-'], { input: csr('legacy', keyAndRequest('old', 'x').request, { signerName: 'kubernetes.io/legacy-unknown' }) });
+    assert.match(legacy.stderr, /spec.signerName: Invalid value: "kubernetes.io\/legacy-unknown": the legacy signerName is not allowed via this API version/);
+
+    const failure = async (name: string) => (await eventually(`${name} Failed`, () => JSON.parse(k('get', 'csr', name, '-o', 'json')).status?.conditions?.find((c: any) => c.type === 'Failed'))).message;
+    kc(srv.kubeconfig, ['apply', '-f', '-'], { input: csr('not-a-node', keyAndRequest('notanode', 'devs').request, { signerName: 'kubernetes.io/kube-apiserver-client-kubelet' }) });
+    k('certificate', 'approve', 'not-a-node');
+    assert.equal(await failure('not-a-node'), 'subject organization is not system:nodes');
+    kc(srv.kubeconfig, ['apply', '-f', '-'], { input: csr('bad-cn', keyAndRequest('n1', 'system:nodes').request, { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] }) });
+    k('certificate', 'approve', 'bad-cn');
+    assert.equal(await failure('bad-cn'), 'subject common name does not begin with system:node:');
+    kc(srv.kubeconfig, ['apply', '-f', '-'], { input: csr('serving-nosan', keyAndRequest('system:node:n1', 'system:nodes').request, { signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'key encipherment', 'server auth'] }) });
+    k('certificate', 'approve', 'serving-nosan');
+    assert.equal(await failure('serving-nosan'), 'DNS or IP subjectAltName is required');
+
+    // a kubelet's serving certificate carries the names it asked for
+    kc(srv.kubeconfig, ['apply', '-f', '-'], { input: csr('serving', keyAndRequest('system:node:n1', 'system:nodes', 'DNS:n1.example,IP:192.0.2.9').request, { signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'key encipherment', 'server auth'] }) });
+    k('certificate', 'approve', 'serving');
+    const cert = await eventually('issued', () => { const c = JSON.parse(k('get', 'csr', 'serving', '-o', 'json')).status?.certificate; return c ? Buffer.from(c, 'base64').toString() : undefined; });
+    const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage'], { input: cert, encoding: 'utf8' });
+    assert.match(text, /DNS:n1\.example, IP Address:192\.0\.2\.9/);
+    assert.match(text, /TLS Web Server Authentication/);
   });
 });

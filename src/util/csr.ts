@@ -6,7 +6,18 @@ import * as x509 from '@peculiar/x509';
 
 const crypto = webcrypto as unknown as Crypto;
 
-export interface ParsedCsr { subject: string; commonName: string; organizations: string[] }
+export interface ParsedCsr {
+  subject: string; commonName: string; organizations: string[];
+  /** the subjectAltName extension the request asks for */
+  dnsNames: string[]; ipAddresses: string[]; emailAddresses: string[]; uris: string[];
+}
+
+const SAN_OID = '2.5.29.17';
+
+/** the request's subjectAltName extension, if any */
+function sanOf(csr: x509.Pkcs10CertificateRequest): x509.SubjectAlternativeNameExtension | undefined {
+  return csr.extensions.find((e) => e.type === SAN_OID) as x509.SubjectAlternativeNameExtension | undefined;
+}
 
 /** the request in spec.request (PEM), or why it is not one (upstream's ParseCSR messages) */
 export function parseCsrPem(pem: string): ParsedCsr | { error: string } {
@@ -18,7 +29,12 @@ export function parseCsrPem(pem: string): ParsedCsr | { error: string } {
   }
   const json = csr.subjectName.toJSON();
   const values = (k: string) => json.flatMap((rdn) => rdn[k] ?? []);
-  return { subject: csr.subject, commonName: values('CN')[0] ?? '', organizations: values('O') };
+  const names = sanOf(csr)?.names.toJSON() ?? [];
+  const san = (t: string) => names.filter((n) => n.type === t).map((n) => n.value);
+  return {
+    subject: csr.subject, commonName: values('CN')[0] ?? '', organizations: values('O'),
+    dnsNames: san('dns'), ipAddresses: san('ip'), emailAddresses: san('email'), uris: san('url'),
+  };
 }
 
 /** whether the request is signed by the key it carries */
@@ -47,7 +63,7 @@ const extUsages: Record<string, string> = {
 /**
  * a certificate for the request, signed by the CA (ECDSA P-256 key, PKCS#8 PEM), valid from 5
  * minutes ago (upstream's backdating) for `seconds`, but not past the CA; with the request's
- * subject and public key, and the key usages asked for
+ * subject, subjectAltNames and public key, and the key usages asked for
  */
 export async function signCsr(ca: { cert: string; key: string }, requestPem: string, usages: string[], seconds: number): Promise<string> {
   const csr = new x509.Pkcs10CertificateRequest(requestPem.replace(/NEW CERTIFICATE REQUEST/g, 'CERTIFICATE REQUEST'));
@@ -60,6 +76,9 @@ export async function signCsr(ca: { cert: string; key: string }, requestPem: str
   const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, true)];
   if (flags) extensions.push(new x509.KeyUsagesExtension(flags, true));
   if (ext.length) extensions.push(new x509.ExtendedKeyUsageExtension(ext, false));
+  // the names the request asks for (a kubelet's serving certificate needs its DNS names and IPs)
+  const san = sanOf(csr);
+  if (san) extensions.push(new x509.SubjectAlternativeNameExtension(san.names.toJSON(), false));
   extensions.push(await x509.AuthorityKeyIdentifierExtension.create(caCert, false, crypto));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(), subject: csr.subjectName, issuer: caCert.subjectName, publicKey: csr.publicKey, signingKey: caKey,

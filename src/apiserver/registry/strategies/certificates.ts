@@ -54,6 +54,8 @@ export const certificateSigningRequestStrategy: Strategy = makeStrategy({
     if (!spec.signerName) errs.push(fe.required('spec.signerName'));
     else if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-zA-Z0-9._-]+(\/[a-zA-Z0-9._-]+)*$/.test(spec.signerName)) {
       errs.push(fe.invalid('spec.signerName', spec.signerName, "must be a fully qualified domain and path of the form 'example.com/signer-name'"));
+    } else if (spec.signerName === 'kubernetes.io/legacy-unknown') {
+      errs.push(fe.invalid('spec.signerName', spec.signerName, 'the legacy signerName is not allowed via this API version'));
     }
     if (!arr(spec.usages).length) errs.push(fe.required('spec.usages'));
     arr(spec.usages).forEach((u: string, i: number) => errs.push(...enumOf(`spec.usages[${i}]`, u, supportedUsages)));
