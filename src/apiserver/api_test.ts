@@ -329,7 +329,17 @@ describe('writes', () => {
     assert.equal((await req('POST', rolePath, role('cm-reader', ['configmaps']), asAlice)).status, 201);
     const nodes = await req('POST', rolePath, role('node-reader', ['nodes']), asAlice);
     assert.equal(nodes.status, 403);
-    assert.match(nodes.json.message, /\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["get"\]\}\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["list"\]\}$/);
+    // the missing rules compacted (one line per resource) and sorted, as upstream's ConfirmNoEscalation
+    assert.match(nodes.json.message, /not currently held:\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["get" "list"\]\}$/);
+    const two = await req('POST', rolePath, role('two', ['persistentvolumes', 'nodes']), asAlice);
+    assert.match(two.json.message, /not currently held:\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["get" "list"\]\}\n\{APIGroups:\[""\], Resources:\["persistentvolumes"\], Verbs:\["get" "list"\]\}$/);
+    // a change of finalizers or ownerReferences alone grants nothing: allowed without holding the role's rules
+    assert.equal((await req('POST', rbPath, rb('bob-all', 'cluster-admin'))).status, 201);
+    const gcOnly = await req('PATCH', `${rbPath}/bob-all`, { metadata: { finalizers: ['example.com/keep'] } }, { ...asAlice, 'Content-Type': 'application/merge-patch+json' });
+    assert.equal(gcOnly.status, 200, JSON.stringify(gcOnly.json));
+    const relabel = await req('PATCH', `${rbPath}/bob-all`, { metadata: { labels: { x: 'y' }, finalizers: null } }, { ...asAlice, 'Content-Type': 'application/merge-patch+json' });
+    assert.equal(relabel.status, 403);
+    assert.equal((await req('PATCH', `${rbPath}/bob-all`, { metadata: { finalizers: null } }, { 'Content-Type': 'application/merge-patch+json' })).status, 200);
     // a Role limited to one object by resourceNames allows list and watch of just that object by
     // fieldSelector=metadata.name (kubectl get -w NAME, kubectl wait), as upstream's RequestInfo
     assert.equal((await req('POST', rolePath, { metadata: { name: 'one-cm' }, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['only'], verbs: ['get', 'list', 'watch'] }] })).status, 201);

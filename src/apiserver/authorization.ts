@@ -8,7 +8,7 @@ import type { KObject } from '../api/types.js';
 import type { UserInfo } from './auth/authn.js';
 import { impersonated } from './auth/impersonation.js';
 import {
-  authorize, compactRule, forbiddenMessage, goQuote, rulesFor, uncoveredRules, type Attributes, type Decision, type RbacObjects,
+  authorize, compactRule, compactRules, forbiddenMessage, goQuote, rulesFor, uncoveredRules, type Attributes, type Decision, type RbacObjects,
 } from './auth/rbac.js';
 import { requestInfo } from './auth/requestinfo.js';
 
@@ -82,7 +82,9 @@ export class Authorizer {
     const missing = uncoveredRules([...owned.resourceRules, ...owned.nonResourceRules], wanted);
     if (!missing.length) return;
     if (obj.aggregationRule && (plural === 'clusterroles')) throw errors.forbidden(gr, name, 'must have cluster-admin privileges to use the aggregationRule');
-    throw errors.forbidden(gr, name, `user ${goQuote(user.name)} (groups=[${user.groups.map(goQuote).join(' ')}]) is attempting to grant RBAC permissions not currently held:\n${missing.map(compactRule).join('\n')}`);
+    // as upstream: compacted, then as a sorted set of strings
+    const lines = [...new Set(compactRules(missing).map(compactRule))].sort();
+    throw errors.forbidden(gr, name, `user ${goQuote(user.name)} (groups=[${user.groups.map(goQuote).join(' ')}]) is attempting to grant RBAC permissions not currently held:\n${lines.join('\n')}`);
   }
 
   /**

@@ -1,4 +1,5 @@
 // The API server: HTTPS, authentication, discovery, OpenAPI, health, metrics, and resource routing.
+import { deepEqual } from '../util/deep.js';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -78,6 +79,15 @@ export const serverVersion = {
 
 const anonymous: UserInfo = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
 
+/** whether obj differs from old only in metadata.ownerReferences and metadata.finalizers (managedFields and resourceVersion aside) */
+function onlyGcFieldsChange(obj: KObject, old: KObject): boolean {
+  const strip = (o: KObject) => {
+    const { ownerReferences: _o, finalizers: _f, managedFields: _m, resourceVersion: _r, ...meta } = o.metadata;
+    return { ...o, metadata: meta };
+  };
+  return deepEqual(strip(obj), strip(old));
+}
+
 export class ApiServer {
   readonly registry: Registry;
   private server?: http.Server;
@@ -138,7 +148,8 @@ export class ApiServer {
         if (r.namespaced) await admitQuota(r.group, r.plural, obj, this.quotaDeps, wo.dryRun);
       },
       beforeUpdate: async (r, obj, old, wo) => {
-        if (r.group === 'rbac.authorization.k8s.io' && wo.user) await this.authorizer.checkEscalation(r.plural, obj, wo.user);
+        // an update that only changes ownerReferences or finalizers grants nothing (upstream's IsOnlyMutatingGCFields)
+        if (r.group === 'rbac.authorization.k8s.io' && wo.user && !onlyGcFieldsChange(obj, old)) await this.authorizer.checkEscalation(r.plural, obj, wo.user);
         // approving or denying needs the approve verb on the signer (upstream's approval admission)
         if (r.group === 'certificates.k8s.io' && wo.subresource === 'approval' && wo.user) await this.authorizer.checkSignerApproval(obj, wo.user);
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old);

@@ -337,6 +337,25 @@ export function uncoveredRules(owned: PolicyRule[], wanted: PolicyRule[]): Polic
   return missing;
 }
 
+/**
+ * upstream's CompactRules: rules for one API group and one resource (and at most one name) that
+ * differ only in their verbs become one rule with all those verbs, in order
+ */
+export function compactRules(rules: PolicyRule[]): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  const simple = new Map<string, PolicyRule>();
+  for (const r of rules) {
+    const names = arr(r.resourceNames);
+    const isSimple = names.length <= 1 && !arr(r.nonResourceURLs).length && arr(r.apiGroups).length === 1 && arr(r.resources).length === 1;
+    if (!isSimple) { out.push(r); continue; }
+    const key = JSON.stringify([r.apiGroups![0], r.resources![0], names[0] ?? null]);
+    const seen = simple.get(key);
+    if (seen) seen.verbs = [...arr(seen.verbs), ...arr(r.verbs)];
+    else simple.set(key, { ...r, verbs: [...arr(r.verbs)] });
+  }
+  return [...out, ...simple.values()];
+}
+
 /** upstream CompactString of one rule: {APIGroups:[""], Resources:["secrets"], Verbs:["get"]} */
 export function compactRule(r: PolicyRule): string {
   const parts: string[] = [];
