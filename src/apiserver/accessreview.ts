@@ -2,7 +2,7 @@
 // SelfSubjectRulesReview, SubjectAccessReview and LocalSubjectAccessReview, answered by the same
 // authorizer that guards every request, so `kubectl auth can-i` says what the server will do.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errors } from '../api/status.js';
+import { errors, type FieldError } from '../api/status.js';
 import type { ResourceInfo } from '../api/types.js';
 import type { UserInfo } from './auth/authn.js';
 import type { Attributes, Decision } from './auth/rbac.js';
@@ -37,6 +37,23 @@ function subject(plural: string, spec: any, caller: UserInfo): UserInfo {
   return u;
 }
 
+/** upstream's ValidateSubjectAccessReview / ValidateSelfSubjectAccessReview / ValidateLocalSubjectAccessReview (the spec part) */
+function validateReview(plural: string, spec: any, ns: string | undefined): FieldError[] {
+  if (plural === 'selfsubjectrulesreviews') return [];
+  const errs: FieldError[] = [];
+  const ra = spec.resourceAttributes ?? undefined, na = spec.nonResourceAttributes ?? undefined;
+  if (ra && na) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', value: na, detail: 'cannot be specified in combination with resourceAttributes' });
+  if (!ra && !na) errs.push({ type: 'FieldValueInvalid', field: 'spec.resourceAttributes', value: 'null', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' });
+  if (!plural.startsWith('self') && !spec.user && !(Array.isArray(spec.groups) && spec.groups.length)) {
+    errs.push({ type: 'FieldValueInvalid', field: 'spec.user', value: spec.user ?? '', detail: 'at least one of user or group must be specified' });
+  }
+  if (plural === 'localsubjectaccessreviews') {
+    if (ra && (ra.namespace ?? '') !== ns) errs.push({ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', value: ra.namespace ?? '', detail: 'must match metadata.namespace' });
+    if (na) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', value: na, detail: 'disallowed on this kind of request' });
+  }
+  return errs;
+}
+
 export async function handleAccessReview(req: IncomingMessage, res: ServerResponse, m: RegExpExecArray, ctx: ReviewContext): Promise<void> {
   const [, ns, plural] = m;
   const kind = kinds[plural];
@@ -46,9 +63,8 @@ export async function handleAccessReview(req: IncomingMessage, res: ServerRespon
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the object provided is unrecognized (must be of type object)');
   if (body.kind !== undefined && body.kind !== kind) throw errors.badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${GROUP}/v1)`);
   const spec = body.spec ?? {};
-  if (plural === 'localsubjectaccessreviews' && spec.resourceAttributes?.namespace !== undefined && spec.resourceAttributes.namespace !== ns) {
-    throw errors.invalid(GROUP, kind, '', [{ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', value: spec.resourceAttributes.namespace, detail: 'must match metadata.namespace' }]);
-  }
+  const errs = validateReview(plural, spec, ns);
+  if (errs.length) throw errors.invalid(GROUP, kind, '', errs);
   const who = subject(plural, spec, ctx.user);
   let status: Record<string, unknown>;
   if (plural === 'selfsubjectrulesreviews') {
@@ -56,7 +72,6 @@ export async function handleAccessReview(req: IncomingMessage, res: ServerRespon
   } else {
     const ra = spec.resourceAttributes;
     const na = spec.nonResourceAttributes;
-    if (!ra && !na) throw errors.invalid(GROUP, kind, '', [{ type: 'FieldValueRequired', field: 'spec.resourceAttributes', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
     const a: Attributes = ra
       ? { user: who, resourceRequest: true, verb: ra.verb ?? '', apiGroup: ra.group ?? '', resource: ra.resource ?? '', subresource: ra.subresource || undefined, namespace: (plural === 'localsubjectaccessreviews' ? ns : ra.namespace) || undefined, name: ra.name || undefined }
       : { user: who, resourceRequest: false, verb: na.verb ?? '', path: na.path ?? '' };

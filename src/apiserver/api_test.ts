@@ -278,6 +278,17 @@ describe('writes', () => {
     assert.ok(rules.json.status.resourceRules.some((r: any) => r.verbs.includes('*') && r.resources?.includes('*')), JSON.stringify(rules.json.status));
     const local = await req('POST', '/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews', { spec: { user: 'x', resourceAttributes: { namespace: 'other', verb: 'get', resource: 'pods' } } });
     assert.equal(local.status, 422);
+    // upstream's review validation: a subject, exactly one kind of attributes, the namespace of the URL
+    const sarPath = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+    const noSubject = await req('POST', sarPath, { spec: { resourceAttributes: { verb: 'get', resource: 'pods' } } });
+    assert.equal(noSubject.status, 422);
+    assert.match(noSubject.json.message, /spec.user: Invalid value: "": at least one of user or group must be specified/);
+    const both = await req('POST', sarPath, { spec: { user: 'x', resourceAttributes: { verb: 'get', resource: 'pods' }, nonResourceAttributes: { verb: 'get', path: '/x' } } });
+    assert.match(both.json.message, /spec.nonResourceAttributes: Invalid value: .*cannot be specified in combination with resourceAttributes/);
+    const neither = await req('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { spec: {} });
+    assert.match(neither.json.message, /spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified/);
+    const noNs = await req('POST', '/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews', { spec: { user: 'x', resourceAttributes: { verb: 'get', resource: 'pods' } } });
+    assert.match(noNs.json.message, /spec.resourceAttributes.namespace: Invalid value: "": must match metadata.namespace/);
     const disc = (await req('GET', '/apis/authorization.k8s.io/v1')).json;
     assert.deepEqual(disc.resources.map((r: any) => r.name).sort(), ['localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'subjectaccessreviews']);
     const who = await req('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, { 'Impersonate-User': 'system:serviceaccount:team:bot', 'Impersonate-Group': 'devs' });
