@@ -23,6 +23,8 @@ export interface BinderOptions {
   externalProvisioners?: string[];
 }
 
+const resyncMs = 15_000;
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class PersistentVolumeBinder {
@@ -47,10 +49,13 @@ export class PersistentVolumeBinder {
     this.classes = opts.factory.informerFor(storageClassesResource);
     this.pods = opts.factory.informerFor(podsResource);
     const onClaim = (c: KObject) => this.queue.add(claimKey(c.metadata.namespace!, c.metadata.name!));
+    const allPending = () => { for (const c of this.pvcs.lister.list()) if (!c.spec?.volumeName) onClaim(c); };
     const onVolume = (v: KObject) => {
       this.queue.add(volumeKey(v.metadata.name!));
       const r = v.spec?.claimRef;
       if (r?.name) this.queue.add(claimKey(r.namespace ?? '', r.name));
+      // a volume free for any claim (new, or its claimRef removed): the pending claims may bind to it
+      else if (!v.metadata.deletionTimestamp) allPending();
     };
     this.pvcs.addEventHandler({
       add: onClaim, update: (_o, n) => onClaim(n),
@@ -59,7 +64,6 @@ export class PersistentVolumeBinder {
       },
     });
     this.pvs.addEventHandler({ add: onVolume, update: (_o, n) => onVolume(n), delete: onVolume });
-    const allPending = () => { for (const c of this.pvcs.lister.list()) if (!c.spec?.volumeName) onClaim(c); };
     this.classes.addEventHandler({ add: allPending, update: allPending });
     const onPod = (p: KObject) => {
       if (!p.spec?.nodeName) return;
@@ -71,7 +75,12 @@ export class PersistentVolumeBinder {
   async run(workers: number, signal: AbortSignal): Promise<void> {
     const synced = await Promise.all([this.pvs, this.pvcs, this.classes, this.pods].map((i) => i.waitForSync(signal)));
     if (!synced.every(Boolean)) return;
-    await this.queue.runWorkers(workers, (k) => this.reconcile(k), signal);
+    // and every claim and volume again every 15 s (upstream's --pvclaimbinder-sync-period)
+    const resync = setInterval(() => {
+      for (const c of this.pvcs.lister.list()) this.queue.add(claimKey(c.metadata.namespace!, c.metadata.name!));
+      for (const v of this.pvs.lister.list()) this.queue.add(volumeKey(v.metadata.name!));
+    }, resyncMs);
+    try { await this.queue.runWorkers(workers, (k) => this.reconcile(k), signal); } finally { clearInterval(resync); }
   }
 
   async reconcile(key: string): Promise<void> {

@@ -56,6 +56,24 @@ test('binder binds a claim to a static volume: claimRef, volumeName, annotations
   await eventually('released', () => f.get(coll.pvs, '', 'vol1')?.status?.phase === 'Released');
 });
 
+test('binder: a pending claim binds to a volume that appears later, or whose claimRef is removed', async (t) => {
+  const f = await fixture();
+  t.after(() => f.close());
+  f.srv.put(coll.pvcs, pvc('late', { storageClassName: '' }));
+  await run(f);
+  await eventually('pending', () => f.get(coll.pvcs, 'default', 'late')?.status?.phase === 'Pending');
+  f.srv.put(coll.pvs, pv('arrives', '5Gi'));
+  await eventually('bound to the new volume', () => f.get(coll.pvcs, 'default', 'late')?.spec?.volumeName === 'arrives');
+  // a volume held by another claim's claimRef is freed by hand: the waiting claim takes it
+  f.srv.put(coll.pvs, pv('held', '5Gi', { claimRef: { namespace: 'default', name: 'gone', uid: 'uid-gone' }, storageClassName: 'manual' }));
+  f.srv.put(coll.pvcs, pvc('waiting', { storageClassName: 'manual' }));
+  await eventually('waiting is pending', () => f.get(coll.pvcs, 'default', 'waiting')?.status?.phase === 'Pending');
+  const held = f.get(coll.pvs, '', 'held')!;
+  delete held.spec.claimRef;
+  f.srv.put(coll.pvs, held);
+  await eventually('bound to the freed volume', () => f.get(coll.pvcs, 'default', 'waiting')?.spec?.volumeName === 'held');
+});
+
 test('local-path: waits for a consumer, provisions on its node, binds; Delete removes the volume with the claim', async (t) => {
   const f = await fixture();
   t.after(() => f.close());
