@@ -7,7 +7,7 @@
 // no mount left once the pods are deleted or the server stops. Values are read from the logs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startK8ts, kc, kubectl, type ServerHandle } from '../e2e/harness.js';
 import { kubeletPrereqs, until } from './testing/e2e.js';
@@ -20,6 +20,7 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
   const octet = 100 + Math.floor(Math.random() * 150);
   let srv: ServerHandle | undefined;
   let dataDir = '';
+  let pvDir = '';
   try {
     srv = await startK8ts({ kubelet: true, env: { K8TS_POD_CIDR: `10.42.${octet}.0/24`, K8TS_NODE_NAME: `k8ts-cfg-${octet}` }, timeoutMs: 60_000 });
     dataDir = srv.dataDir;
@@ -201,10 +202,18 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       const pv = JSON.parse(kc(kcfg, ['get', 'pv', claim.spec.volumeName, '-o', 'json']));
       await until('file in the volume', () => { try { return readFileSync(join(pv.spec.hostPath.path, 'f'), 'utf8'); } catch { return undefined; } }, 20_000);
       assert.equal(readFileSync(join(pv.spec.hostPath.path, 'f'), 'utf8'), 'persisted\n');
+      // made by the provisioner's helper pod world-writable, as k3s's, so pods of any user can write
+      assert.equal(statSync(pv.spec.hostPath.path).mode & 0o777, 0o777);
+      pvDir = pv.spec.hostPath.path;
     });
     await t.test('deleting the pods leaves no mount behind', () => {
       kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', 'pvc', 'nonroot', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
       assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
+    });
+    await t.test('deleting the claim removes its volume and the data on disk (reclaim policy Delete)', async () => {
+      kc(kcfg, ['delete', 'pvc', '-n', ns, 'data', '--wait=true'], { timeoutMs: 90_000 });
+      await until('the volume directory removed', () => (existsSync(pvDir) ? undefined : true), 60_000);
+      await until('the helper pods removed', () => (kc(kcfg, ['get', 'pods', '-n', 'kube-system', '-l', 'k8ts.io/local-path-helper', '-o', 'name']).trim() === '' ? true : undefined), 30_000);
     });
     await t.test('stopping the server unmounts the volumes of the pods still running', async () => {
       apply({

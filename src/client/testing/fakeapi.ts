@@ -9,7 +9,7 @@ import type { KObject } from '../../api/types.js';
 
 interface Loc { group: string; plural: string; namespace?: string; name?: string; sub?: string }
 interface LogEntry { rv: number; type: 'ADDED' | 'MODIFIED' | 'DELETED'; coll: string; obj: KObject }
-interface Watcher { coll: string; ns?: string; sel: Record<string, string>; res: http.ServerResponse; bookmarks: boolean }
+interface Watcher { coll: string; ns?: string; sel: Record<string, string | undefined>; res: http.ServerResponse; bookmarks: boolean }
 export interface Recorded { method: string; path: string; query: URLSearchParams; contentType?: string; body?: any; headers: http.IncomingHttpHeaders }
 
 function parsePath(p: string): Loc | undefined {
@@ -23,14 +23,15 @@ function parsePath(p: string): Loc | undefined {
   return { group: m[1] ?? '', plural: segs[0], namespace, name: segs[1], sub: segs[2] };
 }
 
-function parseSelector(s: string | null): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (s ?? '').split(',').filter(Boolean)) { const [k, v] = part.split(/==?/); out[k] = v ?? ''; }
+/** equality (k=v, k==v) and existence (k) requirements; undefined: the label must exist */
+function parseSelector(s: string | null): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const part of (s ?? '').split(',').filter(Boolean)) { const [k, v] = part.split(/==?/); out[k] = v; }
   return out;
 }
 
-const matches = (o: KObject, ns: string | undefined, sel: Record<string, string>) =>
-  (!ns || o.metadata.namespace === ns) && Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v);
+const matches = (o: KObject, ns: string | undefined, sel: Record<string, string | undefined>) =>
+  (!ns || o.metadata.namespace === ns) && Object.entries(sel).every(([k, v]) => (v === undefined ? o.metadata.labels?.[k] !== undefined : o.metadata.labels?.[k] === v));
 
 function mergePatch(target: any, patch: any): any {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;

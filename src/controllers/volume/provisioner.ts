@@ -2,10 +2,17 @@
 // provisioner is k8ts.io/local-path, once a node is selected (volume.kubernetes.io/selected-node),
 // creates a hostPath PersistentVolume `pvc-<claim uid>` at <storageDir>/<pv name> on that node,
 // pre-bound to the claim, with node affinity to the node. Released volumes with reclaim policy
-// Delete are deleted. The directory itself is made (and removed) by the node's kubelet.
+// Delete are deleted.
+//
+// As k3s's, it works on the node's disk through helper pods in kube-system, bound to the node:
+// `helper-pod-create-<pv>` makes the directory (mode 0777, so pods running as any user can write
+// to it) before the volume is created, and `helper-pod-delete-<pv>` removes it, with its data,
+// before the volume is deleted. A helper that fails is reported and tried again.
 import { EventRecorder, isAlreadyExists, isNotFound, WorkQueue, type RestClient, type SharedInformerFactory } from '../../client/index.js';
 import type { KObject } from '../../api/types.js';
 import { annProvisionedBy, annSelectedNode, claimKey, nodesResource, pvcsResource, pvsResource, volumeKey } from './resources.js';
+import { podsResource } from '../resources.js';
+import { parseQuantity } from '../../api/validation/quantity.js';
 import { claimClassName, localPathProvisionerName, storageClassesResource } from './storageclass.js';
 
 export interface ProvisionerOptions {
@@ -21,6 +28,15 @@ export interface ProvisionerOptions {
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+export const helperNamespace = 'kube-system';
+export const helperLabel = 'k8ts.io/local-path-helper';
+const helperVolumeAnnotation = 'k8ts.io/local-path-volume';
+const helperClaimAnnotation = 'k8ts.io/local-path-claim';
+const selectedNodeAnnotation = 'local.path.provisioner/selected-node';
+type Action = 'create' | 'delete';
+/** the scripts of k3s's local-path config (the setup makes the directory world-writable) */
+const scripts: Record<Action, string> = { create: 'set -eu\nmkdir -m 0777 -p "$VOL_DIR"', delete: 'set -eu\nrm -rf "$VOL_DIR"' };
+
 export class LocalPathProvisioner {
   readonly queue: WorkQueue<string>;
   readonly name: string;
@@ -31,6 +47,7 @@ export class LocalPathProvisioner {
   private readonly pvcs;
   private readonly classes;
   private readonly nodes;
+  private readonly helpers;
   private told = new Set<string>();
 
   constructor(private readonly opts: ProvisionerOptions) {
@@ -43,6 +60,13 @@ export class LocalPathProvisioner {
     this.pvcs = opts.factory.informerFor(pvcsResource);
     this.classes = opts.factory.informerFor(storageClassesResource);
     this.nodes = opts.factory.informerFor(nodesResource);
+    this.helpers = opts.factory.informerFor(podsResource, { namespace: helperNamespace, labelSelector: helperLabel });
+    const onHelper = (p: KObject) => {
+      const a = p.metadata.annotations ?? {};
+      if (p.metadata.labels?.[helperLabel] === 'create' && a[helperClaimAnnotation]) this.queue.add(claimKey(...(a[helperClaimAnnotation].split('/') as [string, string])));
+      else if (a[helperVolumeAnnotation]) this.queue.add(volumeKey(a[helperVolumeAnnotation]));
+    };
+    this.helpers.addEventHandler({ add: onHelper, update: (_o, n) => onHelper(n), delete: onHelper });
     const onClaim = (c: KObject) => { if (!c.spec?.volumeName) this.queue.add(claimKey(c.metadata.namespace!, c.metadata.name!)); };
     this.pvcs.addEventHandler({ add: onClaim, update: (_o, n) => onClaim(n) });
     const onVolume = (v: KObject) => { if (v.metadata.annotations?.[annProvisionedBy] === this.name) this.queue.add(volumeKey(v.metadata.name!)); };
@@ -50,7 +74,7 @@ export class LocalPathProvisioner {
   }
 
   async run(workers: number, signal: AbortSignal): Promise<void> {
-    const synced = await Promise.all([this.pvs, this.pvcs, this.classes, this.nodes].map((i) => i.waitForSync(signal)));
+    const synced = await Promise.all([this.pvs, this.pvcs, this.classes, this.nodes, this.helpers].map((i) => i.waitForSync(signal)));
     if (!synced.every(Boolean)) return;
     await this.queue.runWorkers(workers, (k) => this.reconcile(k), signal);
   }
@@ -72,7 +96,7 @@ export class LocalPathProvisioner {
     const hostname = this.nodes.lister.get('', nodeName)?.metadata.labels?.['kubernetes.io/hostname'] ?? nodeName;
     return {
       apiVersion: 'v1', kind: 'PersistentVolume',
-      metadata: { name, annotations: { [annProvisionedBy]: this.name, 'local.path.provisioner/selected-node': nodeName } },
+      metadata: { name, annotations: { [annProvisionedBy]: this.name, [selectedNodeAnnotation]: nodeName } },
       spec: {
         capacity: { storage: claim.spec.resources.requests.storage },
         accessModes: claim.spec.accessModes,
@@ -103,6 +127,12 @@ export class LocalPathProvisioner {
     if (this.pvs.lister.get('', pv.metadata.name!)) return;
     const what = `${claim.metadata.namespace}/${claim.metadata.name}`;
     this.once(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${what}"`);
+    // the directory first, made by a helper pod on the node
+    const made = await this.helper('create', pv, node, what);
+    if (made !== true) {
+      if (made === false) this.recorder.event(claim, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${cls.metadata.name}": failed to create volume ${pv.metadata.name}: helper pod failed`);
+      return;
+    }
     try {
       await this.client.create(pvsResource, pv);
     } catch (e) {
@@ -112,15 +142,63 @@ export class LocalPathProvisioner {
     }
     this.recorder.event(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pv.metadata.name}`);
     this.log(`local-path provisioner: provisioned ${pv.metadata.name} for ${what} on node ${node} at ${pv.spec.hostPath.path}`);
+    await this.removeHelper('create', pv.metadata.name!);
+  }
+
+  /**
+   * runs the action's helper pod for the volume on the node: true once it succeeded, false if it
+   * failed (it is removed, so the next sync tries again), undefined while it runs (its events
+   * bring the key back)
+   */
+  private async helper(action: Action, pv: KObject, node: string, claim?: string): Promise<boolean | undefined> {
+    const name = `helper-pod-${action}-${pv.metadata.name}`;
+    const pod = this.helpers.lister.get(helperNamespace, name);
+    if (pod?.status?.phase === 'Succeeded') return true;
+    if (pod?.status?.phase === 'Failed') { await this.removeHelper(action, pv.metadata.name!); return false; }
+    if (pod) return undefined;
+    const dir: string = pv.spec.hostPath.path;
+    const parent = dir.slice(0, dir.lastIndexOf('/')) || '/';
+    const helperPod: KObject = {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name, namespace: helperNamespace, labels: { [helperLabel]: action },
+        // simulated nodes run it at once
+        annotations: { [helperVolumeAnnotation]: pv.metadata.name!, ...(claim ? { [helperClaimAnnotation]: claim } : {}), 'k8ts.io/simulated-exit-after-seconds': '0' },
+      },
+      spec: {
+        nodeName: node, restartPolicy: 'Never', automountServiceAccountToken: false,
+        tolerations: [{ operator: 'Exists' }],
+        containers: [{
+          name: 'helper-pod', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['/bin/sh', '-c', scripts[action]],
+          env: [{ name: 'VOL_DIR', value: dir }, { name: 'VOL_MODE', value: pv.spec.volumeMode ?? 'Filesystem' }, { name: 'VOL_SIZE_BYTES', value: String(Math.round(parseQuantity(pv.spec.capacity?.storage) ?? 0)) }],
+          volumeMounts: [{ name: 'data', mountPath: parent }],
+        }],
+        volumes: [{ name: 'data', hostPath: { path: parent, type: 'DirectoryOrCreate' } }],
+      },
+    };
+    try { await this.client.create(podsResource, helperPod, { namespace: helperNamespace }); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+    return undefined;
+  }
+
+  private async removeHelper(action: Action, pvName: string): Promise<void> {
+    try { await this.client.delete(podsResource, `helper-pod-${action}-${pvName}`, { namespace: helperNamespace, gracePeriodSeconds: 0 }); } catch (e) { if (!isNotFound(e)) throw e; }
   }
 
   /** a Released volume of ours with reclaim policy Delete goes away */
   private async reclaim(pv: KObject): Promise<void> {
     if (pv.status?.phase !== 'Released' || pv.spec?.persistentVolumeReclaimPolicy !== 'Delete' || pv.metadata.deletionTimestamp) return;
+    // the data goes first, removed by a helper pod on the volume's node (unless that node is gone)
+    const node = pv.metadata.annotations?.[selectedNodeAnnotation];
+    if (node && pv.spec?.hostPath?.path && this.nodes.lister.get('', node)) {
+      const removed = await this.helper('delete', pv, node);
+      if (removed === false) this.recorder.event(pv, 'Warning', 'VolumeFailedDelete', `failed to delete volume ${pv.metadata.name}: helper pod failed`);
+      if (removed !== true) return;
+    }
     try {
       await this.client.delete(pvsResource, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid } });
       this.log(`local-path provisioner: deleted volume ${pv.metadata.name} (${pv.spec?.hostPath?.path})`);
     } catch (e) { if (!isNotFound(e)) throw e; }
+    await this.removeHelper('delete', pv.metadata.name!);
   }
 
   private once(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void {

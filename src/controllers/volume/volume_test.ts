@@ -86,7 +86,20 @@ test('local-path: waits for a consumer, provisions on its node, binds; Delete re
   assert.equal(f.list(coll.pvs).length, 0, 'WaitForFirstConsumer: nothing before a pod is scheduled');
   f.srv.put(coll.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user', namespace: 'default' },
     spec: { nodeName: 'node-b', containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } });
+  // the directory is made by a helper pod on the node before the volume exists
+  const c0 = f.get(coll.pvcs, 'default', 'data')!;
+  const create = `helper-pod-create-pvc-${c0.metadata.uid}`;
+  await eventually('the create helper', () => !!f.get(coll.pods, 'kube-system', create));
+  const helper = f.get(coll.pods, 'kube-system', create)!;
+  assert.equal(helper.spec.nodeName, 'node-b');
+  assert.equal(helper.spec.restartPolicy, 'Never');
+  assert.deepEqual(helper.spec.containers[0].env[0], { name: 'VOL_DIR', value: `/data/storage/pvc-${c0.metadata.uid}` });
+  assert.match(helper.spec.containers[0].command[2], /mkdir -m 0777 -p "\$VOL_DIR"/);
+  assert.deepEqual(helper.spec.volumes[0].hostPath, { path: '/data/storage', type: 'DirectoryOrCreate' });
+  assert.equal(f.list(coll.pvs).length, 0, 'no volume before its directory');
+  f.srv.put(coll.pods, { ...helper, status: { phase: 'Succeeded' } });
   await eventually('bound', () => f.get(coll.pvcs, 'default', 'data')?.status?.phase === 'Bound');
+  await eventually('the create helper removed', () => !f.get(coll.pods, 'kube-system', create));
   const c = f.get(coll.pvcs, 'default', 'data')!;
   const v = f.get(coll.pvs, '', c.spec.volumeName)!;
   assert.equal(v.metadata.name, `pvc-${c.metadata.uid}`);
@@ -98,5 +111,15 @@ test('local-path: waits for a consumer, provisions on its node, binds; Delete re
   assert.deepEqual(v.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: 'kubernetes.io/hostname', operator: 'In', values: ['node-b'] });
   await eventually('pv bound', () => f.get(coll.pvs, '', v.metadata.name!)?.status?.phase === 'Bound');
   f.srv.remove(coll.pvcs, 'default', 'data');
+  // the data goes with a delete helper: one that fails is reported and run again
+  const del = `helper-pod-delete-${v.metadata.name}`;
+  await eventually('the delete helper', () => !!f.get(coll.pods, 'kube-system', del));
+  const d1 = f.get(coll.pods, 'kube-system', del)!;
+  assert.match(d1.spec.containers[0].command[2], /rm -rf "\$VOL_DIR"/);
+  f.srv.put(coll.pods, { ...d1, status: { phase: 'Failed' } });
+  await eventually('a new delete helper', () => { const p = f.get(coll.pods, 'kube-system', del); return !!p && p.status?.phase !== 'Failed'; });
+  assert.ok(f.get(coll.pvs, '', v.metadata.name!), 'the volume stays until its data is gone');
+  f.srv.put(coll.pods, { ...f.get(coll.pods, 'kube-system', del)!, status: { phase: 'Succeeded' } });
   await eventually('pv deleted', () => !f.get(coll.pvs, '', v.metadata.name!));
+  await eventually('the delete helper removed', () => !f.get(coll.pods, 'kube-system', del));
 });
