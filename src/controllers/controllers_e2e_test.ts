@@ -208,7 +208,9 @@ describe('controllers against a real server with kubectl', { timeout: 180_000 },
     k(['apply', '-n', 'pvcp', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
       { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
       { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'free' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
-      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user' }, spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } },
+      // bound to a node (no kubelet here): as upstream, only a scheduled pod keeps its claim
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user' }, spec: { nodeName: 'somewhere', containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'unscheduled' }, spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'free' } }] } },
     ] }));
     assert.equal(k(['get', 'pvc', 'data', '-n', 'pvcp', '-o', 'jsonpath={.metadata.finalizers}']), '["kubernetes.io/pvc-protection"]');
     k(['delete', 'pvc', 'data', 'free', '-n', 'pvcp', '--wait=false']);
@@ -219,6 +221,22 @@ describe('controllers against a real server with kubectl', { timeout: 180_000 },
     k(['delete', 'pod', 'user', '-n', 'pvcp', '--grace-period=0', '--force']);
     await eventually('the claim deleted once its pod is gone', () => !exists(['pvc', 'data', '-n', 'pvcp']));
     k(['delete', 'namespace', 'pvcp', '--wait=false']);
+  });
+
+  it('a generic ephemeral volume gets its claim <pod>-<volume>, owned by the pod and deleted with it', async () => {
+    k(['create', 'namespace', 'eph']);
+    k(['apply', '-n', 'eph', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'scratchy' }, spec: {
+      nodeName: 'somewhere', containers: [{ name: 'c', image: 'busybox' }],
+      volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { metadata: { labels: { kind: 'scratch' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Mi' } } } } } }],
+    } }));
+    await eventually('the claim', () => exists(['pvc', 'scratchy-scratch', '-n', 'eph']));
+    const claim = JSON.parse(k(['get', 'pvc', 'scratchy-scratch', '-n', 'eph', '-o', 'json']));
+    assert.deepEqual(claim.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Pod', name: 'scratchy', uid: uidOf(['pod', 'scratchy', '-n', 'eph']), controller: true, blockOwnerDeletion: true }]);
+    assert.deepEqual(claim.metadata.labels, { kind: 'scratch' });
+    assert.equal(claim.spec.storageClassName, 'local-path');
+    k(['delete', 'pod', 'scratchy', '-n', 'eph', '--grace-period=0', '--force']);
+    await eventually('the claim collected with its pod', () => !exists(['pvc', 'scratchy-scratch', '-n', 'eph']));
+    k(['delete', 'namespace', 'eph', '--wait=false']);
   });
 
   it('kubectl get apiservices: every served group version is a local APIService, CRD versions come and go; one naming a Service is not available', async () => {

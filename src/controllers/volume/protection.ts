@@ -51,8 +51,14 @@ export class PVCProtectionController {
     await this.queue.runWorkers(workers, (k) => this.reconcile(k), signal);
   }
 
+  /**
+   * upstream's podUsesPVC: only a pod on a node counts (the kubelet will not start one with a claim
+   * being deleted); it keeps a claim of a persistentVolumeClaim volume whatever its phase, and the
+   * claim of an ephemeral volume until it finishes
+   */
   private inUse(pods: KObject[], name: string): boolean {
-    return pods.some((p) => !finished(p) && claimsOf(p).includes(name));
+    return pods.some((p) => !!p.spec?.nodeName && (p.spec.volumes ?? []).some((v: any) =>
+      v?.persistentVolumeClaim?.claimName === name || (v?.ephemeral && `${p.metadata.name}-${v.name}` === name && !finished(p))));
   }
 
   async reconcile(key: string): Promise<void> {

@@ -16,6 +16,8 @@ export const claimKey = (ns: string, name: string) => `claim:${ns}/${name}`;
 export const volumeKey = (name: string) => `volume:${name}`;
 
 /** the claims a pod's volumes name */
-export function podClaimNames(pod: { spec?: any }): string[] {
-  return (pod.spec?.volumes ?? []).map((v: any) => v?.persistentVolumeClaim?.claimName).filter((n: unknown): n is string => typeof n === 'string' && !!n);
+/** the claims a pod's volumes use: persistentVolumeClaim volumes, and `<pod>-<volume>` for generic ephemeral ones */
+export function podClaimNames(pod: { metadata?: { name?: string }; spec?: any }): string[] {
+  return (pod.spec?.volumes ?? []).map((v: any) => v?.persistentVolumeClaim?.claimName ?? (v?.ephemeral ? `${pod.metadata?.name}-${v.name}` : undefined))
+    .filter((n: unknown): n is string => typeof n === 'string' && !!n);
 }
