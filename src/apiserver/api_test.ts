@@ -614,6 +614,20 @@ describe('admission and query conventions', () => {
     const pvc = (name: string, extra: object = {}) => ({ metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...extra } });
     assert.equal((await req('POST', '/api/v1/namespaces/default/persistentvolumeclaims', pvc('c1'))).json.spec.storageClassName, 'std');
     assert.equal((await req('POST', '/api/v1/namespaces/default/persistentvolumeclaims', pvc('c2', { storageClassName: '' }))).json.spec.storageClassName, '');
+    // PersistentVolumeClaimResize: only a bound claim of a class that allows expansion may grow
+    const claims = '/api/v1/namespaces/default/persistentvolumeclaims';
+    const grow = (name: string) => req('PATCH', `${claims}/${name}`, { spec: { resources: { requests: { storage: '2Gi' } } } }, { 'Content-Type': 'application/merge-patch+json' });
+    assert.match((await grow('c1')).json.message, /spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims/);
+    const bind = async (name: string) => {
+      const c = (await req('GET', `${claims}/${name}`)).json;
+      assert.equal((await req('PUT', `${claims}/${name}/status`, { ...c, status: { phase: 'Bound', capacity: { storage: '1Gi' } } })).status, 200);
+    };
+    await bind('c1');
+    assert.equal((await grow('c1')).json.message, 'persistentvolumeclaims "c1" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+    await req('POST', '/apis/storage.k8s.io/v1/storageclasses', { metadata: { name: 'growing' }, provisioner: 'example.com/p', allowVolumeExpansion: true });
+    assert.equal((await req('POST', claims, pvc('c3', { storageClassName: 'growing' }))).status, 201);
+    await bind('c3');
+    assert.equal((await grow('c3')).status, 200);
   });
 
   it('an Ingress without a class gets the default IngressClass; a class by field or annotation stays', async () => {

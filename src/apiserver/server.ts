@@ -1,5 +1,6 @@
 // The API server: HTTPS, authentication, discovery, OpenAPI, health, metrics, and resource routing.
 import { deepEqual } from '../util/deep.js';
+import { parseQuantity } from '../api/validation/quantity.js';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -153,6 +154,7 @@ export class ApiServer {
         // approving or denying needs the approve verb on the signer (upstream's approval admission)
         if (r.group === 'certificates.k8s.io' && wo.subresource === 'approval' && wo.user) await this.authorizer.checkSignerApproval(obj, wo.user);
         if (r.group === '' && r.plural === 'services') await allocator.allocate(obj, old);
+        if (r.group === '' && r.plural === 'persistentvolumeclaims' && !wo.subresource) await this.admitClaimResize(obj, old);
         if (r.group === 'scheduling.k8s.io' && r.plural === 'priorityclasses') admitPriorityClass(obj, await this.cachedList('scheduling.k8s.io', 'priorityclasses', undefined, 0));
       },
       manageFields: (obj, old, manager, sub) => updateManagedFields(obj, old, manager, sub),
@@ -254,6 +256,27 @@ export class ApiServer {
     const defaults = items.filter((c) => c.metadata.annotations?.[annotation] === 'true');
     defaults.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
     return defaults[0]?.metadata.name;
+  }
+
+  /**
+   * admission PersistentVolumeClaimResize: a claim may grow only once bound, and only if its class
+   * (the same before and after) allows volume expansion
+   */
+  private async admitClaimResize(pvc: KObject, old: KObject): Promise<void> {
+    const size = (c: KObject) => parseQuantity(c.spec?.resources?.requests?.storage) ?? 0;
+    if (size(pvc) <= size(old)) return;
+    const gr = { group: '', resource: 'persistentvolumeclaims' };
+    if (old.status?.phase !== 'Bound') throw errors.forbidden(gr, pvc.metadata.name ?? '', 'Only bound persistent volume claims can be expanded');
+    const cls = (c: KObject) => c.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? c.spec?.storageClassName ?? '';
+    const name = cls(pvc);
+    const sc = name && name === cls(old) ? await this.getClusterObject('storage.k8s.io', 'storageclasses', name) : undefined;
+    if (sc?.allowVolumeExpansion !== true) {
+      throw errors.forbidden(gr, pvc.metadata.name ?? '', 'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+    }
+  }
+
+  private getClusterObject(group: string, plural: string, name: string): Promise<KObject | undefined> {
+    return this.registry.find(group, plural)!.tryGet(undefined, name);
   }
 
   /** admission DefaultStorageClass: a claim that names no class gets the default one (the newest, if several) */
