@@ -4,10 +4,11 @@
 // link `name -> ..data/name`. An update writes a new timestamped directory, points `..data_tmp` at
 // it and renames that over `..data` (atomic), then prunes old names and the old directory, so
 // readers always see one complete version.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 
-export interface FileProjection { data: Buffer; mode: number }
+/** a file's content and mode, and the user that owns it when not root (a service account token with an fsUser) */
+export interface FileProjection { data: Buffer; mode: number; uid?: number }
 export type Payload = Map<string, FileProjection>;
 
 const dataDirName = '..data';
@@ -46,7 +47,7 @@ function walk(dir: string, rel = ''): string[] {
 function sameFile(path: string, f: FileProjection): boolean {
   try {
     const st = lstatSync(path);
-    return st.isFile() && (st.mode & 0o7777) === (f.mode & 0o7777) && readFileSync(path).equals(f.data);
+    return st.isFile() && (st.mode & 0o7777) === (f.mode & 0o7777) && (f.uid === undefined || st.uid === f.uid) && readFileSync(path).equals(f.data);
   } catch { return false; }
 }
 
@@ -84,6 +85,7 @@ export function writeAtomic(targetDir: string, payload: Payload, now = new Date(
       writeFileSync(full, f.data);
       // the create mode is masked by the umask; chmod sets it exactly
       chmodSync(full, f.mode & 0o7777);
+      if (f.uid !== undefined) chownSync(full, f.uid, -1);
     }
     for (const p of clean.keys()) {
       const top = p.split('/')[0];

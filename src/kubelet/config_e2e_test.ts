@@ -120,7 +120,7 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
         volumes: [{ name: 's', secret: { secretName: 'app-secret', defaultMode: 0o400 } }, { name: 'e', emptyDir: {} }],
         containers: [{
           name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent',
-          command: ['sh', '-c', 'echo "ID=`id -u` GROUPS=`id -G`"; echo "SECRET=`cat /s/password`"; echo "MODE=`stat -L -c %a:%g /s/password` DIR=`stat -c %a:%g /e`"; touch /e/f && echo WROTE; sleep 3600'],
+          command: ['sh', '-c', 'echo "ID=`id -u` GROUPS=`id -G`"; echo "SECRET=`cat /s/password`"; echo "MODE=`stat -L -c %a:%g /s/password` DIR=`stat -c %a:%g /e`"; echo "TOKEN=`stat -L -c %a:%u:%g /var/run/secrets/kubernetes.io/serviceaccount/token`"; touch /e/f && echo WROTE; sleep 3600'],
           volumeMounts: [{ name: 's', mountPath: '/s' }, { name: 'e', mountPath: '/e' }],
         }],
       },
@@ -172,6 +172,8 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       assert.match(l, /^ID=1000 GROUPS=.*\b2000\b/m);
       assert.match(l, /^SECRET=s3cret$/m);
       assert.match(l, /^MODE=440:2000 DIR=2777:2000$/m);
+      // the service account token is the pod user's, readable by its group only (upstream's projected volume)
+      assert.match(l, /^TOKEN=640:1000:2000$/m);
       assert.match(l, /^WROTE$/m);
     });
     await t.test('a failing volume: ContainerCreating and a FailedMount event', async () => {

@@ -92,6 +92,17 @@ function downwardPayload(pod: KObject, items: any[] | undefined, mode: number, s
   }
 }
 
+/** upstream's FsUserFrom: the user every (init) container runs as, if they all set the same one */
+export function fsUserOf(pod: KObject): number | undefined {
+  let user: number | undefined;
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    const u = c?.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
+    if (typeof u !== 'number' || (user !== undefined && user !== u)) return undefined;
+    user = u;
+  }
+  return user;
+}
+
 /** the files of a configMap, secret, downwardAPI or projected volume */
 export async function volumePayload(pod: KObject, vol: any, src: VolumeSources): Promise<Payload> {
   const out: Payload = new Map();
@@ -108,7 +119,9 @@ export async function volumePayload(pod: KObject, vol: any, src: VolumeSources):
         else if (s.downwardAPI) downwardPayload(pod, s.downwardAPI.items, mode, src, out);
         else if (s.serviceAccountToken) {
           const token = await src.token(pod, s.serviceAccountToken);
-          if (token !== undefined) out.set(s.serviceAccountToken.path, { data: Buffer.from(token, 'utf8'), mode });
+          // as upstream: with an fsUser or fsGroup the token is 0600 (0640 once the group is applied), owned by the fsUser
+          const fsUser = fsUserOf(pod), owned = fsUser !== undefined || pod.spec?.securityContext?.fsGroup !== undefined;
+          if (token !== undefined) out.set(s.serviceAccountToken.path, { data: Buffer.from(token, 'utf8'), mode: owned ? 0o600 : mode, ...(fsUser !== undefined ? { uid: fsUser } : {}) });
         }
       } catch (e) { errors.push(e instanceof Error ? e.message : String(e)); }
     }
@@ -120,7 +133,7 @@ export async function volumePayload(pod: KObject, vol: any, src: VolumeSources):
 /** a digest of a payload, to skip rewriting an unchanged volume */
 export function payloadDigest(p: Payload): string {
   const h = createHash('sha256');
-  for (const k of [...p.keys()].sort()) { const f = p.get(k)!; h.update(`${k}\0${f.mode}\0${f.data.length}\0`); h.update(f.data); }
+  for (const k of [...p.keys()].sort()) { const f = p.get(k)!; h.update(`${k}\0${f.mode}\0${f.uid ?? ''}\0${f.data.length}\0`); h.update(f.data); }
   return h.digest('hex');
 }
 
