@@ -60,6 +60,41 @@ describe('scheduler and simulated nodes', { timeout: 180_000 }, () => {
     assert.ok(c.message.startsWith(want), c.message);
   });
 
+  it('holds pods whose claims are missing, unbound or on another node, and provisions WaitForFirstConsumer claims before binding', async () => {
+    const message = (name: string) => podJson(name).status?.conditions?.find((c: any) => c.type === 'PodScheduled')?.message ?? '';
+    applyPod('needs-claim', { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'later' } }] });
+    await until('missing claim', () => message('needs-claim') === '0/3 nodes are available: persistentvolumeclaim "later" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
+    const claim = (name: string, spec: object) => kc(srv.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...spec } }) });
+    claim('later', { storageClassName: '' });
+    await until('unbound immediate claim', () => message('needs-claim').startsWith('0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.'));
+    // a volume only one node that does not exist can reach: bound, but no node fits
+    kc(srv.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'elsewhere' }, spec: {
+      capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: '', hostPath: { path: '/tmp/k8ts-e2e-elsewhere' },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['no-such-node'] }] }] } },
+    } }) });
+    await until('node affinity conflict', () => message('needs-claim').startsWith('0/3 nodes are available: 3 node(s) had volume node affinity conflict.'));
+    assert.equal(podJson('needs-claim').spec.nodeName, undefined);
+
+    // local-path (WaitForFirstConsumer): the claim gets the chosen node and its volume before the pod is bound there
+    claim('wffc', {});
+    applyPod('wffc-user', { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'wffc' } }] });
+    const p = await until('wffc-user running', () => { const x = podJson('wffc-user'); return x.status.phase === 'Running' && x; });
+    const c = JSON.parse(k('get', 'pvc', 'wffc', '-o', 'json'));
+    assert.equal(c.status.phase, 'Bound');
+    assert.equal(c.metadata.annotations['volume.kubernetes.io/selected-node'], p.spec.nodeName);
+    const events = JSON.parse(k('get', 'events', '--field-selector', 'involvedObject.name=wffc-user', '-o', 'json')).items;
+    assert.deepEqual(events.filter((e: any) => e.reason === 'FailedMount'), []);
+    // ReadWriteOncePod: one pod at a time
+    claim('solo', { accessModes: ['ReadWriteOncePod'] });
+    applyPod('solo-1', { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'solo' } }] });
+    await until('solo-1 running', () => podJson('solo-1').status.phase === 'Running');
+    applyPod('solo-2', { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'solo' } }] });
+    await until('solo-2 held', () => message('solo-2').startsWith('0/3 nodes are available: node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode.'));
+    k('delete', 'pod', 'needs-claim', 'wffc-user', 'solo-1', 'solo-2', '--grace-period=0', '--force');
+    k('delete', 'pvc', 'later', 'wffc', 'solo', '--wait=false');
+    k('delete', 'pv', 'elsewhere', '--wait=false');
+  });
+
   it('avoids a tainted node unless the pod tolerates the taint', async () => {
     k('taint', 'node', 'k8ts-sim-0', 'gpu=true:NoSchedule');
     const sel = { nodeSelector: { 'kubernetes.io/hostname': 'k8ts-sim-0' } };

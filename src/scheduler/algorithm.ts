@@ -3,10 +3,11 @@
 import type { KObject } from '../api/types.js';
 import type { SchedulerCache } from './cache.js';
 import { runFilters, type FilterStatus } from './filters.js';
-import { fitErrorMessage } from './fiterror.js';
+import { fitErrorMessage, preFilterMessage } from './fiterror.js';
 import type { NodeInfo } from './nodeinfo.js';
 import { scoreNodes } from './scores.js';
 import { buildState } from './state.js';
+import { volumesPreFilter, type VolumeListers } from './volumes.js';
 
 export type ScheduleResult =
   | { node: string; evaluated: number; feasible: number }
@@ -24,13 +25,20 @@ export function numFeasibleNodesToFind(numAll: number, percentage = 0): number {
 
 export class Algorithm {
   private nextStart = 0;
-  constructor(private readonly cache: SchedulerCache, private readonly opts: { percentageOfNodesToScore?: number; random?: () => number } = {}) {}
+  constructor(private readonly cache: SchedulerCache, private readonly opts: { percentageOfNodesToScore?: number; random?: () => number; volumes?: VolumeListers } = {}) {}
 
   schedule(pod: KObject): ScheduleResult {
     const state = buildState(pod, this.cache);
+    state.volumes = this.opts.volumes;
     const nodes = state.allNodes;
     const statuses = new Map<string, FilterStatus>();
     if (!nodes.length) return { message: fitErrorMessage(pod, 0, []), statuses };
+    // PreFilter: a claim problem holds for every node
+    const volumeProblem = state.volumes && volumesPreFilter(pod, state.volumes);
+    if (volumeProblem) {
+      statuses.set('', { plugin: 'VolumeBinding', reasons: [volumeProblem], unresolvable: true });
+      return { message: preFilterMessage(nodes.length, volumeProblem), statuses };
+    }
     const want = numFeasibleNodesToFind(nodes.length, this.opts.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];
     let i = 0;

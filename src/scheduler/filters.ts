@@ -3,6 +3,7 @@
 import { tolerated, nodeMatchesPodNodeAffinity, type Taint } from './helpers.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { CycleState } from './state.js';
+import { volumesFilter } from './volumes.js';
 
 export interface FilterStatus { plugin: string; reasons: string[]; unresolvable: boolean }
 export type FilterPlugin = { name: string; filter(s: CycleState, n: NodeInfo): FilterStatus | undefined };
@@ -124,9 +125,17 @@ export const interPodAffinity: FilterPlugin = {
   },
 };
 
+export const volumeBinding: FilterPlugin = {
+  name: 'VolumeBinding',
+  filter(s, n) {
+    const why = s.volumes && volumesFilter(s.pod, n, s.volumes);
+    return why ? fail(this.name, true, why) : undefined;
+  },
+};
+
 /** upstream's default filter order */
 export const defaultFilters: FilterPlugin[] = [
-  nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, podTopologySpread, interPodAffinity,
+  nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, volumeBinding, podTopologySpread, interPodAffinity,
 ];
 
 export function runFilters(s: CycleState, n: NodeInfo, plugins = defaultFilters): FilterStatus | undefined {

@@ -33,3 +33,8 @@ export function fitErrorMessage(pod: KObject, numAllNodes: number, statuses: Fil
   msg += ` preemption: ${post}.`;
   return msg;
 }
+
+/** a PreFilter rejection: the one reason for all nodes, and preemption cannot help on any */
+export function preFilterMessage(numAllNodes: number, reason: string): string {
+  return `0/${numAllNodes} nodes are available: ${reason}. preemption: 0/${numAllNodes} nodes are available: ${numAllNodes} ${preemptionNotHelpful}.`;
+}

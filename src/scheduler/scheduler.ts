@@ -8,9 +8,17 @@ import {
 import { Algorithm } from './algorithm.js';
 import { isTerminal, podKey, SchedulerCache } from './cache.js';
 import { SchedulingQueue, type QueueOptions } from './queue.js';
+import { claimsToSelect, podClaims, type VolumeListers } from './volumes.js';
+
+const selectedNodeAnnotation = 'volume.kubernetes.io/selected-node';
 
 export const podsResource = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' };
 export const nodesResource = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
+const pvcsResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
+const pvsResource = { group: '', version: 'v1', plural: 'persistentvolumes', namespaced: false, kind: 'PersistentVolume' };
+const storageClassesResource = { group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', namespaced: false, kind: 'StorageClass' };
+/** how long the binding step waits for the volumes of WaitForFirstConsumer claims (upstream's bindTimeout) */
+const volumeBindTimeoutMs = 600_000;
 
 export interface SchedulerOptions {
   client: RestClient;
@@ -35,6 +43,8 @@ export class Scheduler {
   readonly recorder: EventRecorder;
   private readonly pods: SharedInformer;
   private readonly nodes: SharedInformer;
+  private readonly volumeInformers: SharedInformer[];
+  private readonly volumes: VolumeListers;
   private readonly name: string;
   private readonly log: (msg: string) => void;
   private inFlight = 0;
@@ -47,10 +57,19 @@ export class Scheduler {
     this.name = opts.schedulerName ?? 'default-scheduler';
     this.log = opts.log ?? (() => {});
     this.queue = new SchedulingQueue(opts.queue);
-    this.algorithm = new Algorithm(this.cache, { percentageOfNodesToScore: opts.percentageOfNodesToScore });
     this.recorder = opts.recorder ?? new EventRecorder(opts.client, { component: this.name });
     this.pods = opts.informers.informerFor(podsResource);
     this.nodes = opts.informers.informerFor(nodesResource);
+    const [claims, pvs, classes] = this.volumeInformers = [pvcsResource, pvsResource, storageClassesResource].map((r) => opts.informers.informerFor(r));
+    this.volumes = {
+      claim: (ns, name) => claims.lister.get(ns, name),
+      volume: (name) => pvs.lister.get('', name),
+      storageClass: (name) => classes.lister.get('', name),
+      claimUsers: (ns, claim) => this.pods.lister.list(ns)
+        .filter((p) => (p.spec?.nodeName || this.cache.isAssumed(podKey(p))) && !isTerminal(p) && podClaims(p).some(([c]) => c === claim))
+        .map(podKey),
+    };
+    this.algorithm = new Algorithm(this.cache, { percentageOfNodesToScore: opts.percentageOfNodesToScore, volumes: this.volumes });
   }
 
   private responsible(p: KObject): boolean {
@@ -92,10 +111,14 @@ export class Scheduler {
       update: (o, n) => { this.cache.setNode(n); if (nodeFingerprint(o) !== nodeFingerprint(n)) this.queue.moveAll(); },
       delete: (n) => this.cache.removeNode(n.metadata.name!),
     });
+    // a claim, volume or class that comes or changes may let pods held by the volume plugins through
+    const volumesChanged = () => this.queue.moveAll(['VolumeBinding']);
+    const unVolumes = this.volumeInformers.map((i) => i.addEventHandler({ add: volumesChanged, update: volumesChanged, delete: volumesChanged }));
     this.queue.start();
     signal.addEventListener('abort', () => this.queue.close(), { once: true });
     try {
       if (!(await this.pods.waitForSync(signal)) || !(await this.nodes.waitForSync(signal))) return;
+      for (const i of this.volumeInformers) if (!(await i.waitForSync(signal))) return;
       for (;;) {
         const e = await this.queue.pop();
         if (!e) break;
@@ -105,7 +128,7 @@ export class Scheduler {
       }
       while (this.inFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
     } finally {
-      unPods(); unNodes(); this.queue.close();
+      unPods(); unNodes(); for (const u of unVolumes) u(); this.queue.close();
       await this.recorder.flush();
     }
   }
@@ -141,9 +164,37 @@ export class Scheduler {
     }
   }
 
+  /**
+   * upstream's VolumeBinding PreBind: the pod's unbound WaitForFirstConsumer claims get the chosen
+   * node (volume.kubernetes.io/selected-node) for the volume controllers, and the pod is bound once
+   * they are
+   */
+  private async bindVolumes(pod: KObject, node: string): Promise<void> {
+    const claims = claimsToSelect(pod, this.volumes);
+    if (!claims.length) return;
+    for (const c of claims) {
+      if (c.metadata.annotations?.[selectedNodeAnnotation] === node) continue;
+      await this.opts.client.patch(pvcsResource, c.metadata.name!, {
+        namespace: c.metadata.namespace, type: 'merge',
+        patch: { metadata: { resourceVersion: c.metadata.resourceVersion, annotations: { [selectedNodeAnnotation]: node } } },
+      });
+    }
+    const end = Date.now() + volumeBindTimeoutMs;
+    const bound = () => claims.every((c) => {
+      const cur = this.volumes.claim(c.metadata.namespace!, c.metadata.name!);
+      if (!cur || cur.metadata.deletionTimestamp) throw new Error(`persistentvolumeclaim "${c.metadata.name}" was deleted`);
+      return !!cur.spec?.volumeName && cur.status?.phase === 'Bound';
+    });
+    while (!bound()) {
+      if (Date.now() > end) throw new Error('binding volumes: context deadline exceeded');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   private async bind(pod: KObject, node: string): Promise<void> {
     const { namespace, name, uid } = pod.metadata;
     try {
+      await this.bindVolumes(pod, node);
       await this.opts.client.request('POST', resourcePath(podsResource, { namespace, name, subresource: 'binding' }), {
         apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node },
       });

@@ -7,6 +7,7 @@ import type { SchedulerCache } from './cache.js';
 import { nodeMatchesPodNodeAffinity, termSelectsPod, tolerated, type PodAffinityTerm, type Taint, type Toleration } from './helpers.js';
 import { hostPorts, type NodeInfo } from './nodeinfo.js';
 import { podRequests, type Resources } from './resources.js';
+import type { VolumeListers } from './volumes.js';
 
 export interface TermCounts { term: PodAffinityTerm; counts: Map<string, number> }
 
@@ -33,6 +34,8 @@ export interface CycleState {
   /** topologyKey -> values where an existing pod's required anti-affinity rejects this pod */
   existingAnti: Map<string, Set<string>>;
   hardSpread: SpreadConstraint[];
+  /** claims, volumes and classes, for the volume plugins (none: they pass) */
+  volumes?: VolumeListers;
 }
 
 const live = (p: KObject) => !p.metadata.deletionTimestamp;
