@@ -94,3 +94,29 @@ test('pod selectable fields', () => {
   assert.equal(f['status.podIP'], '10.42.0.9');
   assert.equal(f['status.nominatedNodeName'], '');
 });
+
+test('volume sources, downward API fields and mounts are validated as upstream', () => {
+  const msgs = (spec: any) => create(pods, pod(spec)).errors;
+  const c = (extra: object = {}) => ({ name: 'c', image: 'busybox', ...extra });
+  const vol = (v: object) => ({ containers: [c()], volumes: [{ name: 'v', ...v }] });
+  assert.deepEqual(msgs(vol({ configMap: { name: 'cm', items: [{ key: 'a', path: '../x' }] } })), ['spec.volumes[0].configMap.items[0].path: Invalid value: "../x": must not contain \'..\'']);
+  assert.deepEqual(msgs(vol({ secret: { secretName: 's', defaultMode: 0o1000 } })), ['spec.volumes[0].secret.defaultMode: Invalid value: 512: must be a number between 0 and 0777 (octal), both inclusive']);
+  assert.equal(msgs(vol({ configMap: { name: 'Bad_Name' } })).length, 1);
+  assert.deepEqual(msgs(vol({ hostPath: { path: '/x', type: 'Bogus' } })), ['spec.volumes[0].hostPath.type: Unsupported value: "Bogus": supported values: "", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"']);
+  assert.deepEqual(msgs(vol({ downwardAPI: { items: [{ path: 'n', fieldRef: { fieldPath: 'spec.nodeName' } }] } })),
+    ['spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: Unsupported value: "spec.nodeName": supported values: "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"']);
+  assert.deepEqual(msgs(vol({ projected: { sources: [{ serviceAccountToken: { path: 't', expirationSeconds: 60 } }, { downwardAPI: { items: [{ path: 't', fieldRef: { fieldPath: 'metadata.name' } }] } }] } })), [
+    'spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
+    'spec.volumes[0].projected.sources[1].downwardAPI.items[0].path: Invalid value: "t": conflicting duplicate paths',
+  ]);
+  assert.deepEqual(msgs(vol({ emptyDir: { sizeLimit: '-1Mi' } })), ['spec.volumes[0].emptyDir.sizeLimit: Forbidden: SizeLimit field must be a valid resource quantity']);
+  assert.deepEqual(msgs({ containers: [c({ env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'metadata.bogus' } } }] })] }),
+    ['spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Invalid value: "metadata.bogus": error converting fieldPath: field label not supported: metadata.bogus']);
+  assert.deepEqual(msgs({ containers: [c({ env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } }] })] }), []);
+  assert.deepEqual(msgs({ containers: [c({ volumeMounts: [{ name: 'v', mountPath: '/v', subPath: 'a', subPathExpr: '$(X)' }] })], volumes: [{ name: 'v', emptyDir: {} }] }),
+    ['spec.containers[0].volumeMounts[0].subPathExpr: Invalid value: "$(X)": subPathExpr and subPath are mutually exclusive']);
+  assert.deepEqual(msgs({ containers: [c({ volumeMounts: [{ name: 'v', mountPath: '/v', mountPropagation: 'Bidirectional', recursiveReadOnly: 'Enabled' }] })], volumes: [{ name: 'v', emptyDir: {} }] }), [
+    'spec.containers[0].volumeMounts[0].mountPropagation: Forbidden: Bidirectional mount propagation is available only to privileged containers',
+    'spec.containers[0].volumeMounts[0].recursiveReadOnly: Forbidden: may only be specified when readOnly is true',
+  ]);
+});

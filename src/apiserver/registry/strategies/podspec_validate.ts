@@ -78,7 +78,7 @@ function validateEnv(env: unknown, path: string): Errs {
         else errs.push(...each(`${p}.valueFrom.${k}.key`, r.key, isConfigMapKey(r.key)));
         if (!r.name) errs.push(fe.required(`${p}.valueFrom.${k}.name`));
       }
-      if (isObject(vf.fieldRef) && !vf.fieldRef.fieldPath) errs.push(fe.required(`${p}.valueFrom.fieldRef.fieldPath`));
+      if (isObject(vf.fieldRef)) errs.push(...validateFieldRef(vf.fieldRef, envFieldPaths, `${p}.valueFrom.fieldRef`));
     }
   });
   return errs;
@@ -128,6 +128,15 @@ function validateContainer(c: any, path: string, volumes: Set<string>, isInit: b
     if (m?.subPath && (m.subPath.startsWith('/') || m.subPath.split('/').includes('..'))) {
       errs.push(fe.invalid(`${mp}.subPath`, m.subPath, m.subPath.startsWith('/') ? 'must be a relative path' : "must not contain '..'"));
     }
+    if (m?.subPath && m?.subPathExpr) errs.push(fe.invalid(`${mp}.subPathExpr`, m.subPathExpr, 'subPathExpr and subPath are mutually exclusive'));
+    if (m?.mountPropagation !== undefined && m?.mountPropagation !== null) {
+      errs.push(...enumOf(`${mp}.mountPropagation`, m.mountPropagation, ['Bidirectional', 'HostToContainer', 'None']));
+      if (m.mountPropagation === 'Bidirectional' && c.securityContext?.privileged !== true) errs.push(fe.forbidden(`${mp}.mountPropagation`, 'Bidirectional mount propagation is available only to privileged containers'));
+    }
+    if (m?.recursiveReadOnly !== undefined && m?.recursiveReadOnly !== null) {
+      errs.push(...enumOf(`${mp}.recursiveReadOnly`, m.recursiveReadOnly, ['Disabled', 'Enabled', 'IfPossible']));
+      if (m.recursiveReadOnly !== 'Disabled' && !m.readOnly) errs.push(fe.forbidden(`${mp}.recursiveReadOnly`, 'may only be specified when readOnly is true'));
+    }
   });
   if (!isInit) {
     errs.push(...validateProbe(c.livenessProbe, `${path}.livenessProbe`));
@@ -138,6 +147,124 @@ function validateContainer(c: any, path: string, volumes: Set<string>, isInit: b
     }
   }
   errs.push(...validateResources(c.resources, `${path}.resources`));
+  return errs;
+}
+
+const hostPathTypes = ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'];
+const fileModeMessage = 'must be a number between 0 and 0777 (octal), both inclusive';
+/** the fields a downwardAPI volume file may name (metadata.labels and annotations also with a subscript) */
+const volumeFieldPaths = ['metadata.annotations', 'metadata.labels', 'metadata.name', 'metadata.namespace', 'metadata.uid'];
+/** what an env var's fieldRef may name */
+const envFieldPaths = ['metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName', 'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs'];
+/** the field labels the downward API knows at all (upstream's ConvertDownwardAPIFieldLabel) */
+const downwardLabels = ['metadata.annotations', 'metadata.labels', 'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.restartPolicy',
+  'spec.serviceAccountName', 'spec.schedulerName', 'status.phase', 'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs', 'spec.host'];
+
+function fileMode(mode: unknown, path: string): Errs {
+  return typeof mode === 'number' && (mode > 0o777 || mode < 0) ? [fe.invalid(path, mode, fileModeMessage)] : [];
+}
+
+/** upstream's validatePathNoBacksteps */
+function noBacksteps(p: string, path: string): Errs {
+  return String(p).split('/').includes('..') ? [fe.invalid(path, p, "must not contain '..'")] : [];
+}
+
+/** upstream's ValidateLocalNonReservedPath: relative, no backsteps, not starting with '..' */
+function localNonReservedPath(p: string, path: string): Errs {
+  const errs: Errs = [];
+  if (p.startsWith('/')) errs.push(fe.invalid(path, p, 'must be a relative path'));
+  errs.push(...noBacksteps(p, path));
+  if (p.startsWith('..') && !p.startsWith('../')) errs.push(fe.invalid(path, p, "must not start with '..'"));
+  return errs;
+}
+
+function validateKeyToPaths(items: unknown, path: string): Errs {
+  const errs: Errs = [];
+  arr(items).forEach((kp: any, i: number) => {
+    const p = `${path}[${i}]`;
+    if (!kp?.key) errs.push(fe.required(`${p}.key`));
+    if (!kp?.path) errs.push(fe.required(`${p}.path`));
+    else errs.push(...localNonReservedPath(kp.path, `${p}.path`));
+    errs.push(...fileMode(kp?.mode, `${p}.mode`));
+  });
+  return errs;
+}
+
+/** a secret or configMap volume (or projection): its name, default mode and items */
+function validateKeysSource(src: any, nameField: 'secretName' | 'name', path: string, projected = false): Errs {
+  const errs: Errs = [];
+  const name = src[nameField];
+  if (!name) { if (!projected) errs.push(fe.required(`${path}.${nameField}`)); }
+  else errs.push(...each(`${path}.${nameField}`, name, isDNS1123Subdomain(name)));
+  if (!projected) errs.push(...fileMode(src.defaultMode, `${path}.defaultMode`));
+  errs.push(...validateKeyToPaths(src.items, `${path}.items`));
+  return errs;
+}
+
+/** upstream's validateObjectFieldSelector */
+function validateFieldRef(ref: any, allowed: string[], path: string): Errs {
+  const fp = ref?.fieldPath;
+  if (!fp) return [fe.required(`${path}.fieldPath`)];
+  const sub = /^([^[]+)\['(.*)'\]$/.exec(fp);
+  if (sub) {
+    if (sub[1] !== 'metadata.annotations' && sub[1] !== 'metadata.labels') return [fe.invalid(`${path}.fieldPath`, fp, `error converting fieldPath: field label does not support subscript: ${fp}`)];
+    return each(path, sub[1] === 'metadata.annotations' ? sub[2].toLowerCase() : sub[2], isQualifiedName(sub[1] === 'metadata.annotations' ? sub[2].toLowerCase() : sub[2]));
+  }
+  if (!downwardLabels.includes(fp)) return [fe.invalid(`${path}.fieldPath`, fp, `error converting fieldPath: field label not supported: ${fp}`)];
+  const internal = fp === 'spec.host' ? 'spec.nodeName' : fp;
+  return allowed.includes(internal) ? [] : [fe.notSupported(`${path}.fieldPath`, internal, allowed)];
+}
+
+function validateDownwardAPIFile(f: any, path: string): Errs {
+  const errs: Errs = [];
+  if (!f?.path) errs.push(fe.required(`${path}.path`));
+  else errs.push(...localNonReservedPath(f.path, `${path}.path`));
+  if (isObject(f?.fieldRef)) {
+    errs.push(...validateFieldRef(f.fieldRef, volumeFieldPaths, `${path}.fieldRef`));
+    if (isObject(f.resourceFieldRef)) errs.push(fe.invalid(path, 'resource', 'fieldRef and resourceFieldRef can not be specified simultaneously'));
+  } else if (!isObject(f?.resourceFieldRef)) errs.push(fe.required(path, 'one of fieldRef and resourceFieldRef is required'));
+  errs.push(...fileMode(f?.mode, `${path}.mode`));
+  return errs;
+}
+
+/** upstream's validateProjectedVolumeSource: sources, modes, token expiry, and no two files at one path */
+function validateProjected(pr: any, path: string): Errs {
+  const errs: Errs = [];
+  errs.push(...fileMode(pr.defaultMode, `${path}.defaultMode`));
+  const paths = new Set<string>();
+  const claim = (p: string, at: string) => {
+    if (paths.has(p)) errs.push(fe.invalid(at, p, 'conflicting duplicate paths'));
+    paths.add(p);
+  };
+  arr(pr.sources).forEach((src: any, i: number) => {
+    const sp = `${path}.sources[${i}]`;
+    const kinds = ['secret', 'configMap', 'downwardAPI', 'serviceAccountToken', 'clusterTrustBundle'].filter((k) => isObject(src?.[k]));
+    if (kinds.length > 1) errs.push(fe.forbidden(`${sp}.${kinds[1]}`, 'may not specify more than 1 volume type per source'));
+    if (isObject(src?.secret)) {
+      errs.push(...validateKeysSource(src.secret, 'name', `${sp}.secret`, true));
+      arr(src.secret.items).forEach((it: any, j: number) => { if (it?.path) claim(it.path, `${sp}.secret.items[${j}].path`); });
+    }
+    if (isObject(src?.configMap)) {
+      errs.push(...validateKeysSource(src.configMap, 'name', `${sp}.configMap`, true));
+      arr(src.configMap.items).forEach((it: any, j: number) => { if (it?.path) claim(it.path, `${sp}.configMap.items[${j}].path`); });
+    }
+    if (isObject(src?.downwardAPI)) {
+      arr(src.downwardAPI.items).forEach((f: any, j: number) => {
+        errs.push(...validateDownwardAPIFile(f, `${sp}.downwardAPI.items[${j}]`));
+        if (f?.path) claim(f.path, `${sp}.downwardAPI.items[${j}].path`);
+      });
+    }
+    const t = src?.serviceAccountToken;
+    if (isObject(t)) {
+      const tp = `${sp}.serviceAccountToken`;
+      if (typeof t.expirationSeconds === 'number') {
+        if (t.expirationSeconds < 600) errs.push(fe.invalid(`${tp}.expirationSeconds`, t.expirationSeconds, 'may not specify a duration less than 10 minutes'));
+        else if (t.expirationSeconds > 2 ** 32) errs.push(fe.invalid(`${tp}.expirationSeconds`, t.expirationSeconds, 'may not specify a duration larger than 2^32 seconds'));
+      }
+      if (!t.path) errs.push(fe.required(`${tp}.path`));
+      else { errs.push(...localNonReservedPath(t.path, `${tp}.path`)); claim(t.path, `${tp}.path`); }
+    }
+  });
   return errs;
 }
 
@@ -155,10 +282,22 @@ function validateVolumes(vols: unknown, path: string): { errs: Errs; names: Set<
     const srcs = volumeSources.filter((s) => v?.[s] !== undefined && v?.[s] !== null);
     if (srcs.length === 0) errs.push(fe.required(p, 'must specify a volume type'));
     else if (srcs.length > 1) errs.push(fe.forbidden(`${p}.${srcs[1]}`, 'may not specify more than 1 volume type'));
-    if (isObject(v?.hostPath) && !v.hostPath.path) errs.push(fe.required(`${p}.hostPath.path`));
+    if (isObject(v?.hostPath)) {
+      if (!v.hostPath.path) errs.push(fe.required(`${p}.hostPath.path`));
+      else errs.push(...noBacksteps(v.hostPath.path, `${p}.hostPath.path`));
+      if (v.hostPath.type !== undefined && v.hostPath.type !== null) errs.push(...enumOf(`${p}.hostPath.type`, v.hostPath.type, hostPathTypes));
+    }
     if (isObject(v?.persistentVolumeClaim) && !v.persistentVolumeClaim.claimName) errs.push(fe.required(`${p}.persistentVolumeClaim.claimName`));
-    if (isObject(v?.secret) && v.secret.secretName === '') errs.push(fe.required(`${p}.secret.secretName`));
-    if (isObject(v?.configMap) && !v.configMap.name) errs.push(fe.required(`${p}.configMap.name`));
+    if (isObject(v?.secret)) errs.push(...validateKeysSource(v.secret, 'secretName', `${p}.secret`));
+    if (isObject(v?.configMap)) errs.push(...validateKeysSource(v.configMap, 'name', `${p}.configMap`));
+    if (isObject(v?.downwardAPI)) {
+      errs.push(...fileMode(v.downwardAPI.defaultMode, `${p}.downwardAPI.defaultMode`));
+      arr(v.downwardAPI.items).forEach((f: any, j: number) => errs.push(...validateDownwardAPIFile(f, `${p}.downwardAPI.items[${j}]`)));
+    }
+    if (isObject(v?.projected)) errs.push(...validateProjected(v.projected, `${p}.projected`));
+    if (isObject(v?.emptyDir) && v.emptyDir.sizeLimit !== undefined && v.emptyDir.sizeLimit !== null && (parseQuantity(v.emptyDir.sizeLimit) ?? 0) < 0) {
+      errs.push(fe.forbidden(`${p}.emptyDir.sizeLimit`, 'SizeLimit field must be a valid resource quantity'));
+    }
     if (isObject(v?.nfs)) {
       if (!v.nfs.server) errs.push(fe.required(`${p}.nfs.server`));
       if (!v.nfs.path) errs.push(fe.required(`${p}.nfs.path`));
