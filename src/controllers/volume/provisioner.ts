@@ -123,6 +123,11 @@ export class LocalPathProvisioner {
       if (cls.volumeBindingMode !== 'WaitForFirstConsumer') this.once(claim, 'Warning', 'ProvisioningFailed', 'failed to provision volume with StorageClass "' + cls.metadata.name + '": configuration error, no node was specified');
       return;
     }
+    // as local-path-provisioner: a directory on one node serves one node's pods only
+    if ((claim.spec?.accessModes ?? []).some((m: string) => m !== 'ReadWriteOnce' && m !== 'ReadWriteOncePod')) {
+      this.once(claim, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${cls.metadata.name}": NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) access modes`);
+      return;
+    }
     const pv = this.volumeFor(claim, cls, node);
     if (this.pvs.lister.get('', pv.metadata.name!)) return;
     const what = `${claim.metadata.namespace}/${claim.metadata.name}`;

@@ -123,3 +123,17 @@ test('local-path: waits for a consumer, provisions on its node, binds; Delete re
   await eventually('pv deleted', () => !f.get(coll.pvs, '', v.metadata.name!));
   await eventually('the delete helper removed', () => !f.get(coll.pods, 'kube-system', del));
 });
+
+test('local-path: a ReadWriteMany claim is not provisioned, as local-path-provisioner refuses it', async (t) => {
+  const f = await fixture();
+  t.after(() => f.close());
+  f.srv.put(coll.nodes, node('node-b'));
+  f.srv.put(coll.pvcs, pvc('shared', { accessModes: ['ReadWriteMany'] }));
+  f.srv.put(coll.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user', namespace: 'default' },
+    spec: { nodeName: 'node-b', containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'shared' } }] } });
+  await run(f);
+  await eventually('selected node', () => f.get(coll.pvcs, 'default', 'shared')?.metadata.annotations?.['volume.kubernetes.io/selected-node'] === 'node-b');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(f.list(coll.pods, 'kube-system').length, 0, 'no helper pod');
+  assert.equal(f.list(coll.pvs).length, 0, 'no volume');
+});
