@@ -412,6 +412,13 @@ export class ApiServer {
       const user = await this.authorizer.impersonate(req, authenticated);
       await this.authorizer.check(req, url, user);
       if (p === '/version' || p === '/version/') return sendJSON(res, 200, serverVersion);
+      if ((p === '/.well-known/openid-configuration' || p === '/openid/v1/jwks') && this.serviceAccountTokens) {
+        const host = !this.opts.host || this.opts.host === '0.0.0.0' ? '127.0.0.1' : this.opts.host;
+        const d = this.serviceAccountTokens.discovery(`https://${host.includes(':') ? `[${host}]` : host}:${this.port}/openid/v1/jwks`);
+        res.setHeader('Cache-Control', 'public, max-age=3600');
+        if (p === '/openid/v1/jwks') { res.writeHead(200, { 'Content-Type': 'application/jwk-set+json' }); res.end(JSON.stringify(d.jwks)); return; }
+        return sendJSON(res, 200, d.configuration);
+      }
       const ssr = selfSubjectReviewPath.exec(p);
       if (ssr) return await handleSelfSubjectReview(req, res, { user, version: ssr[1] });
       if (tokenReviewPath.test(p)) return await handleTokenReview(req, res, (t, auds) => this.reviewToken(t, auds));

@@ -5,13 +5,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { parse, stringify } from 'yaml';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startK8ts, kubectl, kc, kubectlPath, type ServerHandle } from './harness.js';
-import { decodeJwt, signJwt } from '../util/jwt.js';
+import { decodeJwt, signJwt, verifyJwt } from '../util/jwt.js';
 import { requirePrereq } from '../util/prereq.js';
 import { eventually } from './poll.js';
 
@@ -294,5 +294,19 @@ print(v1.read_namespaced_service_account('default', '${NS}').metadata.name)
     await eventually('the token Secret deleted with its account', () => (kubectl(srv.kubeconfig, ['-n', NS, 'get', 'secret', 'legacy-token2']).code !== 0 ? true : undefined));
     kc(srv.kubeconfig, ['-n', NS, 'apply', '-f', '-'], { input: secret('orphan-token') });
     await eventually('the orphan token Secret deleted', () => (kubectl(srv.kubeconfig, ['-n', NS, 'get', 'secret', 'orphan-token']).code !== 0 ? true : undefined));
+  });
+
+  it('OpenID discovery: a service account reads the issuer configuration and the key set that verifies its tokens', () => {
+    const cfg = tokenKubeconfig(createToken());
+    const conf = JSON.parse(kc(cfg, ['get', '--raw', '/.well-known/openid-configuration']));
+    assert.equal(conf.issuer, 'https://kubernetes.default.svc.cluster.local');
+    assert.equal(conf.jwks_uri, `${srv.url}/openid/v1/jwks`);
+    assert.deepEqual(conf.response_types_supported, ['id_token']);
+    assert.deepEqual(conf.id_token_signing_alg_values_supported, ['ES256']);
+    const jwks = JSON.parse(kc(cfg, ['get', '--raw', '/openid/v1/jwks']));
+    assert.equal(jwks.keys.length, 1);
+    const token = createToken();
+    assert.equal(jwks.keys[0].kid, decodeJwt(token)!.header.kid);
+    assert.ok(verifyJwt(token, [createPublicKey({ key: jwks.keys[0], format: 'jwk' })]), 'the published key verifies a token');
   });
 });

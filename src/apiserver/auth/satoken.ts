@@ -19,7 +19,7 @@
 //     (YYYY-MM-DD), as upstream's LegacyServiceAccountTokenTracking.
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { KObject } from '../../api/types.js';
-import { decodeJwt, verifyJwt, signJwt, type JwtClaims } from '../../util/jwt.js';
+import { algFor, decodeJwt, keyId, verifyJwt, signJwt, type JwtClaims } from '../../util/jwt.js';
 import type { UserInfo } from './authn.js';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -96,6 +96,15 @@ export class ServiceAccountTokens {
       sub: serviceAccountUsername(ns, sa.metadata.name!),
     };
     return { token: signJwt(claims, this.opts.key), expiresAt: new Date(exp * 1000) };
+  }
+
+  /** the OpenID Connect discovery documents (upstream's ServiceAccountIssuerDiscovery): the configuration, and the key set verifying tokens */
+  discovery(jwksUri: string): { configuration: object; jwks: object } {
+    const alg = algFor(this.publicKey);
+    return {
+      configuration: { issuer: this.issuer, jwks_uri: jwksUri, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: [alg] },
+      jwks: { keys: [{ use: 'sig', ...this.publicKey.export({ format: 'jwk' }), kid: keyId(this.publicKey), alg }] },
+    };
   }
 
   /** the user a token stands for; undefined when it is not ours or not valid (the server answers 401) */
