@@ -212,6 +212,22 @@ test('kubelet gives containers their env and volumes as upstream', { skip, timeo
       kc(kcfg, ['delete', 'pod', '-n', ns, 'cfg', 'missing', 'badhost', 'pvc', 'nonroot', '--grace-period=1', '--wait=true'], { timeoutMs: 90_000 });
       assert.deepEqual(mountsUnder(join(dataDir, 'agent', 'pods')), []);
     });
+    await t.test('an emptyDir over its sizeLimit gets its pod evicted', async () => {
+      apply({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hog' },
+        spec: {
+          restartPolicy: 'Never',
+          volumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Mi' } }],
+          containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'dd if=/dev/zero of=/scratch/fill bs=1M count=3; sleep 3600'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+        },
+      });
+      const p = await until('hog evicted', () => { const x = getPod('hog'); return x.status?.phase === 'Failed' ? x : undefined; }, 60_000);
+      assert.equal(p.status.reason, 'Evicted');
+      assert.equal(p.status.message, 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
+      assert.equal(p.status.conditions.find((c: any) => c.type === 'DisruptionTarget')?.reason, 'TerminationByKubelet');
+      assert.equal(p.status.containerStatuses[0].state.terminated?.exitCode !== undefined, true);
+      kc(kcfg, ['delete', 'pod', '-n', ns, 'hog', '--grace-period=0', '--force']);
+    });
     await t.test('deleting the claim removes its volume and the data on disk (reclaim policy Delete)', async () => {
       kc(kcfg, ['delete', 'pvc', '-n', ns, 'data', '--wait=true'], { timeoutMs: 90_000 });
       await until('the volume directory removed', () => (existsSync(pvDir) ? undefined : true), 60_000);

@@ -24,6 +24,8 @@ import { ProbeManager, type RunningState } from './prober.js';
 import { containerGrace, killContainer, runHandler, shortenTermination, terminatePod, type LifecycleContext } from './lifecycle.js';
 import { ImageManager } from './images.js';
 import { EventSpamFilter } from './eventfilter.js';
+import { diskUsage, volumeDir } from './volumes.js';
+import { parseQuantity } from '../api/validation/quantity.js';
 
 const nodes = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
 const pods = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' };
@@ -37,6 +39,8 @@ export interface KubeletOptions extends NodeFacts, Partial<RuntimeOptions> {
   resyncMs?: number;
   /** how often the runtime is relisted for container/sandbox changes (PLEG), ms; default 1000 */
   relistMs?: number;
+  /** how often emptyDir usage is checked against sizeLimit, ms; default 10 000 */
+  evictionCheckMs?: number;
   /** pods synced at once; default maxPods (upstream runs one worker per pod, with no limit below the node's capacity) */
   workers?: number;
 }
@@ -81,6 +85,8 @@ export class Kubelet {
   private readonly terminating = new Map<string, { task: Promise<void>; deadline: number }>();
   /** the status this kubelet last wrote per pod uid, with the resourceVersion it got: the informer's copy may be older */
   private readonly written = new Map<string, { rv: number; status: any }>();
+  /** pods the local storage check evicts: uid -> message */
+  private readonly evictions = new Map<string, string>();
   /** when a repeating event (BackOff) was last recorded, by pod uid, container and reason */
   private readonly lastRepeat = new Map<string, number>();
   private readonly spamFilter = new EventSpamFilter();
@@ -134,6 +140,8 @@ export class Kubelet {
       // each pod at its own phase of the period: all at once was a burst of several hundred CRI calls
       this.resyncTimer(this.o.resyncMs ?? 30_000, (p) => this.queue.add(key(p))),
       setInterval(() => { void this.cleanupOrphans().catch((e) => this.warn(signal, 'orphans', e)); }, 10_000),
+      // the eviction manager's local storage check (upstream's housekeeping period)
+      setInterval(() => { void this.checkLocalStorage().catch((e) => this.warn(signal, 'local storage', e)); }, this.o.evictionCheckMs ?? 10_000),
     ];
     try {
       await this.podConfig.start(signal);
@@ -371,6 +379,8 @@ export class Kubelet {
     const deadlineLeft = pod.spec?.activeDeadlineSeconds !== undefined
       ? (startTime ? Date.parse(startTime) : Date.now()) + pod.spec.activeDeadlineSeconds * 1000 - Date.now() : undefined;
     if (deadlineLeft !== undefined && deadlineLeft <= 0) { await this.deadlineExceeded(pod, uid, sandboxes); return; }
+    const evicted = this.evictions.get(uid);
+    if (evicted) { await this.evict(pod, uid, sandboxes, evicted); return; }
     let sb = sandboxes.find((s) => s.state === 'SANDBOX_READY');
     // volumes are set up while the sandbox starts
     const prepared = this.podConfig.prepare(pod).then(() => undefined, (e: unknown) => e);
@@ -490,9 +500,42 @@ export class Kubelet {
    * a delete would) and it fails with reason DeadlineExceeded, as upstream's kubelet does. The
    * containers stay for their logs and statuses; the next sync of the Failed pod stops the sandbox.
    */
+  /**
+   * upstream's local storage eviction: a pod whose emptyDir (on disk) holds more than its sizeLimit
+   * is evicted (its sync stops it and marks it Failed)
+   */
+  private async checkLocalStorage(): Promise<void> {
+    for (const pod of this.podInformer.lister.list()) {
+      const uid = pod.metadata.uid!;
+      if (this.evictions.has(uid) || pod.metadata.deletionTimestamp || pod.status?.phase !== 'Running') continue;
+      for (const v of pod.spec?.volumes ?? []) {
+        const limit = v?.emptyDir?.sizeLimit;
+        if (limit === undefined || limit === null || v.emptyDir.medium === 'Memory') continue;
+        const bytes = parseQuantity(limit);
+        if (bytes === undefined || diskUsage(volumeDir(podDir(this.rt.podsDir, uid), 'empty-dir', v.name)) <= bytes) continue;
+        this.evictions.set(uid, `Usage of EmptyDir volume ${JSON.stringify(v.name)} exceeds the limit ${JSON.stringify(String(limit))}. `);
+        this.queue.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
+        break;
+      }
+    }
+  }
+
+  /** stops an evicted pod (grace 1 s, as upstream's immediate evictions) and marks it Failed/Evicted with a DisruptionTarget condition */
+  private async evict(pod: KObject, uid: string, sandboxes: { id: string; state: string }[], message: string): Promise<void> {
+    this.containerEvent(pod, undefined, 'Warning', 'Evicted', message);
+    await this.stopAndFail(pod, uid, sandboxes, { reason: 'Evicted', message, graceSeconds: 1, disruption: true });
+    this.evictions.delete(uid);
+  }
+
   private async deadlineExceeded(pod: KObject, uid: string, sandboxes: { id: string; state: string }[]): Promise<void> {
     const message = 'Pod was active on the node longer than the specified deadline';
     this.containerEvent(pod, undefined, 'Normal', 'DeadlineExceeded', message);
+    await this.stopAndFail(pod, uid, sandboxes, { reason: 'DeadlineExceeded', message });
+  }
+
+  /** kills the pod's running containers and writes a Failed status with the reason */
+  private async stopAndFail(pod: KObject, uid: string, sandboxes: { id: string; state: string }[], why: { reason: string; message: string; graceSeconds?: number; disruption?: boolean }): Promise<void> {
+    const { reason, message } = why;
     this.prober.removePod(uid);
     const specs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
     const ctx = this.lifecycle(pod, pod.status?.podIP ?? '');
@@ -502,11 +545,15 @@ export class Kubelet {
       const running = (await sandboxContainers(this.o.cri, sb.id)).filter((x) => x.state === 'CONTAINER_RUNNING');
       await Promise.all(running.map((x) => {
         const c = specs.find((s) => s.name === x.metadata.name) ?? { name: x.metadata.name };
-        return killContainer(ctx, { container: c, containerId: x.id, graceSeconds: containerGrace(pod, c) });
+        return killContainer(ctx, { container: c, containerId: x.id, graceSeconds: why.graceSeconds ?? containerGrace(pod, c) });
       }));
       await this.stoppedViews(pod, sb.id, views, initViews);
     }
-    const status = { ...podStatus(pod, views, { podIP: pod.status?.podIP, hostIP: this.o.hostIP, sandboxReady: false }, initViews), phase: 'Failed', reason: 'DeadlineExceeded', message };
+    const status: any = { ...podStatus(pod, views, { podIP: pod.status?.podIP, hostIP: this.o.hostIP, sandboxReady: false }, initViews), phase: 'Failed', reason, message };
+    if (why.disruption) {
+      status.conditions = [...(status.conditions ?? []).filter((c: any) => c.type !== 'DisruptionTarget'),
+        { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message, lastProbeTime: null, lastTransitionTime: rfc3339() }];
+    }
     const res = await this.o.client.patch(pods, pod.metadata.name!, { namespace: pod.metadata.namespace, subresource: 'status', type: 'merge', patch: { metadata: { uid }, status } });
     this.written.set(uid, { rv: Number(res.metadata.resourceVersion), status: res.status });
   }

@@ -238,3 +238,16 @@ export async function setUpVolume(pod: KObject, vol: any, podDir: string, src: V
   }
   return dir;
 }
+
+/** the disk space a directory tree takes (allocated blocks, as du), without following links; 0 if missing */
+export function diskUsage(dir: string): number {
+  let total = 0;
+  const walk = (p: string) => {
+    let st: Stats;
+    try { st = lstatSync(p); } catch { return; }
+    total += st.blocks * 512;
+    if (st.isDirectory()) { let names: string[] = []; try { names = readdirSync(p); } catch { /* gone */ } for (const n of names) walk(join(p, n)); }
+  };
+  walk(dir);
+  return total;
+}
