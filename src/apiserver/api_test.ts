@@ -365,6 +365,11 @@ describe('writes', () => {
     assert.equal((await req('GET', `${cms}?fieldSelector=metadata.name%3Dother`, undefined, asErin)).status, 403);
     assert.equal((await req('GET', cms, undefined, asErin)).status, 403);
     assert.equal((await req('GET', `${cms}?watch=true&fieldSelector=metadata.name%3Donly&timeoutSeconds=1`, undefined, asErin)).status, 200);
+    // a binding to a Role that does not exist: the rules review says so (kubectl auth can-i --list warns)
+    assert.equal((await req('POST', rbPath, { metadata: { name: 'erin-missing' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'nope' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'erin' }] })).status, 201);
+    const ssrr = (await req('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { spec: { namespace: 'default' } }, asErin)).json.status;
+    assert.equal(ssrr.evaluationError, 'role.rbac.authorization.k8s.io "nope" not found');
+    assert.ok(ssrr.resourceRules.some((r: any) => r.resourceNames?.includes('only')));
   });
 
   it('LimitRanger: container defaults from the namespace\'s LimitRange, and max/min/ratio refused with upstream\'s messages', async () => {

@@ -232,10 +232,12 @@ export function authorize(a: Attributes, p: RbacObjects): Decision {
 }
 
 /** what SelfSubjectRulesReview returns for the user in a namespace */
-export function rulesFor(user: UserInfo, namespace: string, p: RbacObjects): { resourceRules: ResourceRuleInfo[]; nonResourceRules: NonResourceRuleInfo[] } {
+export function rulesFor(user: UserInfo, namespace: string, p: RbacObjects): { resourceRules: ResourceRuleInfo[]; nonResourceRules: NonResourceRuleInfo[]; evaluationError?: string } {
   const resourceRules: ResourceRuleInfo[] = [];
   const nonResourceRules: NonResourceRuleInfo[] = [];
-  visitRulesFor(user, namespace, p, (_source, rule) => {
+  const errors: Error[] = [];
+  visitRulesFor(user, namespace, p, (_source, rule, err) => {
+    if (err) errors.push(err);
     if (!rule) return true;
     const verbs = arr(rule.verbs);
     const resources = arr(rule.resources);
@@ -252,7 +254,8 @@ export function rulesFor(user: UserInfo, namespace: string, p: RbacObjects): { r
     if (urls.length > 0) nonResourceRules.push({ verbs: [...verbs], nonResourceURLs: [...urls] });
     return true;
   });
-  return { resourceRules, nonResourceRules };
+  // as upstream's SelfSubjectRulesReview: the rules found, and why some could not be (a binding to a missing role)
+  return { resourceRules, nonResourceRules, ...(errors.length ? { evaluationError: aggregateMessage(errors) } : {}) };
 }
 
 // ---- forbidden message (apiserver responsewriters/errors.go) --------------------------------
