@@ -406,7 +406,11 @@ export class ApiServer {
     try {
       const p = url.pathname;
       const health = /^\/(livez|healthz|readyz)(?:\/([^/]+))?\/?$/.exec(p);
-      if (health) return await this.serveHealth(res, health[1], health[2], url.searchParams.has('verbose'));
+      if (health) {
+        // anyone may ask (system:public-info-viewer), but credentials that do not authenticate are refused, as upstream
+        if (req.headers.authorization && this.opts.authn && !(await authenticate(req, this.opts.authn))) throw errors.unauthorized();
+        return await this.serveHealth(res, health[1], health[2], url.searchParams.has('verbose'));
+      }
       const authenticated = this.opts.authn ? await authenticate(req, this.opts.authn) : anonymous;
       if (!authenticated) throw errors.unauthorized();
       const user = await this.authorizer.impersonate(req, authenticated);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
+import { get as httpsGet } from 'node:https';
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { parse, stringify } from 'yaml';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -308,5 +309,14 @@ print(v1.read_namespaced_service_account('default', '${NS}').metadata.name)
     const token = createToken();
     assert.equal(jwks.keys[0].kid, decodeJwt(token)!.header.kid);
     assert.ok(verifyJwt(token, [createPublicKey({ key: jwks.keys[0], format: 'jwk' })]), 'the published key verifies a token');
+  });
+
+  it('health endpoints: open to anyone, but a token that does not authenticate gets 401', async () => {
+    const get = (headers: Record<string, string>) => new Promise<number>((resolve, reject) => {
+      httpsGet(`${srv.url}/readyz`, { ca: Buffer.from(caData, 'base64'), headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+    });
+    assert.equal(await get({}), 200);
+    assert.equal(await get({ Authorization: `Bearer ${createToken()}` }), 200);
+    assert.equal(await get({ Authorization: 'Bearer not-a-token' }), 401);
   });
 });
