@@ -71,6 +71,8 @@ export class NodeLifecycleController {
   private probes = new Map<string, { renewTime: string; at: number }>();
   /** node -> pod keys bound to it */
   private podsByNode = new Map<string, Set<string>>();
+  /** "node|key|value" of NoExecute taints -> when first seen (ms) */
+  private readonly taintSeen = new Map<string, number>();
 
   constructor(private readonly opts: NodeLifecycleOptions) {
     this.log = opts.log ?? (() => {});
@@ -190,19 +192,35 @@ export class NodeLifecycleController {
   }
 
   private async evict(node: KObject): Promise<void | { requeueAfter: number }> {
+    const nodeName = node.metadata.name!;
     const taints: Taint[] = (node.spec?.taints ?? []).filter((t: Taint) => t.effect === 'NoExecute');
+    // when each taint was first seen: a taint without timeAdded (kubectl taint) counts from then, as
+    // upstream's taint manager counts from when it sees it
+    const ids = new Set(taints.map((t) => `${nodeName}|${t.key}|${t.value ?? ''}`));
+    for (const k of this.taintSeen.keys()) if (k.startsWith(`${nodeName}|`) && !ids.has(k)) this.taintSeen.delete(k);
     if (!taints.length) return;
-    const added = Math.max(...taints.map((t) => Date.parse(t.timeAdded ?? '') || this.now()));
+    const added = Math.max(...taints.map((t) => {
+      const id = `${nodeName}|${t.key}|${t.value ?? ''}`;
+      if (!this.taintSeen.has(id)) this.taintSeen.set(id, this.now());
+      return Date.parse(t.timeAdded ?? '') || this.taintSeen.get(id)!;
+    }));
     let next = Infinity;
     for (const key of [...(this.podsByNode.get(node.metadata.name!) ?? [])]) {
       const [ns, name] = key.split('/');
       const p = this.pods.lister.get(ns, name);
       if (!p || p.metadata.deletionTimestamp || p.spec?.nodeName !== node.metadata.name) continue;
-      const secs = Math.min(tolerationSeconds(p, taints), this.cap);
-      if (secs === Infinity) continue;
+      const tolerated = tolerationSeconds(p, taints);
+      if (tolerated === Infinity) continue; // tolerated for good (the test cap shortens only finite tolerations)
+      const secs = Math.min(tolerated, this.cap);
       const due = added + secs * 1000 - this.now();
       if (due > 0) { next = Math.min(next, due); continue; }
       try {
+        // as upstream: the pod says why it goes (DisruptionTarget), then it is deleted
+        const message = 'Taint manager: deleting due to NoExecute taint';
+        await this.opts.client.patch(podsResource, name, {
+          namespace: ns, subresource: 'status', type: 'strategic',
+          patch: { metadata: { uid: p.metadata.uid }, status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message, lastTransitionTime: rfc3339() }] } },
+        });
         await this.opts.client.delete(podsResource, name, { namespace: ns, preconditions: { uid: p.metadata.uid } });
         this.recorder.event(p, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
       } catch (e) { if (!isNotFound(e) && !isConflict(e)) throw e; }

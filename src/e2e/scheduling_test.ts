@@ -145,4 +145,19 @@ describe('scheduler and simulated nodes', { timeout: 180_000 }, () => {
     await until('taints removed', () => !(JSON.parse(k('get', 'node', 'k8ts-sim-2', '-o', 'json')).spec.taints ?? []).length);
     await until('victim gone', () => kubectl(srv.kubeconfig, ['get', 'pod', 'victim']).code !== 0);
   });
+  it('a NoExecute taint from kubectl taint evicts tolerating pods once their tolerationSeconds pass', async () => {
+    applyPod('tolerant', { nodeName: 'k8ts-sim-2', tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'x', effect: 'NoExecute', tolerationSeconds: 20 }] });
+    applyPod('forever', { nodeName: 'k8ts-sim-2', tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }] });
+    await until('both running', () => podJson('tolerant').status.phase === 'Running' && podJson('forever').status.phase === 'Running');
+    k('taint', 'node', 'k8ts-sim-2', 'dedicated=x:NoExecute');
+    try {
+      // this server caps tolerationSeconds at 2 (K8TS_TOLERATION_SECONDS_CAP)
+      await until('tolerant evicted', () => kubectl(srv.kubeconfig, ['get', 'pod', 'tolerant']).code !== 0, 20_000);
+      assert.equal(podJson('forever').status.phase, 'Running');
+      assert.match(k('get', 'events', '--field-selector', 'involvedObject.name=tolerant'), /TaintManagerEviction/);
+    } finally {
+      k('taint', 'node', 'k8ts-sim-2', 'dedicated-');
+      kubectl(srv.kubeconfig, ['delete', 'pod', 'forever', '--grace-period=0', '--force']);
+    }
+  });
 });
