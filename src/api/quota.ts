@@ -20,16 +20,41 @@ function podResources(pod: KObject, kind: 'requests' | 'limits'): Record<string,
 
 /** upstream's quota scopes for pods (BestEffort: no requests or limits at all; Terminating: activeDeadlineSeconds) */
 export function podInScopes(quota: KObject, pod: KObject): boolean {
-  for (const s of quota.spec?.scopes ?? []) {
-    const bestEffort = (pod.spec?.containers ?? []).every((c: any) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
-    const terminating = pod.spec?.activeDeadlineSeconds != null;
-    if ((s === 'BestEffort' && !bestEffort) || (s === 'NotBestEffort' && bestEffort) || (s === 'Terminating' && !terminating) || (s === 'NotTerminating' && terminating)) return false;
-    if (s === 'PriorityClass' || s === 'CrossNamespacePodAffinity') {
-      const req = (quota.spec?.scopeSelector?.matchExpressions ?? []).filter((e: any) => e.scopeName === s);
-      if (s === 'PriorityClass' && req.length && !req.every((e: any) => (e.operator === 'In' ? (e.values ?? []).includes(pod.spec?.priorityClassName) : e.operator === 'NotIn' ? !(e.values ?? []).includes(pod.spec?.priorityClassName) : e.operator === 'Exists' ? !!pod.spec?.priorityClassName : !pod.spec?.priorityClassName))) return false;
-    }
-  }
-  return true;
+  // as upstream's getScopeSelectorsFromQuota: spec.scopes (each as Exists) and the scopeSelector's expressions
+  const selectors: { scopeName: string; operator: string; values?: string[] }[] = [
+    ...(quota.spec?.scopes ?? []).map((scopeName: string) => ({ scopeName, operator: 'Exists' })),
+    ...(quota.spec?.scopeSelector?.matchExpressions ?? []),
+  ];
+  const bestEffort = (pod.spec?.containers ?? []).every((c: any) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+  const terminating = pod.spec?.activeDeadlineSeconds != null;
+  const crossNamespace = ['podAffinity', 'podAntiAffinity'].some((k) => {
+    const a = pod.spec?.affinity?.[k] ?? {};
+    return [...(a.requiredDuringSchedulingIgnoredDuringExecution ?? []), ...(a.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w: any) => w?.podAffinityTerm)]
+      .some((t: any) => t?.namespaceSelector || (t?.namespaces ?? []).length);
+  });
+  const pc = pod.spec?.priorityClassName ?? '';
+  return selectors.every((sel) => {
+    const matched = (() => {
+      switch (sel.scopeName) {
+        case 'BestEffort': return bestEffort;
+        case 'NotBestEffort': return !bestEffort;
+        case 'Terminating': return terminating;
+        case 'NotTerminating': return !terminating;
+        case 'CrossNamespacePodAffinity': return crossNamespace;
+        case 'PriorityClass':
+          switch (sel.operator) {
+            case 'Exists': return pc !== '';
+            case 'DoesNotExist': return pc === '';
+            case 'In': return (sel.values ?? []).includes(pc);
+            case 'NotIn': return !(sel.values ?? []).includes(pc);
+            default: return false;
+          }
+        default: return true;
+      }
+    })();
+    // the boolean scopes only take Exists (validation); DoesNotExist of one would be its negation
+    return sel.scopeName !== 'PriorityClass' && sel.operator === 'DoesNotExist' ? !matched : matched;
+  });
 }
 
 /** what one object of group/plural uses (resource name -> amount), as upstream's evaluators count it */

@@ -51,4 +51,24 @@ describe('ResourceQuota', { timeout: 120_000 }, () => {
     ks('run', 'sized', '--image=busybox', '--overrides', JSON.stringify({ spec: { containers: [{ name: 'sized', image: 'busybox', resources: { requests: { cpu: '10m' } } }] } }));
     assert.equal(JSON.parse(ks('get', 'quota', 'best-effort', '-o', 'json')).status.used.pods, '1');
   });
+
+  it('a scopeSelector quota counts only its priority class; a pod one quota refuses is charged to none', async () => {
+    kc(srv.kubeconfig, ['create', 'namespace', 'pcq']);
+    const kp = (...args: string[]) => kc(srv.kubeconfig, ['-n', 'pcq', ...args]);
+    kc(srv.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'quota-high' }, value: 1000 }) });
+    kc(srv.kubeconfig, ['apply', '-n', 'pcq', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'high-only' },
+      spec: { hard: { pods: '1' }, scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['quota-high'] }] } } }) });
+    kp('create', 'quota', 'cpu-small', '--hard=requests.cpu=100m');
+    await eventually('status counted', () => (JSON.parse(kp('get', 'quota', 'high-only', '-o', 'json')).status?.hard && JSON.parse(kp('get', 'quota', 'cpu-small', '-o', 'json')).status?.hard ? true : undefined));
+    const pod = (name: string, cpu: string, pc?: string) => kubectl(srv.kubeconfig, ['-n', 'pcq', 'run', name, '--image=busybox', '--overrides',
+      JSON.stringify({ spec: { ...(pc ? { priorityClassName: pc } : {}), containers: [{ name, image: 'busybox', resources: { requests: { cpu } } }] } })]);
+    assert.equal(pod('plain1', '10m').code, 0);
+    assert.equal(pod('plain2', '10m').code, 0, 'pods without the class are not counted by high-only');
+    assert.equal(JSON.parse(kp('get', 'quota', 'high-only', '-o', 'json')).status.used.pods, '0');
+    // refused by cpu-small: high-only must not count it
+    for (const i of [1, 2]) assert.match(pod(`big${i}`, '500m', 'quota-high').stderr, /exceeded quota: cpu-small/);
+    assert.equal(JSON.parse(kp('get', 'quota', 'high-only', '-o', 'json')).status.used.pods, '0');
+    assert.equal(pod('high1', '10m', 'quota-high').code, 0);
+    assert.match(pod('high2', '10m', 'quota-high').stderr, /exceeded quota: high-only, requested: pods=1, used: pods=1, limited: pods=1/);
+  });
 });

@@ -26,6 +26,8 @@ export async function admitQuota(group: string, plural: string, obj: KObject, de
   const gr = { group, resource: plural };
   const name = obj.metadata.name ?? '';
   const usage = usageOf(group, plural, obj);
+  // every quota is checked before any is charged (a request one quota refuses uses none of the others)
+  const charges: { quota: KObject; needed: string[]; check: (q: KObject) => StatusError | undefined }[] = [];
   for (const quota of quotas) {
     if (plural === 'pods' && group === '' && !podInScopes(quota, obj)) continue;
     const hard: Record<string, string> = quota.spec.hard;
@@ -52,7 +54,10 @@ export async function admitQuota(group: string, plural: string, obj: KObject, de
     };
     const refused = check(quota);
     if (refused) throw refused;
-    if (dryRun) continue;
+    charges.push({ quota, needed, check });
+  }
+  if (dryRun) return;
+  for (const { quota, needed, check } of charges) {
     await deps.updateStatus(ns, quota.metadata.name!, (q) => {
       const why = check(q);
       if (why) throw why;
