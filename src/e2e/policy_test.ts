@@ -69,6 +69,7 @@ describe('PodDisruptionBudget, PriorityClass and HorizontalPodAutoscaler', { tim
   it('resolves priorityClassName at pod creation (Priority admission)', async () => {
     assert.match(k('get', 'priorityclass'), /system-cluster-critical\s+2000000000\s+false/);
     assert.match(k('get', 'pc', 'system-node-critical'), /2000001000/);
+    assert.match(kubectl(srv.kubeconfig, ['delete', 'pc', 'system-cluster-critical']).stderr, /priorityclasses.scheduling.k8s.io "system-cluster-critical" is forbidden: this is a system priority class and cannot be deleted/);
     k('create', 'priorityclass', 'high', '--value=1000');
     k('run', 'urgent', '--image=busybox', '--overrides', JSON.stringify({ spec: { priorityClassName: 'high' } }));
     assert.deepEqual([json('pod', 'urgent').spec.priority, json('pod', 'urgent').spec.preemptionPolicy], [1000, 'PreemptLowerPriority']);

@@ -460,6 +460,8 @@ export class Store {
   }
 
   async delete(ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: KObject; deleted: boolean }> {
+    const forbidden = this.strategy.deleteForbidden?.(name);
+    if (forbidden) throw errors.forbidden(this.gr, name, forbidden);
     for (;;) {
       const kv = await this.backend.get(this.key(ns, name));
       if (!kv) throw errors.notFound(this.gr, name);

@@ -11,6 +11,8 @@ export interface StrategyContext {
 }
 
 export interface Strategy {
+  /** why an object of this name may not be deleted at all (e.g. the system PriorityClasses), if so */
+  deleteForbidden?(name: string): string | undefined;
   /** fill defaults (upstream SetDefaults_*) on create and update bodies */
   defaults?(obj: KObject): void;
   /** on create: clear status, set generation, etc. */

@@ -20,6 +20,8 @@ export interface Describe {
   validate?(obj: KObject): Errs;
   validateUpdate?(obj: KObject, old: KObject): Errs;
   selectableFields?(obj: KObject): Record<string, string>;
+  /** why an object of this name may never be deleted, if so */
+  deleteForbidden?(name: string): string | undefined;
   scale?: Strategy['scale'];
   decodeErrors?(obj: KObject): string[];
   statusUpdate?(obj: KObject, old: KObject): void;
@@ -73,6 +75,7 @@ export function makeStrategy(d: Describe): Strategy {
     },
   };
   if (d.selectableFields) s.selectableFields = d.selectableFields;
+  if (d.deleteForbidden) s.deleteForbidden = d.deleteForbidden;
   if (d.scale) s.scale = d.scale;
   if (d.decodeErrors) s.decodeErrors = d.decodeErrors;
   return s;

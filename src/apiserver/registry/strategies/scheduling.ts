@@ -22,6 +22,8 @@ function knownSystemClassError(name: string, value: unknown, globalDefault: unkn
 }
 
 export const priorityClassStrategy = makeStrategy({
+  // as upstream's priorityclass REST Delete
+  deleteForbidden: (name) => (name === 'system-node-critical' || name === 'system-cluster-critical' ? 'this is a system priority class and cannot be deleted' : undefined),
   namespaced: false,
   defaults(o) {
     setDefault(o, 'value', 0); // int32 without omitempty: absent decodes as 0
