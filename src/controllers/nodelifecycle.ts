@@ -14,6 +14,7 @@ import { podsResource } from './resources.js';
 export const nodesResource = { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' };
 export const unreachableTaint = 'node.kubernetes.io/unreachable';
 export const notReadyTaint = 'node.kubernetes.io/not-ready';
+export const unschedulableTaint = 'node.kubernetes.io/unschedulable';
 
 export interface NodeLifecycleOptions {
   client: RestClient;
@@ -176,18 +177,21 @@ export class NodeLifecycleController {
     const key = ready?.status === 'Unknown' ? unreachableTaint : ready?.status === 'False' ? notReadyTaint : undefined;
     const cur: Taint[] = node.spec?.taints ?? [];
     const ours = (t: Taint) => t.key === unreachableTaint || t.key === notReadyTaint;
-    const keep = cur.filter((t) => !ours(t) || (t.key === key && (t.effect === 'NoSchedule' || t.effect === 'NoExecute')));
+    // a cordoned node (spec.unschedulable) carries the unschedulable taint (upstream's TaintNodesByCondition)
+    const cordoned = node.spec?.unschedulable === true;
+    const keep = cur.filter((t) => (t.key === unschedulableTaint ? cordoned && t.effect === 'NoSchedule' : !ours(t) || (t.key === key && (t.effect === 'NoSchedule' || t.effect === 'NoExecute'))));
     const want = [...keep];
     if (key) {
       if (!want.some((t) => t.key === key && t.effect === 'NoSchedule')) want.push({ key, effect: 'NoSchedule', timeAdded: rfc3339() });
       if (!want.some((t) => t.key === key && t.effect === 'NoExecute')) want.push({ key, effect: 'NoExecute', timeAdded: rfc3339() });
     }
+    if (cordoned && !want.some((t) => t.key === unschedulableTaint)) want.push({ key: unschedulableTaint, effect: 'NoSchedule', timeAdded: rfc3339() });
     if (want.length === cur.length && want.every((t, i) => t === cur[i])) return node;
     const upd = clone(node);
     upd.spec = { ...(upd.spec ?? {}), taints: want };
     if (!want.length) delete upd.spec.taints;
     const made = await this.opts.client.update(nodesResource, upd);
-    if (!key) this.recorder.event(node, 'Normal', 'NodeReady', `Node ${node.metadata.name} status is now: NodeReady`);
+    if (!key && cur.some((t) => ours(t))) this.recorder.event(node, 'Normal', 'NodeReady', `Node ${node.metadata.name} status is now: NodeReady`);
     return made;
   }
 

@@ -160,4 +160,14 @@ describe('scheduler and simulated nodes', { timeout: 180_000 }, () => {
       kubectl(srv.kubeconfig, ['delete', 'pod', 'forever', '--grace-period=0', '--force']);
     }
   });
+
+  it('kubectl cordon adds the unschedulable taint, uncordon removes it', async () => {
+    const taints = () => (JSON.parse(k('get', 'node', 'k8ts-sim-1', '-o', 'json')).spec.taints ?? []).map((t: any) => `${t.key}:${t.effect}`);
+    k('cordon', 'k8ts-sim-1');
+    try {
+      await until('taint added', () => taints().includes('node.kubernetes.io/unschedulable:NoSchedule'));
+      assert.match(k('describe', 'node', 'k8ts-sim-1'), /Taints:\s+node.kubernetes.io\/unschedulable:NoSchedule/);
+    } finally { k('uncordon', 'k8ts-sim-1'); }
+    await until('taint removed', () => !taints().includes('node.kubernetes.io/unschedulable:NoSchedule'));
+  });
 });
