@@ -120,3 +120,15 @@ test('volume sources, downward API fields and mounts are validated as upstream',
     'spec.containers[0].volumeMounts[0].recursiveReadOnly: Forbidden: may only be specified when readOnly is true',
   ]);
 });
+
+test('extended resources and hugepages: limits required and equal, whole units, cpu or memory beside hugepages', () => {
+  const msgs = (resources: object) => create(pods, pod({ containers: [{ name: 'c', image: 'busybox', resources }] })).errors;
+  assert.deepEqual(msgs({ requests: { 'example.com/foo': '1' } }), ['spec.containers[0].resources.limits: Required value: Limit must be set for non overcommitable resources']);
+  assert.deepEqual(msgs({ requests: { 'example.com/foo': '1' }, limits: { 'example.com/foo': '2' } }), ['spec.containers[0].resources.requests: Invalid value: "1": must be equal to example.com/foo limit of 2']);
+  assert.deepEqual(msgs({ requests: { 'example.com/foo': '500m' }, limits: { 'example.com/foo': '500m' } }), [
+    'spec.containers[0].resources.limits[example.com/foo]: Invalid value: "500m": must be an integer',
+    'spec.containers[0].resources.requests[example.com/foo]: Invalid value: "500m": must be an integer',
+  ]);
+  assert.deepEqual(msgs({ requests: { 'hugepages-2Mi': '2Mi' }, limits: { 'hugepages-2Mi': '2Mi' } }), ['spec.containers[0].resources: Forbidden: HugePages require cpu or memory']);
+  assert.deepEqual(msgs({ requests: { 'example.com/foo': '2', cpu: '100m' }, limits: { 'example.com/foo': '2' } }), []);
+});

@@ -23,9 +23,16 @@ function validateResourceName(name: string, path: string): Errs {
   return [];
 }
 
+/** native resources (no domain, or kubernetes.io/) other than hugepages may be overcommitted */
+const overcommittable = (name: string) => (!name.includes('/') || name.startsWith('kubernetes.io/')) && !name.startsWith('hugepages-');
+/** extended resources (a domain other than kubernetes.io) come in whole units */
+const integerResource = (name: string) => name.includes('/') && !name.startsWith('kubernetes.io/') && !name.startsWith('requests.');
+
+/** upstream's ValidateResourceRequirements */
 export function validateResources(r: any, path: string): Errs {
   const errs: Errs = [];
   if (!isObject(r)) return errs;
+  let cpuOrMemory = false, hugePages = false;
   for (const part of ['limits', 'requests'] as const) {
     const m = r[part];
     if (!isObject(m)) continue;
@@ -34,16 +41,26 @@ export function validateResources(r: any, path: string): Errs {
       errs.push(...validateResourceName(k, p));
       const n = parseQuantity(v);
       if (n !== undefined && n < 0) errs.push(fe.invalid(p, String(v), 'must be greater than or equal to 0'));
+      else if (n !== undefined && integerResource(k) && Math.round(n * 1000) % 1000 !== 0) errs.push(fe.invalid(p, String(v), 'must be an integer'));
+      if (k === 'cpu' || k === 'memory') cpuOrMemory = true;
+      if (k.startsWith('hugepages-')) hugePages = true;
     }
   }
-  if (isObject(r.limits) && isObject(r.requests)) {
+  if (isObject(r.requests)) {
+    const limits = isObject(r.limits) ? r.limits : {};
     for (const [k, v] of Object.entries(r.requests)) {
-      const lim = r.limits[k];
-      if (lim === undefined) continue;
+      const lim = limits[k];
+      if (lim === undefined) {
+        if (!overcommittable(k)) errs.push(fe.required(`${path}.limits`, 'Limit must be set for non overcommitable resources'));
+        continue;
+      }
       const a = parseQuantity(v); const b = parseQuantity(lim);
-      if (a !== undefined && b !== undefined && a > b) errs.push(fe.invalid(`${path}.requests`, String(v), `must be less than or equal to ${k} limit of ${lim}`));
+      if (a === undefined || b === undefined) continue;
+      if (a !== b && !overcommittable(k)) errs.push(fe.invalid(`${path}.requests`, String(v), `must be equal to ${k} limit of ${lim}`));
+      else if (a > b) errs.push(fe.invalid(`${path}.requests`, String(v), `must be less than or equal to ${k} limit of ${lim}`));
     }
   }
+  if (hugePages && !cpuOrMemory) errs.push(fe.forbidden(path, 'HugePages require cpu or memory'));
   return errs;
 }
 
