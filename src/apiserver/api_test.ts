@@ -393,6 +393,11 @@ describe('writes', () => {
     assert.equal(claim.json.message, 'persistentvolumeclaims "huge" is forbidden: maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi');
     // other namespaces are not limited
     assert.equal((await req('POST', '/api/v1/namespaces/default/pods', pod('free', { limits: { cpu: '2' } }))).status, 201);
+    // a Pod item compares the sum over the containers, shown as a quantity
+    assert.equal((await req('POST', '/api/v1/namespaces', { metadata: { name: 'podlimited' } })).status, 201);
+    assert.equal((await req('POST', '/api/v1/namespaces/podlimited/limitranges', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr' }, spec: { limits: [{ type: 'Pod', max: { memory: '200Mi' } }] } })).status, 201);
+    const two = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'two' }, spec: { containers: ['a', 'b'].map((n) => ({ name: n, image: 'x', resources: { limits: { memory: '120Mi' } } })) } };
+    assert.equal((await req('POST', '/api/v1/namespaces/podlimited/pods', two)).json.message, 'pods "two" is forbidden: maximum memory usage per Pod is 200Mi, but limit is 240Mi');
   });
 
   it('Warning headers quote their text as upstream does, so kubectl can show them', async () => {

@@ -4,6 +4,7 @@
 // each item's min, max and maxLimitRequestRatio per Container and per Pod, and a claim against
 // min and max storage per PersistentVolumeClaim. A violation is 403 Forbidden with upstream's
 // messages.
+import { formatQuantity } from '../../api/quota.js';
 import { StatusError } from '../../api/status.js';
 import type { KObject } from '../../api/types.js';
 import { parseQuantity } from '../../api/validation/quantity.js';
@@ -72,7 +73,7 @@ export function admitPod(pod: KObject, limitRanges: KObject[]): void {
       // the pod's sum over its containers (a resource no container sets is absent)
       const sum = (field: 'requests' | 'limits', r: string) => {
         const vals = (pod.spec?.containers ?? []).map((c: any) => c.resources?.[field]?.[r]).filter((v: unknown) => v !== undefined);
-        return vals.length === (pod.spec?.containers ?? []).length && vals.length ? String(vals.reduce((a: number, v: unknown) => a + q(v), 0)) : undefined;
+        return vals.length === (pod.spec?.containers ?? []).length && vals.length ? formatQuantity(r, vals.reduce((a: number, v: unknown) => a + q(v), 0)) : undefined;
       };
       for (const r of keys) check('Pod', item, r, sum('requests', r), sum('limits', r), errs);
     }
