@@ -410,6 +410,15 @@ export const limitRangeStrategy = makeStrategy({ namespaced: true, defaults: def
 // ---- ResourceQuota ----
 
 const quotaScopes = ['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'];
+const podComputeQuota = ['cpu', 'memory', 'limits.cpu', 'limits.memory', 'requests.cpu', 'requests.memory'];
+const standardQuotaResources = ['pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims',
+  'services.nodeports', 'services.loadbalancers', 'requests.storage', 'requests.ephemeral-storage', 'limits.ephemeral-storage', 'ephemeral-storage', ...podComputeQuota];
+const isStandardQuotaResource = (k: string) => standardQuotaResources.includes(k) || k.startsWith('requests.hugepages-');
+/** upstream's IsResourceQuotaScopeValidForResource */
+function scopeAppliesTo(scope: string, resource: string): boolean {
+  if (scope === 'BestEffort' || scope === 'CrossNamespacePodAffinity') return resource === 'pods';
+  return resource === 'pods' || podComputeQuota.includes(resource);
+}
 
 export const resourceQuotaStrategy = makeStrategy({
   namespaced: true, status: 'subresource',
@@ -419,7 +428,22 @@ export const resourceQuotaStrategy = makeStrategy({
       const n = parseQuantity(v);
       if (n !== undefined && n < 0) errs.push(fe.invalid(`spec.hard[${k}]`, String(v), 'must be greater than or equal to 0'));
     }
-    arr(o.spec?.scopes).forEach((s: string) => { if (!quotaScopes.includes(s)) errs.push(fe.invalid('spec.scopes', s, 'unsupported scope')); });
+    // upstream's validateResourceQuotaScopes / validateScopeSelector: each scope applies to some resources only, and opposite scopes conflict
+    const hard = Object.keys(o.spec?.hard ?? {}).sort();
+    const scopes: string[] = arr(o.spec?.scopes);
+    const scopeValue = `[]core.ResourceQuotaScope{${scopes.map((x) => JSON.stringify(x)).join(', ')}}`;
+    for (const sc of scopes) {
+      if (!quotaScopes.includes(sc)) errs.push(fe.invalid('spec.scopes', scopeValue, 'unsupported scope'));
+      for (const k of hard) if (isStandardQuotaResource(k) && !scopeAppliesTo(sc, k)) errs.push(fe.invalid('spec.scopes', scopeValue, 'unsupported scope applied to resource'));
+    }
+    for (const [a, b] of [['BestEffort', 'NotBestEffort'], ['Terminating', 'NotTerminating']]) {
+      if (scopes.includes(a) && scopes.includes(b)) errs.push(fe.invalid('spec.scopes', scopeValue, 'conflicting scopes'));
+    }
+    arr(o.spec?.scopeSelector?.matchExpressions).forEach((e: any, i: number) => {
+      const p = `spec.scopeSelector.matchExpressions[${i}]`;
+      if (!quotaScopes.includes(e?.scopeName)) { errs.push(fe.invalid(`${p}.scopeName`, e?.scopeName ?? '', 'unsupported scope')); return; }
+      for (const k of hard) if (isStandardQuotaResource(k) && !scopeAppliesTo(e.scopeName, k)) errs.push(fe.invalid(`${p}.scopeName`, e.scopeName, 'unsupported scope applied to resource'));
+    });
     return errs;
   },
 });

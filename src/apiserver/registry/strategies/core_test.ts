@@ -110,3 +110,13 @@ test('events: namespace must match, selectable fields', () => {
   assert.equal(f.source, 'kubelet');
   assert.equal(f.type, 'Normal');
 });
+
+test('ResourceQuota scopes: each applies to some resources only, and opposite scopes conflict', () => {
+  const quotas = strategyFor('', 'resourcequotas');
+  const q = (spec: object) => create(quotas, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', namespace: 'default' }, spec }).errors;
+  assert.deepEqual(q({ hard: { 'requests.cpu': '1' }, scopes: ['BestEffort'] }), ['spec.scopes: Invalid value: "[]core.ResourceQuotaScope{\\"BestEffort\\"}": unsupported scope applied to resource']);
+  assert.deepEqual(q({ hard: { pods: '1' }, scopes: ['BestEffort', 'NotBestEffort'] }), ['spec.scopes: Invalid value: "[]core.ResourceQuotaScope{\\"BestEffort\\", \\"NotBestEffort\\"}": conflicting scopes']);
+  assert.deepEqual(q({ hard: { services: '1' }, scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }] } }),
+    ['spec.scopeSelector.matchExpressions[0].scopeName: Invalid value: "PriorityClass": unsupported scope applied to resource']);
+  assert.deepEqual(q({ hard: { pods: '1', 'requests.cpu': '1', 'count/deployments.apps': '1' }, scopes: ['NotBestEffort', 'Terminating'] }), []);
+});
