@@ -224,7 +224,7 @@ export async function runIngressBench(opts: IngressBenchOptions = {}): Promise<I
       res.ratio = median(ratios);
       res.pass = res.ratio >= INGRESS_GOALS.ratioVsNginx && failures === 0;
       out(`through nginx (1 worker): ${res.nginx.toFixed(0)} req/s (${(res.nginxPerCpuSec ?? NaN).toFixed(0)} per CPU-second)`);
-      out(`ingress ÷ nginx per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}; median ${res.ratio.toFixed(2)} (goal ≥ ${INGRESS_GOALS.ratioVsNginx}) ${res.pass ? 'PASS' : 'FAIL'}`);
+      out(`ingress ÷ nginx per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}; median ${res.ratio.toFixed(3)} (goal ≥ ${INGRESS_GOALS.ratioVsNginx}) ${res.pass ? 'PASS' : 'FAIL'}`);
     }
     return res;
   } finally {
