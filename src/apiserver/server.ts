@@ -1,6 +1,4 @@
 // The API server: HTTPS, authentication, discovery, OpenAPI, health, metrics, and resource routing.
-import { deepEqual } from '../util/deep.js';
-import { parseQuantity } from '../api/validation/quantity.js';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -37,6 +35,9 @@ import { DEFAULT_API_AUDIENCES, LEGACY_LAST_USED_LABEL, ServiceAccountTokens, ty
 import { authenticationResources, handleSelfSubjectReview, handleTokenRequest, handleTokenReview, selfSubjectReviewPath, tokenReviewPath } from './tokenrequest.js';
 import { withAuthenticatedGroup } from './auth/authn.js';
 import { admitCertificateSubject } from './admission/certsubject.js';
+import { deepEqual } from '../util/deep.js';
+import { parseQuantity } from '../api/validation/quantity.js';
+import { claimStorageClass } from '../api/volumes.js';
 import { admitServiceAccount } from './admission/serviceaccount.js';
 
 export interface ApiServerOptions {
@@ -267,9 +268,8 @@ export class ApiServer {
     if (size(pvc) <= size(old)) return;
     const gr = { group: '', resource: 'persistentvolumeclaims' };
     if (old.status?.phase !== 'Bound') throw errors.forbidden(gr, pvc.metadata.name ?? '', 'Only bound persistent volume claims can be expanded');
-    const cls = (c: KObject) => c.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? c.spec?.storageClassName ?? '';
-    const name = cls(pvc);
-    const sc = name && name === cls(old) ? await this.getClusterObject('storage.k8s.io', 'storageclasses', name) : undefined;
+    const name = claimStorageClass(pvc);
+    const sc = name && name === claimStorageClass(old) ? await this.getClusterObject('storage.k8s.io', 'storageclasses', name) : undefined;
     if (sc?.allowVolumeExpansion !== true) {
       throw errors.forbidden(gr, pvc.metadata.name ?? '', 'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
     }

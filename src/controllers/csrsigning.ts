@@ -33,10 +33,11 @@ function kubeletRequestError(csr: ParsedCsr, usages: string[], serving: boolean)
   if (!serving && csr.ipAddresses.length) return 'IP subjectAltNames are not allowed';
   if (csr.uris.length) return 'URI subjectAltNames are not allowed';
   const need = serving ? ['key encipherment', 'digital signature', 'server auth'] : ['key encipherment', 'digital signature', 'client auth'];
-  const cn = () => (csr.commonName.startsWith('system:node:') ? undefined : 'subject common name does not begin with system:node:');
-  if (!serving && cn()) return cn();
+  // the client check looks at the name before the usages, the serving check after them (as upstream)
+  const cn = csr.commonName.startsWith('system:node:') ? undefined : 'subject common name does not begin with system:node:';
+  if (!serving && cn) return cn;
   if (!sameSet(usages, need) && !sameSet(usages, need.slice(1))) return `usages did not match [${[...need].sort().join(' ')}]`;
-  return serving ? cn() : undefined;
+  return serving ? cn : undefined;
 }
 
 export interface CsrSigningOptions { client: RestClient; informers: SharedInformerFactory; dataDir: string; log?: (msg: string) => void }

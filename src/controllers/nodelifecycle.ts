@@ -200,11 +200,12 @@ export class NodeLifecycleController {
     const taints: Taint[] = (node.spec?.taints ?? []).filter((t: Taint) => t.effect === 'NoExecute');
     // when each taint was first seen: a taint without timeAdded (kubectl taint) counts from then, as
     // upstream's taint manager counts from when it sees it
-    const ids = new Set(taints.map((t) => `${nodeName}|${t.key}|${t.value ?? ''}`));
+    const taintId = (t: Taint) => `${nodeName}|${t.key}|${t.value ?? ''}`;
+    const ids = new Set(taints.map(taintId));
     for (const k of this.taintSeen.keys()) if (k.startsWith(`${nodeName}|`) && !ids.has(k)) this.taintSeen.delete(k);
     if (!taints.length) return;
     const added = Math.max(...taints.map((t) => {
-      const id = `${nodeName}|${t.key}|${t.value ?? ''}`;
+      const id = taintId(t);
       if (!this.taintSeen.has(id)) this.taintSeen.set(id, this.now());
       return Date.parse(t.timeAdded ?? '') || this.taintSeen.get(id)!;
     }));

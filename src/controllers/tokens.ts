@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import { clone, isNotFound, WorkQueue, type RestClient, type SharedInformerFactory } from '../client/index.js';
 import type { KObject } from '../api/types.js';
 import { signJwt } from '../util/jwt.js';
-import { serviceAccountsResource } from './resources.js';
+import { secretsResource, serviceAccountsResource } from './resources.js';
 
-export const secretsResource = { group: '', version: 'v1', plural: 'secrets', namespaced: true, kind: 'Secret' };
 export const serviceAccountTokenType = 'kubernetes.io/service-account-token';
 export const serviceAccountNameAnnotation = 'kubernetes.io/service-account.name';
 export const serviceAccountUidAnnotation = 'kubernetes.io/service-account.uid';

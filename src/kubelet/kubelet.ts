@@ -39,8 +39,6 @@ export interface KubeletOptions extends NodeFacts, Partial<RuntimeOptions> {
   resyncMs?: number;
   /** how often the runtime is relisted for container/sandbox changes (PLEG), ms; default 1000 */
   relistMs?: number;
-  /** how often emptyDir usage is checked against sizeLimit, ms; default 10 000 */
-  evictionCheckMs?: number;
   /** pods synced at once; default maxPods (upstream runs one worker per pod, with no limit below the node's capacity) */
   workers?: number;
 }
@@ -141,7 +139,7 @@ export class Kubelet {
       this.resyncTimer(this.o.resyncMs ?? 30_000, (p) => this.queue.add(key(p))),
       setInterval(() => { void this.cleanupOrphans().catch((e) => this.warn(signal, 'orphans', e)); }, 10_000),
       // the eviction manager's local storage check (upstream's housekeeping period)
-      setInterval(() => { void this.checkLocalStorage().catch((e) => this.warn(signal, 'local storage', e)); }, this.o.evictionCheckMs ?? 10_000),
+      setInterval(() => { void this.checkLocalStorage().catch((e) => this.warn(signal, 'local storage', e)); }, 10_000),
     ];
     try {
       await this.podConfig.start(signal);

@@ -8,6 +8,7 @@ import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, ope
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
+import { ephemeralClaimName } from '../api/volumes.js';
 import { writeAtomic, type Payload } from './atomicwriter.js';
 import { podFieldValue, resourceFieldValue, type Allocatable, type FieldContext } from './env.js';
 import { mountTmpfs } from './hostmount.js';
@@ -214,7 +215,7 @@ export async function setUpVolume(pod: KObject, vol: any, podDir: string, src: V
   if (vol.persistentVolumeClaim || vol.ephemeral) {
     const known = state.paths.get(vol.name);
     if (known) return known;
-    return claimPath(pod, vol.persistentVolumeClaim?.claimName ?? `${pod.metadata.name}-${vol.name}`, src);
+    return claimPath(pod, vol.persistentVolumeClaim?.claimName ?? ephemeralClaimName(pod, vol.name), src);
   }
   const dir = volumeDir(podDir, plugin, vol.name);
   const fsGroup: number | undefined = pod.spec?.securityContext?.fsGroup;

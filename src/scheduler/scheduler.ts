@@ -8,7 +8,8 @@ import {
 import { Algorithm } from './algorithm.js';
 import { isTerminal, podKey, SchedulerCache } from './cache.js';
 import { SchedulingQueue, type QueueOptions } from './queue.js';
-import { claimsToSelect, podClaims, type VolumeListers } from './volumes.js';
+import { claimsToSelect, type VolumeListers } from './volumes.js';
+import { podClaims } from '../api/volumes.js';
 
 const selectedNodeAnnotation = 'volume.kubernetes.io/selected-node';
 
@@ -66,7 +67,7 @@ export class Scheduler {
       volume: (name) => pvs.lister.get('', name),
       storageClass: (name) => classes.lister.get('', name),
       claimUsers: (ns, claim) => this.pods.lister.list(ns)
-        .filter((p) => (p.spec?.nodeName || this.cache.isAssumed(podKey(p))) && !isTerminal(p) && podClaims(p).some(([c]) => c === claim))
+        .filter((p) => (p.spec?.nodeName || this.cache.isAssumed(podKey(p))) && !isTerminal(p) && podClaims(p).some((c) => c.name === claim))
         .map(podKey),
     };
     this.algorithm = new Algorithm(this.cache, { percentageOfNodesToScore: opts.percentageOfNodesToScore, volumes: this.volumes });

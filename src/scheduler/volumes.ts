@@ -6,6 +6,7 @@
 //   claimsToSelect: the unbound WaitForFirstConsumer claims the binding step hands to the volume
 //     controllers (volume.kubernetes.io/selected-node) before the pod is bound.
 import type { KObject } from '../api/types.js';
+import { claimStorageClass, podClaims } from '../api/volumes.js';
 import { termMatches, type NodeSelectorTerm } from './helpers.js';
 import type { NodeInfo } from './nodeinfo.js';
 
@@ -24,21 +25,8 @@ export const volumeReasons = {
   rwopConflict: 'node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode',
 };
 
-/** the claims a pod's volumes name: [claim name, whether it is a generic ephemeral volume's] */
-export function podClaims(pod: KObject): [string, boolean][] {
-  const out: [string, boolean][] = [];
-  for (const v of pod.spec?.volumes ?? []) {
-    if (v?.persistentVolumeClaim?.claimName) out.push([v.persistentVolumeClaim.claimName, false]);
-    else if (v?.ephemeral) out.push([`${pod.metadata.name}-${v.name}`, true]);
-  }
-  return out;
-}
-
-/** the claim's class: the beta annotation, else spec.storageClassName */
-const className = (c: KObject): string => c.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? c.spec?.storageClassName ?? '';
-
 function waitsForConsumer(c: KObject, l: VolumeListers): boolean {
-  const name = className(c);
+  const name = claimStorageClass(c);
   return !!name && l.storageClass(name)?.volumeBindingMode === 'WaitForFirstConsumer';
 }
 
@@ -46,7 +34,7 @@ function waitsForConsumer(c: KObject, l: VolumeListers): boolean {
 export function volumesPreFilter(pod: KObject, l: VolumeListers): string | undefined {
   const ns = pod.metadata.namespace!;
   const key = `${ns}/${pod.metadata.name}`;
-  for (const [name, ephemeral] of podClaims(pod)) {
+  for (const { name, ephemeral } of podClaims(pod)) {
     const c = l.claim(ns, name);
     if (!c) return ephemeral ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"` : `persistentvolumeclaim "${name}" not found`;
     if (c.status?.phase === 'Lost') return `persistentvolumeclaim "${name}" bound to non-existent persistentvolume "${c.spec?.volumeName ?? ''}"`;
@@ -56,7 +44,7 @@ export function volumesPreFilter(pod: KObject, l: VolumeListers): string | undef
     }
     if ((c.spec?.accessModes ?? []).includes('ReadWriteOncePod') && l.claimUsers(ns, name).some((k) => k !== key)) return volumeReasons.rwopConflict;
   }
-  for (const [name] of podClaims(pod)) {
+  for (const { name } of podClaims(pod)) {
     const c = l.claim(ns, name)!;
     if (!c.spec?.volumeName && !waitsForConsumer(c, l)) return volumeReasons.unboundImmediate;
   }
@@ -66,7 +54,7 @@ export function volumesPreFilter(pod: KObject, l: VolumeListers): string | undef
 /** why the node cannot take the pod's bound volumes, or undefined */
 export function volumesFilter(pod: KObject, n: NodeInfo, l: VolumeListers): string | undefined {
   const ns = pod.metadata.namespace!;
-  for (const [name] of podClaims(pod)) {
+  for (const { name } of podClaims(pod)) {
     const c = l.claim(ns, name);
     const pvName = c?.spec?.volumeName;
     if (!pvName) continue;
@@ -81,5 +69,5 @@ export function volumesFilter(pod: KObject, n: NodeInfo, l: VolumeListers): stri
 /** the pod's unbound claims whose class waits for the first consumer */
 export function claimsToSelect(pod: KObject, l: VolumeListers): KObject[] {
   const ns = pod.metadata.namespace!;
-  return podClaims(pod).map(([name]) => l.claim(ns, name)).filter((c): c is KObject => !!c && !c.spec?.volumeName && waitsForConsumer(c, l));
+  return podClaims(pod).map(({ name }) => l.claim(ns, name)).filter((c): c is KObject => !!c && !c.spec?.volumeName && waitsForConsumer(c, l));
 }

@@ -6,11 +6,9 @@ import { EventRecorder, isAlreadyExists, WorkQueue, type RestClient, type Shared
 import type { KObject } from '../../api/types.js';
 import { podsResource } from '../resources.js';
 import { claimKey, pvcsResource } from './resources.js';
+import { ephemeralClaimName } from '../../api/volumes.js';
 
 export interface EphemeralOptions { client: RestClient; factory: SharedInformerFactory; recorder?: EventRecorder; log?: (msg: string) => void }
-
-/** the claim name of a pod's generic ephemeral volume */
-export const ephemeralClaimName = (pod: KObject, volumeName: string) => `${pod.metadata.name}-${volumeName}`;
 
 const hasEphemeral = (p: KObject) => (p.spec?.volumes ?? []).some((v: any) => v?.ephemeral);
 

@@ -7,6 +7,7 @@ import type { KObject } from '../../api/types.js';
 import { isConflict, isNotFound, keyOf, splitKey, WorkQueue, type RestClient, type SharedInformer, type SharedInformerFactory } from '../../client/index.js';
 import { podsResource } from '../resources.js';
 import { pvcsResource, pvsResource } from './resources.js';
+import { podClaims } from '../../api/volumes.js';
 
 export const pvcProtectionFinalizer = 'kubernetes.io/pvc-protection';
 export const pvProtectionFinalizer = 'kubernetes.io/pv-protection';
@@ -14,11 +15,6 @@ export const pvProtectionFinalizer = 'kubernetes.io/pv-protection';
 export interface ProtectionOptions { client: RestClient; factory: SharedInformerFactory; log?: (msg: string) => void }
 
 const finished = (p: KObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-
-/** the claims a pod's volumes use (ephemeral volumes: the claim named <pod>-<volume>) */
-export function claimsOf(pod: KObject): string[] {
-  return (pod.spec?.volumes ?? []).flatMap((v: any) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${pod.metadata.name}-${v.name}`] : []));
-}
 
 const deleting = (o: KObject, finalizer: string) => !!o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).includes(finalizer);
 
@@ -42,7 +38,7 @@ export class PVCProtectionController {
     const claim = (c: KObject) => { if (deleting(c, pvcProtectionFinalizer)) this.queue.add(keyOf(c)); };
     this.claims.addEventHandler({ add: claim, update: (_a, c) => claim(c) });
     // a pod that goes away or finishes may release a claim being deleted
-    const pod = (p: KObject) => { for (const n of claimsOf(p)) this.queue.add(`${p.metadata.namespace}/${n}`); };
+    const pod = (p: KObject) => { for (const { name } of podClaims(p)) this.queue.add(`${p.metadata.namespace}/${name}`); };
     this.pods.addEventHandler({ delete: pod, update: (a, b) => { if (!finished(a) && finished(b)) pod(b); } });
   }
 
@@ -57,8 +53,7 @@ export class PVCProtectionController {
    * claim of an ephemeral volume until it finishes
    */
   private inUse(pods: KObject[], name: string): boolean {
-    return pods.some((p) => !!p.spec?.nodeName && (p.spec.volumes ?? []).some((v: any) =>
-      v?.persistentVolumeClaim?.claimName === name || (v?.ephemeral && `${p.metadata.name}-${v.name}` === name && !finished(p))));
+    return pods.some((p) => !!p.spec?.nodeName && podClaims(p).some((c) => c.name === name && (!c.ephemeral || !finished(p))));
   }
 
   async reconcile(key: string): Promise<void> {

@@ -1,5 +1,6 @@
 // The resources and annotations the volume controllers use (names as upstream).
 import type { ResourceRef } from '../../client/index.js';
+import { podClaims } from '../../api/volumes.js';
 
 export const pvsResource: ResourceRef = { group: '', version: 'v1', plural: 'persistentvolumes', namespaced: false, kind: 'PersistentVolume' };
 export const pvcsResource: ResourceRef = { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
@@ -17,7 +18,4 @@ export const volumeKey = (name: string) => `volume:${name}`;
 
 /** the claims a pod's volumes name */
 /** the claims a pod's volumes use: persistentVolumeClaim volumes, and `<pod>-<volume>` for generic ephemeral ones */
-export function podClaimNames(pod: { metadata?: { name?: string }; spec?: any }): string[] {
-  return (pod.spec?.volumes ?? []).map((v: any) => v?.persistentVolumeClaim?.claimName ?? (v?.ephemeral ? `${pod.metadata?.name}-${v.name}` : undefined))
-    .filter((n: unknown): n is string => typeof n === 'string' && !!n);
-}
+export const podClaimNames = (pod: { metadata?: { name?: string }; spec?: any }): string[] => podClaims(pod).map((c) => c.name);

@@ -142,9 +142,7 @@ function validateContainer(c: any, path: string, volumes: Set<string>, isInit: b
       if (mountPaths.has(m.mountPath)) errs.push(fe.invalid(`${mp}.mountPath`, m.mountPath, 'must be unique'));
       mountPaths.add(m.mountPath);
     }
-    if (m?.subPath && (m.subPath.startsWith('/') || m.subPath.split('/').includes('..'))) {
-      errs.push(fe.invalid(`${mp}.subPath`, m.subPath, m.subPath.startsWith('/') ? 'must be a relative path' : "must not contain '..'"));
-    }
+    if (m?.subPath) errs.push(...localDescendingPath(m.subPath, `${mp}.subPath`));
     if (m?.subPath && m?.subPathExpr) errs.push(fe.invalid(`${mp}.subPathExpr`, m.subPathExpr, 'subPathExpr and subPath are mutually exclusive'));
     if (m?.mountPropagation !== undefined && m?.mountPropagation !== null) {
       errs.push(...enumOf(`${mp}.mountPropagation`, m.mountPropagation, ['Bidirectional', 'HostToContainer', 'None']));
@@ -186,11 +184,14 @@ function noBacksteps(p: string, path: string): Errs {
   return String(p).split('/').includes('..') ? [fe.invalid(path, p, "must not contain '..'")] : [];
 }
 
-/** upstream's ValidateLocalNonReservedPath: relative, no backsteps, not starting with '..' */
+/** upstream's validateLocalDescendingPath: relative, no backsteps */
+function localDescendingPath(p: string, path: string): Errs {
+  return [...(p.startsWith('/') ? [fe.invalid(path, p, 'must be a relative path')] : []), ...noBacksteps(p, path)];
+}
+
+/** upstream's ValidateLocalNonReservedPath: a local descending path not starting with '..' */
 function localNonReservedPath(p: string, path: string): Errs {
-  const errs: Errs = [];
-  if (p.startsWith('/')) errs.push(fe.invalid(path, p, 'must be a relative path'));
-  errs.push(...noBacksteps(p, path));
+  const errs = localDescendingPath(p, path);
   if (p.startsWith('..') && !p.startsWith('../')) errs.push(fe.invalid(path, p, "must not start with '..'"));
   return errs;
 }
